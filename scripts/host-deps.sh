@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages a step needs, when they are missing.
+#
+# Usage: host-deps.sh STEP [ARCH]
+#   build   module and user-space builds for ARCH (x86_64, arm64, powerpc)
+#   lint    checkpatch and sparse
+#   qemu    booting the test lanes
+
+set -euo pipefail
+
+. "$(dirname "$0")/common.sh"
+
+packages() {
+	case $1 in
+	build)
+		echo make gcc libc6-dev xz-utils dwarves gpgv debian-archive-keyring
+		case ${2:-x86_64} in
+		arm64) echo gcc-aarch64-linux-gnu libc6-dev-arm64-cross ;;
+		powerpc) echo gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross ;;
+		esac ;;
+	lint)
+		echo sparse perl linux-source-6.12 ;;
+	qemu)
+		echo qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gzip ;;
+	*)
+		die "unknown step '$1'" ;;
+	esac
+}
+
+if ! command -v dpkg-query >/dev/null; then
+	log "not a Debian system: make sure these are installed: $(packages "$@")"
+	exit 0
+fi
+
+missing=()
+for pkg in $(packages "$@"); do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' ||
+		missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+[ "$(id -u)" -eq 0 ] || die "please install: ${missing[*]}"
+log "installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+install() {
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+install || { apt-get update -q >/dev/null && install; } ||
+	die "apt-get could not install ${missing[*]}"
