@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ioasid, built out of tree.  `make help` lists the targets.
+#
+#   make                      ioasid.ko for x86_64 against Debian's 6.12 headers
+#   make ARCH=arm64           the same, cross-built (ARCH=powerpc likewise)
+#   make KDIR=/lib/modules/$(uname -r)/build    against any other kernel tree
+#   make fetch                download the kernels of all three architectures
+
+ARCH ?= x86_64
+
+ifeq ($(ARCH),x86_64)
+DEBARCH := amd64
+else ifeq ($(ARCH),arm64)
+DEBARCH := arm64
+CROSS_COMPILE ?= aarch64-linux-gnu-
+else ifeq ($(ARCH),powerpc)
+DEBARCH := ppc64el
+CROSS_COMPILE ?= powerpc64le-linux-gnu-
+else
+$(error ARCH must be x86_64, arm64 or powerpc)
+endif
+
+IOASID_CACHE ?= $(CURDIR)/.cache
+export IOASID_CACHE
+
+# Without KDIR, build against the Debian kernel fetched into the cache.
+ifeq ($(origin KDIR),undefined)
+KDIR = $(IOASID_CACHE)/kernel/$(DEBARCH)/kdir
+FETCH = scripts/fetch-kernel.sh $(DEBARCH) >/dev/null
+else
+FETCH = true
+endif
+
+BUILD := $(CURDIR)/build/$(ARCH)
+# Kbuild writes objects beside the sources, so each architecture builds in
+# a tree of links of its own.
+KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
+	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
+	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
+
+.PHONY: all module fetch clean help
+
+all: module
+
+module:
+	@scripts/host-deps.sh build $(ARCH)
+	@$(FETCH)
+	@mkdir -p $(BUILD)/module
+	@cp -rsf $(CURDIR)/drivers/iommu/ioasid/. $(BUILD)/module/
+	$(KBUILD_MAKE) modules
+	@echo "ioasid: built $(BUILD)/module/ioasid.ko"
+
+fetch:
+	@for a in amd64 arm64 ppc64el; do scripts/fetch-kernel.sh $$a || exit; done
+
+clean:
+	rm -rf build logs
+
+help:
+	@sed -n 's/^#   //p' Makefile
