@@ -33,13 +33,17 @@ FETCH = true
 endif
 
 BUILD := $(CURDIR)/build/$(ARCH)
+KSFT_DIR := $(IOASID_CACHE)/linux-source/tools/testing/selftests
+USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
+	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi -C $(1)
+
 # Kbuild writes objects beside the sources, so each architecture builds in
 # a tree of links of its own.
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module fetch clean help
+.PHONY: all module selftests fetch clean help
 
 all: module
 
@@ -50,6 +54,11 @@ module:
 	@cp -rsf $(CURDIR)/drivers/iommu/ioasid/. $(BUILD)/module/
 	$(KBUILD_MAKE) modules
 	@echo "ioasid: built $(BUILD)/module/ioasid.ko"
+
+selftests:
+	@scripts/host-deps.sh build $(ARCH)
+	@scripts/linux-source.sh
+	$(call USER_MAKE,tools/testing/selftests/ioasid)
 
 fetch:
 	@for a in amd64 arm64 ppc64el; do scripts/fetch-kernel.sh $$a || exit; done
