@@ -43,7 +43,7 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module selftests fetch clean help
+.PHONY: all module selftests tools fetch clean help
 
 all: module
 
@@ -59,6 +59,10 @@ selftests:
 	@scripts/host-deps.sh build $(ARCH)
 	@scripts/linux-source.sh
 	$(call USER_MAKE,tools/testing/selftests/ioasid)
+
+tools:
+	@scripts/host-deps.sh build $(ARCH)
+	$(call USER_MAKE,tools/ioasid)
 
 fetch:
 	@for a in amd64 arm64 ppc64el; do scripts/fetch-kernel.sh $$a || exit; done
