@@ -5,6 +5,7 @@
 #   make                      ioasid.ko for x86_64 against Debian's 6.12 headers
 #   make ARCH=arm64           the same, cross-built (ARCH=powerpc likewise)
 #   make KDIR=/lib/modules/$(uname -r)/build    against any other kernel tree
+#   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
 #   make fetch                download the kernels of all three architectures
 
 ARCH ?= x86_64
@@ -43,7 +44,7 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module selftests tools fetch clean help
+.PHONY: all module selftests tools lint fetch clean help
 
 all: module
 
@@ -63,6 +64,9 @@ selftests:
 tools:
 	@scripts/host-deps.sh build $(ARCH)
 	$(call USER_MAKE,tools/ioasid)
+
+lint:
+	@scripts/lint.sh
 
 fetch:
 	@for a in amd64 arm64 ppc64el; do scripts/fetch-kernel.sh $$a || exit; done

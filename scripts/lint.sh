@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The style gate: checkpatch --strict over every C file and header of
+# drivers/, include/ and tools/, kernel-doc over the module and the uAPI,
+# and sparse over the module for each architecture.  All must report
+# nothing.
+
+set -uo pipefail
+
+. "$(dirname "$0")/common.sh"
+
+"$topdir/scripts/host-deps.sh" lint && "$topdir/scripts/linux-source.sh" || exit 1
+cd "$topdir" || exit 1
+
+status=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+mapfile -t files < <(find drivers include tools -name '*.[ch]' | sort)
+perl "$IOASID_CACHE/linux-source/scripts/checkpatch.pl" --strict --no-tree \
+	--terse --show-types -f "${files[@]}" 2>&1 |
+	grep -E ': (ERROR|WARNING|CHECK):' >"$out"
+if [ -s "$out" ]; then
+	log "checkpatch --strict: findings (${#files[@]} files checked)"
+	cat "$out"
+	status=1
+else
+	log "checkpatch --strict: clean (${#files[@]} files)"
+fi
+
+mapfile -t kdoc_files < <(find drivers include -name '*.[ch]' | sort)
+perl "$IOASID_CACHE/linux-source/scripts/kernel-doc" -none -Wall \
+	"${kdoc_files[@]}" >"$out" 2>&1
+if [ -s "$out" ]; then
+	log "kernel-doc: findings"
+	cat "$out"
+	status=1
+else
+	log "kernel-doc: clean (${#kdoc_files[@]} files)"
+fi
+
+for arch in x86_64 arm64 powerpc; do
+	make -C "$topdir" ARCH="$arch" C=2 module >"$out" 2>&1 || {
+		log "sparse ($arch): the build failed"
+		cat "$out"
+		status=1
+		continue
+	}
+	if ! grep -q ' CHECK ' "$out"; then
+		log "sparse ($arch): did not run"
+		status=1
+	elif grep -E '(warning|error):' "$out"; then
+		log "sparse ($arch): findings"
+		status=1
+	else
+		log "sparse ($arch): clean"
+	fi
+done
+exit $status
