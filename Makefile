@@ -5,6 +5,8 @@
 #   make                      ioasid.ko for x86_64 against Debian's 6.12 headers
 #   make ARCH=arm64           the same, cross-built (ARCH=powerpc likewise)
 #   make KDIR=/lib/modules/$(uname -r)/build    against any other kernel tree
+#   make check [LANES=...]    style gate, then the selftests in the QEMU lanes
+#   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
 #   make fetch                download the kernels of all three architectures
 
@@ -44,7 +46,7 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module selftests tools lint fetch clean help
+.PHONY: all module selftests tools check demo lint fetch clean help
 
 all: module
 
@@ -64,6 +66,12 @@ selftests:
 tools:
 	@scripts/host-deps.sh build $(ARCH)
 	$(call USER_MAKE,tools/ioasid)
+
+check:
+	@scripts/check.sh test $(LANES)
+
+demo:
+	@scripts/check.sh demo x86-vtd
 
 lint:
 	@scripts/lint.sh

@@ -1,0 +1,80 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test initramfs (busybox).  The kernel command line sets:
+#   ioasid_lane=NAME       the lane, for the log
+#   ioasid_mode=test|demo  run every selftest, or the demo
+#   ioasid_preload=A,B     modules in /modules to load before ioasid.ko
+#   ioasid_iommu=PREFIX    how the lane's IOMMU is named in /sys/class/iommu
+#
+# The console carries every kernel message, for the host to scan.  Selftest
+# output is collected per binary and printed between markers once the binary
+# has exited, so that printk can hardly ever split a TAP line; if it does,
+# the host sees fewer results than the plan and fails the run.
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+
+echo "IOASID-INIT lane=$ioasid_lane mode=$ioasid_mode kernel=$(uname -r)"
+
+for mod in $(echo "$ioasid_preload" | tr ',' ' '); do
+	insmod "/modules/$mod.ko.xz" || echo "IOASID-NOTE could not load $mod"
+done
+
+# The lane's own checks, reported as TAP like the selftests.
+lane_tap=/tmp/lane.tap
+lane_n=0
+lane_check() {
+	lane_n=$((lane_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $lane_n $2" >>"$lane_tap"
+		echo "IOASID-STEP ok: $2"
+	else
+		echo "not ok $lane_n $2 (exit status $1)" >>"$lane_tap"
+		echo "IOASID-STEP FAILED: $2 (exit status $1)"
+	fi
+}
+
+print_tap() {
+	echo "IOASID-TAP-BEGIN $1"
+	cat "$2"
+	echo "IOASID-TAP-END $1 $3"
+}
+
+echo "IOASID-NOTE iommus: $(ls /sys/class/iommu | tr '\n' ' ')"
+ls /sys/class/iommu | grep -q "^$ioasid_iommu"
+lane_check $? "the lane's IOMMU ($ioasid_iommu*) is registered"
+
+insmod /ioasid.ko
+lane_check $? "insmod ioasid.ko"
+
+case $ioasid_mode in
+test)
+	for t in /selftests/*; do
+		name=${t##*/}
+		IOASID_MODULE=/ioasid.ko "$t" >"/tmp/$name.tap" 2>&1
+		print_tap "$name" "/tmp/$name.tap" $?
+	done
+	;;
+demo)
+	echo "IOASID-DEMO-BEGIN"
+	/tools/ioasid-demo
+	echo "IOASID-DEMO-END $?"
+	;;
+esac
+
+rmmod ioasid
+lane_check $? "rmmod ioasid"
+[ ! -e /dev/ioasid ]
+lane_check $? "no /dev/ioasid after rmmod"
+{ echo "TAP version 13"; echo "1..$lane_n"; cat "$lane_tap"; } >/tmp/lane.full
+print_tap lane /tmp/lane.full 0
+
+echo "IOASID-DONE"
+poweroff -f

@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+# The QEMU lanes; sourced.  lane_setup NAME sets, for that lane:
+#   lane_arch      the ioasid ARCH (x86_64, arm64, powerpc)
+#   lane_qemu      the QEMU command and machine, without kernel/initrd/append
+#   lane_append    the lane's kernel command line
+#   lane_preload   modules to load before ioasid.ko (comma separated)
+#   lane_iommu     the prefix of the IOMMU's name in /sys/class/iommu
+# All lanes carry edu devices (PCI 1234:11e8), QEMU's DMA engine.
+
+ALL_LANES="x86-vtd x86-virtio-iommu x86-amd-iommu arm64-smmuv3 ppc64-spapr"
+
+lane_setup() {
+	local common="-m 1G -smp 2 -display none -vga none -monitor none -nic none -no-reboot"
+
+	lane_preload=
+	case $1 in
+	x86-vtd)
+		# The bridge's two edu devices share one IOMMU group.
+		lane_arch=x86_64
+		lane_qemu="qemu-system-x86_64 $common -M q35,kernel-irqchip=split
+			-device intel-iommu,intremap=on,caching-mode=on
+			-device edu,addr=4
+			-device pci-bridge,id=br0,chassis_nr=1,bus=pcie.0,addr=5
+			-device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2"
+		lane_append="console=ttyS0 intel_iommu=on iommu.passthrough=0"
+		lane_iommu=dmar
+		;;
+	x86-virtio-iommu)
+		lane_arch=x86_64
+		lane_qemu="qemu-system-x86_64 $common -M q35
+			-device virtio-iommu-pci -device edu -device edu"
+		lane_append="console=ttyS0 iommu.passthrough=0"
+		lane_preload=virtio-iommu
+		# named after the PCI address of the virtio-iommu function
+		lane_iommu=0000:
+		;;
+	x86-amd-iommu)
+		lane_arch=x86_64
+		lane_qemu="qemu-system-x86_64 $common -M q35
+			-device amd-iommu -device edu -device edu"
+		lane_append="console=ttyS0 iommu.passthrough=0"
+		lane_iommu=ivhd
+		;;
+	arm64-smmuv3)
+		lane_arch=arm64
+		lane_qemu="qemu-system-aarch64 $common -M virt,iommu=smmuv3
+			-cpu max,pauth-impdef=on -device edu -device edu"
+		lane_append="console=ttyAMA0 iommu.passthrough=0"
+		lane_iommu=smmu3.
+		;;
+	ppc64-spapr)
+		# A second host bridge is a second IOMMU group.  SLOF, not
+		# x-vof: it formats the NVRAM, which the kernel otherwise
+		# reports with a "WARNING: nvram corruption" line.
+		lane_arch=powerpc
+		lane_qemu="qemu-system-ppc64 $common -M pseries,usb=off
+			-cpu power9 -device edu
+			-device spapr-pci-host-bridge,index=1,id=phb1
+			-device edu,bus=phb1.0"
+		lane_append="console=hvc0"
+		lane_iommu=iommu-phb
+		;;
+	*)
+		return 1
+		;;
+	esac
+}
+
+debarch_of() {
+	case $1 in
+	x86_64) echo amd64 ;;
+	arm64) echo arm64 ;;
+	powerpc) echo ppc64el ;;
+	esac
+}

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pack the test initramfs of one architecture: busybox, /init, ioasid.ko,
+# the selftests, the user tools and the kernel modules the lanes preload.
+#
+# Usage: mkinitramfs.sh ARCH     (after make ARCH=ARCH module selftests tools)
+
+set -euo pipefail
+
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lanes.sh"
+
+arch=${1:?usage: mkinitramfs.sh ARCH}
+build=$topdir/build/$arch
+kernel=$IOASID_CACHE/kernel/$(debarch_of "$arch")
+preload_modules=(virtio-iommu)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,selftests,tools}
+install -m 0755 "$kernel/busybox" "$root/bin/busybox"
+install -m 0755 "$topdir/scripts/guest-init.sh" "$root/init"
+install -m 0644 "$build/module/ioasid.ko" "$root/ioasid.ko"
+install -m 0755 "$build/tools/testing/selftests/ioasid"/* "$root/selftests/"
+install -m 0755 "$build/tools/ioasid"/* "$root/tools/"
+for mod in "${preload_modules[@]}"; do
+	find -L "$kernel/modules" -name "$mod.ko.xz" -exec cp {} "$root/modules/" \;
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$build/initramfs.cpio.gz"
