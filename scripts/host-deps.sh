@@ -47,5 +47,6 @@ export DEBIAN_FRONTEND=noninteractive
 install() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
-install || { apt-get update -q >/dev/null && install; } ||
+# A fresh machine may have no package lists yet: update once, then retry.
+install 2>/dev/null || { apt-get update -q >/dev/null && install; } ||
 	die "apt-get could not install ${missing[*]}"

@@ -50,7 +50,7 @@ for arch in x86_64 arm64 powerpc; do
 	if ! grep -q ' CHECK ' "$out"; then
 		log "sparse ($arch): did not run"
 		status=1
-	elif grep -E '(warning|error):' "$out"; then
+	elif grep -E ':[0-9]+:[0-9]+: (warning|error):' "$out"; then
 		log "sparse ($arch): findings"
 		status=1
 	else
