@@ -43,7 +43,7 @@ USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 # Kbuild writes objects beside the sources, so each architecture builds in
 # a tree of links of its own.
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
-	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOASID=m \
+	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
 .PHONY: all module selftests tools check demo lint fetch clean help
