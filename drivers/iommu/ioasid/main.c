@@ -2,37 +2,309 @@
 /*
  * ioasid: an IOMMU file descriptor for user space
  *
- * /dev/ioasid is a misc device.  Each open is a context: the container for
- * everything that file creates, released as a whole when the file is closed,
- * whether by close() or by the death of its process.  The file holds
- * a reference on this module, so the module cannot be unloaded while any
- * context exists.
+ * /dev/ioasid is a misc device.  Each open is a context (struct ioasid_ctx):
+ * the container for every object the file creates, released as a whole
+ * when the file is closed, whether by close() or by the death of its
+ * process.  The file holds a reference on this module, so the module cannot
+ * be unloaded while any context exists.
+ *
+ * Objects live in the context's xarray by id.  A command takes a reference
+ * on each object it works on (ioasid_get_object()), so DESTROY, which needs
+ * the table's reference to be the only one, cannot free an object under a
+ * running command: it fails with -EBUSY instead.  An object is published in
+ * the table only once it is complete (ioasid_object_finalize()); until then
+ * its id is reserved and lookups do not see it.
+ *
+ * Every ioctl goes through one table, which gives each command its handler,
+ * its struct and the size of its first version; the size checks and the
+ * zero-extension of structs from older callers are done here, once.
  *
  * Module-wide counters of live objects are exported in debugfs so that tests
  * can prove every release path gives back what the matching create took.
  */
-
-#include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched/user.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/ioasid.h>
 
-/* Live contexts of all files; read through debugfs ioasid/counters. */
-static atomic_long_t ioasid_nr_contexts;
+#include "ioasid.h"
+
+atomic_long_t ioasid_counters[IOASID_CNT_MAX];
+
+static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
+	[IOASID_CNT_CONTEXTS] = "contexts",
+	[IOASID_CNT_OBJECTS] = "objects",
+	[IOASID_CNT_PINNED] = "pinned_pages",
+	[IOASID_CNT_ACCOUNTED] = "accounted_pages",
+};
 
 static struct dentry *ioasid_debugfs_dir;
 
+static void (*const ioasid_object_destroy[IOASID_OBJ_MAX])(struct ioasid_object *) = {
+	[IOASID_OBJ_IOAS] = ioasid_ioas_destroy,
+};
+
+/**
+ * ioasid_object_alloc() - allocate an object and reserve its id
+ * @ictx: the context
+ * @size: the size of the structure embedding the object header first
+ * @type: its enum ioasid_object_type
+ *
+ * The object cannot be looked up until ioasid_object_finalize(); undo with
+ * ioasid_object_abort().
+ *
+ * Return: the zeroed object, or an ERR_PTR.
+ */
+struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
+					  enum ioasid_object_type type)
+{
+	struct ioasid_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->users, 1);
+	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	ioasid_count(IOASID_CNT_OBJECTS, 1);
+	return obj;
+}
+
+/**
+ * ioasid_object_finalize() - publish a complete object under its id
+ * @ictx: the context
+ * @obj: the object from ioasid_object_alloc()
+ */
+void ioasid_object_finalize(struct ioasid_ctx *ictx, struct ioasid_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+	/* The id was reserved with XA_ZERO_ENTRY, so no allocation is needed. */
+	WARN_ON(old);
+}
+
+static void ioasid_object_free(struct ioasid_object *obj)
+{
+	kfree(obj);
+	ioasid_count(IOASID_CNT_OBJECTS, -1);
+}
+
+/**
+ * ioasid_object_abort() - free an object that was never finalized
+ * @ictx: the context
+ * @obj: the object from ioasid_object_alloc(), with nothing else to undo
+ */
+void ioasid_object_abort(struct ioasid_ctx *ictx, struct ioasid_object *obj)
+{
+	xa_erase(&ictx->objects, obj->id);
+	ioasid_object_free(obj);
+}
+
+/**
+ * ioasid_get_object() - look up an object and take a reference on it
+ * @ictx: the context
+ * @id: the object's id
+ * @type: the type expected, or IOASID_OBJ_ANY
+ *
+ * Return: the object, to be released with ioasid_put_object(), or
+ * ERR_PTR(-ENOENT) when @id names no live object of the context, or
+ * ERR_PTR(-EINVAL) when it names one of another type.
+ */
+struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
+					enum ioasid_object_type type)
+{
+	struct ioasid_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj)
+		obj = ERR_PTR(-ENOENT);
+	else if (type != IOASID_OBJ_ANY && obj->type != type)
+		obj = ERR_PTR(-EINVAL);
+	else if (!refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+static void ioasid_object_destroy_now(struct ioasid_object *obj)
+{
+	ioasid_object_destroy[obj->type](obj);
+	ioasid_object_free(obj);
+}
+
+static int ioasid_cmd_destroy(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_destroy *cmd = ucmd->cmd;
+	struct ioasid_ctx *ictx = ucmd->ictx;
+	struct ioasid_object *obj;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, cmd->id);
+	if (!obj) {
+		xa_unlock(&ictx->objects);
+		return -ENOENT;
+	}
+	/* Only the table's reference may be left; then no one can take one. */
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ictx->objects);
+		return -EBUSY;
+	}
+	__xa_erase(&ictx->objects, obj->id);
+	xa_unlock(&ictx->objects);
+
+	ioasid_object_destroy_now(obj);
+	return 0;
+}
+
+/**
+ * ioasid_ucmd_respond() - copy the command struct back to the caller
+ * @ucmd: the command
+ *
+ * Only the size the caller knows is written.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min(ucmd->user_size, ucmd->cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+union ioasid_ucmd_buffer {
+	struct ioasid_destroy destroy;
+	struct ioasid_ioas_alloc ioas_alloc;
+	struct ioasid_ioas_map ioas_map;
+	struct ioasid_ioas_unmap ioas_unmap;
+	struct ioasid_ioas_copy ioas_copy;
+	struct ioasid_ioas_iova_ranges ioas_iova_ranges;
+	struct ioasid_ioas_allow_iovas ioas_allow_iovas;
+};
+
+/**
+ * struct ioasid_ioctl_op - one command of the dispatch table
+ * @size: the size of its struct as the kernel knows it
+ * @min_size: the size of the struct's first version
+ * @execute: the handler
+ *
+ * Command n of the table is ioctl _IO(IOASID_TYPE, IOASID_CMD_BASE + n).
+ */
+struct ioasid_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	int (*execute)(struct ioasid_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_cmd, _fn, _struct, _last)                                \
+	[(_cmd) - IOASID_CMD_BASE] = {                                     \
+		.size = sizeof(_struct) +                                  \
+			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
+					  sizeof(_struct)),                \
+		.min_size = offsetofend(_struct, _last),                   \
+		.execute = _fn,                                            \
+	}
+
+static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
+	IOCTL_OP(IOASID_CMD_DESTROY, ioasid_cmd_destroy, struct ioasid_destroy,
+		 __reserved),
+	IOCTL_OP(IOASID_CMD_IOAS_ALLOC, ioasid_cmd_ioas_alloc,
+		 struct ioasid_ioas_alloc, __reserved),
+	IOCTL_OP(IOASID_CMD_IOAS_MAP, ioasid_cmd_ioas_map,
+		 struct ioasid_ioas_map, iova),
+	IOCTL_OP(IOASID_CMD_IOAS_UNMAP, ioasid_cmd_ioas_unmap,
+		 struct ioasid_ioas_unmap, length),
+	IOCTL_OP(IOASID_CMD_IOAS_COPY, ioasid_cmd_ioas_copy,
+		 struct ioasid_ioas_copy, src_iova),
+	IOCTL_OP(IOASID_CMD_IOAS_IOVA_RANGES, ioasid_cmd_ioas_iova_ranges,
+		 struct ioasid_ioas_iova_ranges, allowed_iovas),
+	IOCTL_OP(IOASID_CMD_IOAS_ALLOW_IOVAS, ioasid_cmd_ioas_allow_iovas,
+		 struct ioasid_ioas_allow_iovas, allowed_iovas),
+};
+
+static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct ioasid_ucmd ucmd = {
+		.ictx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+	const struct ioasid_ioctl_op *op;
+	union ioasid_ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (cmd != _IO(IOASID_TYPE, nr) || nr < IOASID_CMD_BASE ||
+	    nr - IOASID_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
+		return -ENOTTY;
+	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
+
+	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (rc)
+		return rc;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	rc = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	ucmd.cmd = &buf;
+	ucmd.cmd_len = op->size;
+	return op->execute(&ucmd);
+}
+
 static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
-	atomic_long_inc(&ioasid_nr_contexts);
+	struct ioasid_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ictx->user = get_uid(current_user());
+	mutex_init(&ictx->acct_lock);
+	ictx->acct_pages = RB_ROOT_CACHED;
+	filp->private_data = ictx;
+	ioasid_count(IOASID_CNT_CONTEXTS, 1);
 	return 0;
 }
 
 static int ioasid_fops_release(struct inode *inode, struct file *filp)
 {
-	atomic_long_dec(&ioasid_nr_contexts);
+	struct ioasid_ctx *ictx = filp->private_data;
+	struct ioasid_object *obj;
+	unsigned long id;
+
+	/* No command can run any more: every object has only its table ref. */
+	xa_for_each(&ictx->objects, id, obj) {
+		xa_erase(&ictx->objects, id);
+		WARN_ON(!refcount_dec_if_one(&obj->users));
+		ioasid_object_destroy_now(obj);
+	}
+	xa_destroy(&ictx->objects);
+	WARN_ON(!RB_EMPTY_ROOT(&ictx->acct_pages.rb_root));
+	free_uid(ictx->user);
+	mutex_destroy(&ictx->acct_lock);
+	kfree(ictx);
+	ioasid_count(IOASID_CNT_CONTEXTS, -1);
 	return 0;
 }
 
@@ -40,6 +312,8 @@ static const struct file_operations ioasid_fops = {
 	.owner = THIS_MODULE,
 	.open = ioasid_fops_open,
 	.release = ioasid_fops_release,
+	.unlocked_ioctl = ioasid_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
 
@@ -52,7 +326,11 @@ static struct miscdevice ioasid_misc_dev = {
 
 static int ioasid_counters_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "contexts %ld\n", atomic_long_read(&ioasid_nr_contexts));
+	int i;
+
+	for (i = 0; i < IOASID_CNT_MAX; i++)
+		seq_printf(m, "%s %ld\n", ioasid_counter_names[i],
+			   atomic_long_read(&ioasid_counters[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ioasid_counters);

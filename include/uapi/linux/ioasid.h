@@ -6,6 +6,7 @@
 #define _UAPI_LINUX_IOASID_H
 
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 /**
  * DOC: General ioctl format
@@ -17,8 +18,271 @@
  * Every command is an ``_IO(IOASID_TYPE, IOASID_CMD_BASE + n)`` ioctl whose
  * argument is a pointer to a command struct.  A number the kernel does not
  * know fails with -ENOTTY.
+ *
+ * Every command struct starts with ``__u32 size`` and ``__u32 flags``.  The
+ * caller sets size to sizeof() the struct as it knows it.  Structs only grow
+ * by appending members, so:
+ *
+ * - a size below the struct's first version fails with -EINVAL;
+ * - a shorter size (an older caller) is accepted, and the kernel treats the
+ *   missing members as zero and writes back only the first size bytes;
+ * - a longer size (a newer caller) is accepted if every byte past the end the
+ *   kernel knows is zero, and fails with -E2BIG otherwise.
+ *
+ * A flag the kernel does not know fails with -EOPNOTSUPP, a non-zero
+ * reserved member with -EINVAL, and an unreadable or unwritable struct with
+ * -EFAULT.
+ *
+ * Objects (IO address spaces, and later devices) are named by a __u32 id,
+ * unique within the context and never 0.  An id that does not exist in this
+ * context fails with -ENOENT; the id of an object of another type where an
+ * IOAS is expected fails with -EINVAL.
+ *
+ * IOVAs, user addresses and lengths are in bytes and must be multiples of
+ * the CPU page size unless a command says otherwise.
  */
-#define IOASID_TYPE 0xBA
+#define IOASID_TYPE 0xD5
 #define IOASID_CMD_BASE 0x80
+
+enum {
+	IOASID_CMD_DESTROY = IOASID_CMD_BASE,
+	IOASID_CMD_IOAS_ALLOC,
+	IOASID_CMD_IOAS_MAP,
+	IOASID_CMD_IOAS_UNMAP,
+	IOASID_CMD_IOAS_COPY,
+	IOASID_CMD_IOAS_IOVA_RANGES,
+	IOASID_CMD_IOAS_ALLOW_IOVAS,
+};
+
+/**
+ * struct ioasid_destroy - ioctl(IOASID_DESTROY)
+ * @size: sizeof(struct ioasid_destroy)
+ * @flags: must be 0
+ * @id: the object to destroy
+ * @__reserved: must be 0
+ *
+ * Destroy any object by its id.  Destroying an IOAS unmaps everything mapped
+ * in it.
+ *
+ * Errors: -ENOENT no object @id in this context; -EBUSY the object is in use
+ * (another command is working on it, or another object refers to it).
+ */
+struct ioasid_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+#define IOASID_DESTROY _IO(IOASID_TYPE, IOASID_CMD_DESTROY)
+
+/**
+ * struct ioasid_ioas_alloc - ioctl(IOASID_IOAS_ALLOC)
+ * @size: sizeof(struct ioasid_ioas_alloc)
+ * @flags: must be 0
+ * @out_ioas_id: the id of the new IO address space
+ * @__reserved: must be 0
+ *
+ * Create an IO address space (IOAS).  It starts empty, with every IOVA
+ * allowed.  Memory can be mapped into it before any device is attached.
+ *
+ * Errors: -ENOMEM.
+ */
+struct ioasid_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+	__u32 __reserved;
+};
+
+#define IOASID_IOAS_ALLOC _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOC)
+
+/**
+ * enum ioasid_ioas_map_flags - flags of IOASID_IOAS_MAP and IOASID_IOAS_COPY
+ * @IOASID_IOAS_MAP_FIXED_IOVA: map at the IOVA given; without it the kernel
+ *	chooses the IOVA and returns it
+ * @IOASID_IOAS_MAP_READABLE: devices may read the memory
+ * @IOASID_IOAS_MAP_WRITEABLE: devices may write the memory
+ */
+enum ioasid_ioas_map_flags {
+	IOASID_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOASID_IOAS_MAP_READABLE = 1 << 1,
+	IOASID_IOAS_MAP_WRITEABLE = 1 << 2,
+};
+
+/**
+ * struct ioasid_ioas_map - ioctl(IOASID_IOAS_MAP)
+ * @size: sizeof(struct ioasid_ioas_map)
+ * @flags: a combination of enum ioasid_ioas_map_flags; READABLE, WRITEABLE
+ *	or both must be set
+ * @ioas_id: the IOAS to map into
+ * @__reserved: must be 0
+ * @user_va: the start of the caller's memory to map
+ * @length: the number of bytes to map
+ * @iova: with IOASID_IOAS_MAP_FIXED_IOVA, the IOVA to map at; otherwise
+ *	set by the kernel to the IOVA it chose
+ *
+ * Pin the memory at [@user_va, @user_va + @length) and map it at
+ * [@iova, @iova + @length) as one mapping.  The pages are charged to the
+ * RLIMIT_MEMLOCK of the user who opened the context (callers with
+ * CAP_IPC_LOCK are exempt from the limit); a physical page already pinned
+ * by this context at the same user address is charged once however often it
+ * is mapped or copied.  A kernel-chosen IOVA is congruent to @user_va modulo
+ * the largest CPU huge page size (PMD, then PUD) that @length can hold, so
+ * that huge pages stay usable by the IOMMU.  There is no limit on the number
+ * of mappings.
+ *
+ * Errors: -EINVAL zero @length, an unaligned @user_va, @length or fixed
+ * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length or
+ * @iova + @length wraps; -EEXIST the fixed range overlaps a mapping; -ERANGE
+ * the fixed range is not within the usable IOVA ranges
+ * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough;
+ * -EFAULT part of the memory is not mapped in the caller, or is read-only
+ * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded, or
+ * out of memory.  On any error nothing is mapped, pinned or charged.
+ */
+struct ioasid_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOASID_IOAS_MAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP)
+
+/**
+ * enum ioasid_ioas_unmap_flags - flags of IOASID_IOAS_UNMAP
+ * @IOASID_IOAS_UNMAP_ALL: unmap every mapping; @iova and @length must be 0
+ */
+enum ioasid_ioas_unmap_flags {
+	IOASID_IOAS_UNMAP_ALL = 1 << 0,
+};
+
+/**
+ * struct ioasid_ioas_unmap - ioctl(IOASID_IOAS_UNMAP)
+ * @size: sizeof(struct ioasid_ioas_unmap)
+ * @flags: enum ioasid_ioas_unmap_flags
+ * @ioas_id: the IOAS to unmap from
+ * @__reserved: must be 0
+ * @iova: the start of the range
+ * @length: the length of the range; set by the kernel to the number of bytes
+ *	unmapped
+ *
+ * Remove every mapping inside [@iova, @iova + @length).  The range must not
+ * cut a mapping: each mapping it touches must lie wholly inside it.
+ *
+ * Errors: -EINVAL zero or unaligned @iova or @length, the range cuts a
+ * mapping, or UNMAP_ALL with a non-zero @iova or @length; -EOVERFLOW
+ * @iova + @length wraps; -ENOENT nothing is mapped in the range.  On any
+ * error nothing is unmapped.
+ */
+struct ioasid_ioas_unmap {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOASID_IOAS_UNMAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_UNMAP)
+
+/**
+ * struct ioasid_ioas_copy - ioctl(IOASID_IOAS_COPY)
+ * @size: sizeof(struct ioasid_ioas_copy)
+ * @flags: a combination of enum ioasid_ioas_map_flags, as for MAP
+ * @dst_ioas_id: the IOAS to map into
+ * @src_ioas_id: the IOAS to copy from; may be @dst_ioas_id
+ * @length: the number of bytes to copy
+ * @dst_iova: as @iova of struct ioasid_ioas_map
+ * @src_iova: the start of the range in the source IOAS
+ *
+ * Map into the destination the memory that [@src_iova, @src_iova + @length)
+ * maps in the source, sharing its pinned pages: nothing is pinned or charged
+ * again.  The source range must be mapped with no hole; it may span several
+ * mappings and take part of one, and becomes one mapping per source mapping
+ * it touches.
+ *
+ * Errors: as for IOASID_IOAS_MAP, and -ENOENT part of the source range is
+ * not mapped; -EPERM WRITEABLE is asked of memory mapped read-only.
+ */
+struct ioasid_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+
+#define IOASID_IOAS_COPY _IO(IOASID_TYPE, IOASID_CMD_IOAS_COPY)
+
+/**
+ * struct ioasid_iova_range - an inclusive range of IOVAs
+ * @start: the first IOVA
+ * @last: the last IOVA (inclusive, so a range can end at U64_MAX)
+ */
+struct ioasid_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct ioasid_ioas_iova_ranges - ioctl(IOASID_IOAS_IOVA_RANGES)
+ * @size: sizeof(struct ioasid_ioas_iova_ranges)
+ * @flags: must be 0
+ * @ioas_id: the IOAS to query
+ * @num_iovas: the number of entries @allowed_iovas can hold; set by the
+ *	kernel to the number of usable ranges
+ * @allowed_iovas: a pointer to an array of struct ioasid_iova_range
+ * @out_iova_alignment: set by the kernel to the alignment every IOVA and
+ *	length must have
+ *
+ * Report the ranges of IOVA that can be mapped, in increasing order: the
+ * ranges set by IOASID_IOAS_ALLOW_IOVAS, or all of [0, U64_MAX] if none was
+ * set.
+ *
+ * Errors: -EMSGSIZE @num_iovas is too small (the first @num_iovas ranges and
+ * the number needed are still returned).
+ */
+struct ioasid_ioas_iova_ranges {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+
+#define IOASID_IOAS_IOVA_RANGES _IO(IOASID_TYPE, IOASID_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct ioasid_ioas_allow_iovas - ioctl(IOASID_IOAS_ALLOW_IOVAS)
+ * @size: sizeof(struct ioasid_ioas_allow_iovas)
+ * @flags: must be 0
+ * @ioas_id: the IOAS to restrict
+ * @num_iovas: the number of entries of @allowed_iovas; 0 allows every IOVA
+ * @allowed_iovas: a pointer to an array of struct ioasid_iova_range
+ *
+ * Replace the set of IOVA ranges that mappings, fixed or kernel-chosen, may
+ * use.  A VMM uses it to keep the IOAS within what its guest sees.
+ *
+ * Errors: -EINVAL a range whose start is after its last, that is not aligned
+ * (start and last + 1 multiples of the page size), or that overlaps another;
+ * -EADDRINUSE an existing mapping lies outside the new ranges; -ENOMEM.
+ */
+struct ioasid_ioas_allow_iovas {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__aligned_u64 allowed_iovas;
+};
+
+#define IOASID_IOAS_ALLOW_IOVAS _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOW_IOVAS)
 
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -5,9 +5,14 @@
 #ifndef __SELFTEST_IOASID_UTILS_H
 #define __SELFTEST_IOASID_UTILS_H
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/ioasid.h>
 
 #define IOASID_DEV "/dev/ioasid"
 #define IOASID_SYSFS_MODULE "/sys/module/ioasid"
@@ -59,6 +64,154 @@ static inline long ioasid_module_refcnt(void)
 	if (ioasid_read_file(IOASID_SYSFS_MODULE "/refcnt", buf, sizeof(buf)) < 0)
 		return -1;
 	return strtol(buf, NULL, 10);
+}
+
+/* The module-wide counters, all at once. */
+struct ioasid_counters {
+	long contexts;
+	long objects;
+	long pinned_pages;
+	long accounted_pages;
+};
+
+static inline int ioasid_read_counters(struct ioasid_counters *c)
+{
+	c->contexts = ioasid_counter("contexts");
+	c->objects = ioasid_counter("objects");
+	c->pinned_pages = ioasid_counter("pinned_pages");
+	c->accounted_pages = ioasid_counter("accounted_pages");
+	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
+	       c->accounted_pages < 0 ? -1 : 0;
+}
+
+/*
+ * Thin wrappers of the commands: each returns 0 or -errno, so that a test
+ * reads ASSERT_EQ(-EEXIST, ioas_map(...)).
+ */
+static inline int ioasid_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int ioasid_destroy(int fd, __u32 id)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioasid_ioctl(fd, IOASID_DESTROY, &cmd);
+}
+
+static inline int ioas_alloc(int fd, __u32 *ioas_id)
+{
+	struct ioasid_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_ALLOC, &cmd);
+	*ioas_id = cmd.out_ioas_id;
+	return rc;
+}
+
+#define MAP_RW (IOASID_IOAS_MAP_READABLE | IOASID_IOAS_MAP_WRITEABLE)
+#define MAP_FIXED_RW (IOASID_IOAS_MAP_FIXED_IOVA | MAP_RW)
+
+/* Map at *iova with IOASID_IOAS_MAP_FIXED_IOVA, or set *iova. */
+static inline int ioas_map(int fd, __u32 ioas_id, const void *va, __u64 length,
+			   __u64 *iova, __u32 flags)
+{
+	struct ioasid_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (__u64)(uintptr_t)va,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_MAP, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
+static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
+			     __u64 *unmapped)
+{
+	struct ioasid_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+static inline int ioas_unmap_all(int fd, __u32 ioas_id, __u64 *unmapped)
+{
+	struct ioasid_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_IOAS_UNMAP_ALL,
+		.ioas_id = ioas_id,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+static inline int ioas_copy(int fd, __u32 dst_id, __u32 src_id, __u64 length,
+			    __u64 *dst_iova, __u64 src_iova, __u32 flags)
+{
+	struct ioasid_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_id,
+		.src_ioas_id = src_id,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_COPY, &cmd);
+	*dst_iova = cmd.dst_iova;
+	return rc;
+}
+
+static inline int ioas_allow_iovas(int fd, __u32 ioas_id,
+				   const struct ioasid_iova_range *ranges,
+				   __u32 num)
+{
+	struct ioasid_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = num,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+
+	return ioasid_ioctl(fd, IOASID_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/* Fill @ranges (room for *@num); *@num is set to the number of ranges. */
+static inline int ioas_iova_ranges(int fd, __u32 ioas_id,
+				   struct ioasid_iova_range *ranges, __u32 *num)
+{
+	struct ioasid_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = *num,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_IOVA_RANGES, &cmd);
+	*num = cmd.num_iovas;
+	return rc;
 }
 
 #endif /* __SELFTEST_IOASID_UTILS_H */

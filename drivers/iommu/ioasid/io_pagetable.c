@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The IOVA space of an IO address space.
+ *
+ * Theory of operation
+ *
+ * An IOAS is a set of areas, each mapping an IOVA range to a slice of one
+ * struct ioasid_pages.  Areas never overlap; they live in an interval tree
+ * keyed by IOVA, so lookups, hole searches and range walks visit them in
+ * IOVA order.  A MAP makes one area over a fresh pin; a COPY makes one area
+ * per source area it touches, sharing the source's pages.  An UNMAP removes
+ * whole areas only: a range that would cut one is refused before anything is
+ * removed.
+ *
+ * The usable IOVA space is everything, or the ranges ALLOW_IOVAS set.  A
+ * kernel-chosen IOVA is searched in IOVA order in the usable ranges, at the
+ * huge page alignment the length allows and in phase with the memory, so
+ * that a huge page of the CPU can be a huge page of the IOMMU; where no
+ * such hole exists, any page-aligned hole is taken.
+ *
+ * Locking: iova_rwsem guards the trees.  Nothing slow happens under it:
+ * pages are pinned before and unpinned after, so one thread's large map does
+ * not stall another's unmap.  Areas being built or freed sit on private
+ * lists, outside the tree, with their IOVA relative to the start of their
+ * range until they are inserted.
+ *
+ * Vocabulary: "last" is an inclusive end, so a range may end at ULONG_MAX;
+ * beware "last + 1".  The module requires 64BIT, so an IOVA fits in an
+ * unsigned long.
+ */
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/ioasid.h>
+
+#include "ioasid.h"
+
+static struct ioasid_area *area_first(struct ioasid_ioas *ioas,
+				      unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&ioas->areas, start, last);
+	return node ? container_of(node, struct ioasid_area, node) : NULL;
+}
+
+static struct ioasid_area *area_next(struct ioasid_area *area,
+				     unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct ioasid_area, node) : NULL;
+}
+
+/* Is all of [start, last] inside the allowed ranges of @allowed? */
+static bool iova_allowed(struct rb_root_cached *allowed, unsigned long start,
+			 unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	if (RB_EMPTY_ROOT(&allowed->rb_root))
+		return true;
+	for (;;) {
+		node = interval_tree_iter_first(allowed, start, start);
+		if (!node)
+			return false;
+		if (node->last >= last)
+			return true;
+		start = node->last + 1;
+	}
+}
+
+static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
+			    unsigned long length)
+{
+	unsigned long last = iova + length - 1;
+
+	if (!iova_allowed(&ioas->allowed, iova, last))
+		return -ERANGE;
+	if (area_first(ioas, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* The largest CPU huge page size a mapping of @length can hold. */
+static unsigned long iova_alignment(unsigned long length)
+{
+	if (length >= PUD_SIZE)
+		return PUD_SIZE;
+	if (length >= PMD_SIZE)
+		return PMD_SIZE;
+	return PAGE_SIZE;
+}
+
+/*
+ * Place @length bytes in [lo, hi] at the lowest IOVA congruent to @phase
+ * modulo @align (a power of two, above @phase).
+ */
+static bool iova_fit(unsigned long lo, unsigned long hi, unsigned long length,
+		     unsigned long align, unsigned long phase,
+		     unsigned long *iova)
+{
+	unsigned long start = (lo & ~(align - 1)) | phase;
+	unsigned long last;
+
+	if (start < lo && check_add_overflow(start, align, &start))
+		return false;
+	if (check_add_overflow(start, length - 1, &last) || last > hi)
+		return false;
+	*iova = start;
+	return true;
+}
+
+/* Find a hole of @length in [start, last] between the areas. */
+static bool ioas_find_hole(struct ioasid_ioas *ioas, unsigned long start,
+			   unsigned long last, unsigned long length,
+			   unsigned long align, unsigned long phase,
+			   unsigned long *iova)
+{
+	struct ioasid_area *area;
+	unsigned long lo = start;
+
+	for (area = area_first(ioas, start, last); area;
+	     area = area_next(area, start, last)) {
+		if (area->node.start > lo &&
+		    iova_fit(lo, area->node.start - 1, length, align, phase, iova))
+			return true;
+		if (area->node.last >= last)
+			return false;
+		lo = max(lo, area->node.last + 1);
+	}
+	return iova_fit(lo, last, length, align, phase, iova);
+}
+
+static bool ioas_find_usable_hole(struct ioasid_ioas *ioas,
+				  unsigned long length, unsigned long align,
+				  unsigned long phase, unsigned long *iova)
+{
+	struct interval_tree_node *node;
+
+	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
+		return ioas_find_hole(ioas, 0, ULONG_MAX, length, align, phase,
+				      iova);
+	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		if (ioas_find_hole(ioas, node->start, node->last, length, align,
+				   phase, iova))
+			return true;
+	return false;
+}
+
+static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
+			   unsigned long phase, unsigned long *iova)
+{
+	unsigned long align = iova_alignment(length);
+
+	if (ioas_find_usable_hole(ioas, length, align, phase & (align - 1),
+				  iova))
+		return 0;
+	if (align != PAGE_SIZE &&
+	    ioas_find_usable_hole(ioas, length, PAGE_SIZE, 0, iova))
+		return 0;
+	return -ENOSPC;
+}
+
+/**
+ * ioasid_ioas_map_pages() - insert prepared areas as one contiguous range
+ * @ioas: the IO address space
+ * @areas: areas whose node holds their range relative to the start; emptied
+ *	on success, left to the caller on error
+ * @iova: in: the IOVA to map at if @fixed; out: the IOVA used
+ * @length: the total length of @areas
+ * @fixed: map at *@iova rather than at a kernel-chosen IOVA
+ * @phase: for a kernel-chosen IOVA, the address it should be congruent to
+ *	modulo the huge page size
+ *
+ * Return: 0, or -ERANGE (outside the allowed ranges), -EEXIST (overlap) for
+ * a fixed IOVA, -ENOSPC when no hole is large enough.
+ */
+int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
+			  unsigned long *iova, unsigned long length, bool fixed,
+			  unsigned long phase)
+{
+	struct ioasid_area *area, *tmp;
+	int rc;
+
+	down_write(&ioas->iova_rwsem);
+	if (fixed)
+		rc = ioas_check_fixed(ioas, *iova, length);
+	else
+		rc = ioas_alloc_iova(ioas, length, phase, iova);
+	if (!rc) {
+		list_for_each_entry_safe(area, tmp, areas, link) {
+			area->node.start += *iova;
+			area->node.last += *iova;
+			interval_tree_insert(&area->node, &ioas->areas);
+			list_del_init(&area->link);
+		}
+	}
+	up_write(&ioas->iova_rwsem);
+	return rc;
+}
+
+/**
+ * ioasid_free_areas() - free areas that are not in any tree
+ * @areas: a list of areas; each drops its reference on its pages
+ */
+void ioasid_free_areas(struct list_head *areas)
+{
+	struct ioasid_area *area, *tmp;
+
+	list_for_each_entry_safe(area, tmp, areas, link) {
+		ioasid_pages_put(area->pages);
+		kfree(area);
+	}
+}
+
+/* Take every area inside [start, last] out of the tree onto @freed. */
+static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
+				       unsigned long start, unsigned long last,
+				       struct list_head *freed)
+{
+	unsigned long removed = 0;
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	while ((area = area_first(ioas, start, last))) {
+		interval_tree_remove(&area->node, &ioas->areas);
+		list_add_tail(&area->link, freed);
+		removed += ioasid_area_length(area);
+	}
+	return removed;
+}
+
+/**
+ * ioasid_ioas_unmap() - unmap the areas inside a range
+ * @ioas: the IO address space
+ * @iova: the start of the range
+ * @length: its length; @iova + @length - 1 must not wrap
+ * @unmapped: set to the number of bytes unmapped
+ *
+ * Return: 0, or -EINVAL when the range cuts an area, -ENOENT when it holds
+ * none; then nothing is unmapped.
+ */
+int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
+		      unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last = iova + length - 1;
+	struct ioasid_area *area;
+	LIST_HEAD(freed);
+	int rc = 0;
+
+	down_write(&ioas->iova_rwsem);
+	for (area = area_first(ioas, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		if (area->node.start < iova || area->node.last > last) {
+			rc = -EINVAL;
+			break;
+		}
+	}
+	if (!rc)
+		*unmapped = ioas_remove_areas(ioas, iova, last, &freed);
+	up_write(&ioas->iova_rwsem);
+
+	if (!rc && list_empty(&freed))
+		rc = -ENOENT;
+	ioasid_free_areas(&freed);
+	return rc;
+}
+
+/**
+ * ioasid_ioas_unmap_all() - unmap every area
+ * @ioas: the IO address space
+ *
+ * Return: the number of bytes unmapped.
+ */
+unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas)
+{
+	unsigned long unmapped;
+	LIST_HEAD(freed);
+
+	down_write(&ioas->iova_rwsem);
+	unmapped = ioas_remove_areas(ioas, 0, ULONG_MAX, &freed);
+	up_write(&ioas->iova_rwsem);
+	ioasid_free_areas(&freed);
+	return unmapped;
+}
+
+static struct ioasid_area *area_slice(struct ioasid_area *src,
+				      unsigned long start, unsigned long last,
+				      unsigned long range_start, int prot)
+{
+	struct ioasid_area *area;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return NULL;
+	ioasid_pages_get(src->pages);
+	area->pages = src->pages;
+	area->pgoff = src->pgoff + ((start - src->node.start) >> PAGE_SHIFT);
+	area->prot = prot;
+	area->node.start = start - range_start;
+	area->node.last = last - range_start;
+	return area;
+}
+
+/**
+ * ioasid_ioas_slice() - new areas sharing the pages a range maps
+ * @ioas: the IO address space to copy from
+ * @iova: the start of the range
+ * @length: its length; @iova + @length - 1 must not wrap
+ * @prot: the protection of the new areas
+ * @areas: the new areas are added here, with their range relative to @iova,
+ *	ready for ioasid_ioas_map_pages()
+ *
+ * Return: 0, or -ENOENT when part of the range is not mapped, -EPERM when
+ * @prot asks to write pages pinned read-only, -ENOMEM; then @areas is as it
+ * was.
+ */
+int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
+		      unsigned long length, int prot, struct list_head *areas)
+{
+	unsigned long last = iova + length - 1, next = iova;
+	struct ioasid_area *area, *slice;
+	LIST_HEAD(slices);
+	int rc = -ENOENT;
+
+	down_read(&ioas->iova_rwsem);
+	for (area = area_first(ioas, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		if (area->node.start > next) {
+			rc = -ENOENT;
+			break;
+		}
+		if ((prot & IOMMU_WRITE) && !area->pages->writable) {
+			rc = -EPERM;
+			break;
+		}
+		slice = area_slice(area, next, min(area->node.last, last), iova,
+				   prot);
+		if (!slice) {
+			rc = -ENOMEM;
+			break;
+		}
+		list_add_tail(&slice->link, &slices);
+		if (area->node.last >= last) {
+			rc = 0;
+			break;
+		}
+		next = area->node.last + 1;
+	}
+	up_read(&ioas->iova_rwsem);
+
+	if (rc)
+		ioasid_free_areas(&slices);
+	else
+		list_splice_tail(&slices, areas);
+	return rc;
+}
+
+static void allowed_free(struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(allowed, 0, ULONG_MAX))) {
+		interval_tree_remove(node, allowed);
+		kfree(container_of(node, struct ioasid_allowed, node));
+	}
+}
+
+static int allowed_build(struct rb_root_cached *allowed,
+			 const struct ioasid_iova_range *ranges,
+			 unsigned int num)
+{
+	struct ioasid_allowed *range;
+	unsigned int i;
+
+	for (i = 0; i < num; i++) {
+		if (interval_tree_iter_first(allowed, ranges[i].start,
+					     ranges[i].last))
+			return -EINVAL;
+		range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+		if (!range)
+			return -ENOMEM;
+		range->node.start = ranges[i].start;
+		range->node.last = ranges[i].last;
+		interval_tree_insert(&range->node, allowed);
+	}
+	return 0;
+}
+
+/**
+ * ioasid_ioas_set_allowed() - replace the allowed IOVA ranges
+ * @ioas: the IO address space
+ * @ranges: the new ranges, each aligned and with start <= last
+ * @num: how many; 0 allows every IOVA
+ *
+ * Return: 0, or -EINVAL when two ranges overlap, -EADDRINUSE when an area
+ * lies outside them, -ENOMEM; then the allowed ranges are unchanged.
+ */
+int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
+			    const struct ioasid_iova_range *ranges,
+			    unsigned int num)
+{
+	struct rb_root_cached allowed = RB_ROOT_CACHED;
+	struct ioasid_area *area;
+	int rc;
+
+	rc = allowed_build(&allowed, ranges, num);
+	if (rc)
+		goto out_free;
+
+	down_write(&ioas->iova_rwsem);
+	for (area = area_first(ioas, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
+		if (!iova_allowed(&allowed, area->node.start, area->node.last)) {
+			rc = -EADDRINUSE;
+			break;
+		}
+	}
+	if (!rc)
+		swap(allowed, ioas->allowed);
+	up_write(&ioas->iova_rwsem);
+out_free:
+	allowed_free(&allowed);
+	return rc;
+}
+
+static int range_to_user(struct ioasid_iova_range __user *out,
+			 unsigned int n, unsigned int max, unsigned long start,
+			 unsigned long last)
+{
+	struct ioasid_iova_range range = { .start = start, .last = last };
+
+	if (n >= max)
+		return 0;
+	return copy_to_user(&out[n], &range, sizeof(range)) ? -EFAULT : 0;
+}
+
+/**
+ * ioasid_ioas_usable_ranges() - report the IOVA ranges that can be mapped
+ * @ioas: the IO address space
+ * @out: the caller's array, filled with up to @max ranges in IOVA order
+ * @max: the room in @out
+ * @num: set to the number of usable ranges, which may be above @max
+ *
+ * Return: 0, or -EFAULT when @out cannot be written.
+ */
+int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
+			      struct ioasid_iova_range __user *out,
+			      unsigned int max, unsigned int *num)
+{
+	struct interval_tree_node *node;
+	unsigned int n = 0;
+	int rc = 0;
+
+	down_read(&ioas->iova_rwsem);
+	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
+		rc = range_to_user(out, n++, max, 0, ULONG_MAX);
+	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
+	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		rc = range_to_user(out, n++, max, node->start, node->last);
+	up_read(&ioas->iova_rwsem);
+	*num = n;
+	return rc;
+}
+
+/**
+ * ioasid_ioas_alloc() - create an empty IO address space
+ * @ictx: the context to create it in
+ *
+ * Return: the new IOAS, not yet visible by id, or an ERR_PTR.
+ */
+struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
+{
+	struct ioasid_object *obj;
+	struct ioasid_ioas *ioas;
+
+	obj = ioasid_object_alloc(ictx, sizeof(*ioas), IOASID_OBJ_IOAS);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	ioas = container_of(obj, struct ioasid_ioas, obj);
+	init_rwsem(&ioas->iova_rwsem);
+	ioas->areas = RB_ROOT_CACHED;
+	ioas->allowed = RB_ROOT_CACHED;
+	return ioas;
+}
+
+/**
+ * ioasid_ioas_destroy() - unmap everything of an IOAS being destroyed
+ * @obj: the IOAS's object header
+ */
+void ioasid_ioas_destroy(struct ioasid_object *obj)
+{
+	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
+
+	ioasid_ioas_unmap_all(ioas);
+	allowed_free(&ioas->allowed);
+}

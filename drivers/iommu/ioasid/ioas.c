@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uAPI of IO address spaces: argument checks and replies; the work is
+ * in io_pagetable.c and pages.c.
+ */
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/ioasid.h>
+
+#include "ioasid.h"
+
+#define MAP_FLAGS (IOASID_IOAS_MAP_FIXED_IOVA | IOASID_IOAS_MAP_READABLE | \
+		   IOASID_IOAS_MAP_WRITEABLE)
+
+static struct ioasid_ioas *ioas_get(struct ioasid_ucmd *ucmd, u32 id)
+{
+	struct ioasid_object *obj;
+
+	obj = ioasid_get_object(ucmd->ictx, id, IOASID_OBJ_IOAS);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct ioasid_ioas, obj);
+}
+
+static void ioas_put(struct ioasid_ioas *ioas)
+{
+	ioasid_put_object(&ioas->obj);
+}
+
+int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_alloc *cmd = ucmd->cmd;
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+
+	ioas = ioasid_ioas_alloc(ucmd->ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	cmd->out_ioas_id = ioas->obj.id;
+	rc = ioasid_ucmd_respond(ucmd);
+	if (rc) {
+		ioasid_object_abort(ucmd->ictx, &ioas->obj);
+		return rc;
+	}
+	ioasid_object_finalize(ucmd->ictx, &ioas->obj);
+	return 0;
+}
+
+/* A non-empty, page-aligned range that does not wrap. */
+static int check_range(u64 start, u64 length)
+{
+	u64 last;
+
+	if (!length || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* The checks MAP and COPY share: flags, length and the destination IOVA. */
+static int check_map_flags(u32 flags, u64 iova, u64 length)
+{
+	if (flags & ~MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (!(flags & (IOASID_IOAS_MAP_READABLE | IOASID_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+	if (flags & IOASID_IOAS_MAP_FIXED_IOVA)
+		return check_range(iova, length);
+	return check_range(0, length);
+}
+
+static int map_prot(u32 flags)
+{
+	int prot = 0;
+
+	if (flags & IOASID_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	if (flags & IOASID_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	return prot;
+}
+
+/*
+ * Insert @areas, tell the caller where, and undo the mapping if the reply
+ * cannot be written: a mapping whose IOVA the caller never learnt would be
+ * a half-done command.
+ */
+static int map_and_respond(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
+			   struct list_head *areas, u64 *iova, u64 length,
+			   u32 flags, unsigned long phase)
+{
+	bool fixed = flags & IOASID_IOAS_MAP_FIXED_IOVA;
+	unsigned long unmapped, where = *iova;
+	int rc;
+
+	rc = ioasid_ioas_map_pages(ioas, areas, &where, length, fixed, phase);
+	if (rc) {
+		ioasid_free_areas(areas);
+		return rc;
+	}
+	*iova = where;
+	rc = ioasid_ucmd_respond(ucmd);
+	if (rc)
+		ioasid_ioas_unmap(ioas, where, length, &unmapped);
+	return rc;
+}
+
+int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_map *cmd = ucmd->cmd;
+	struct ioasid_pages *pages;
+	struct ioasid_area *area;
+	struct ioasid_ioas *ioas;
+	LIST_HEAD(areas);
+	int rc;
+
+	rc = check_map_flags(cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
+	if (cmd->__reserved)
+		return -EINVAL;
+	rc = check_range(cmd->user_va, cmd->length);
+	if (rc)
+		return rc;
+
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	pages = ioasid_pages_pin(ucmd->ictx, cmd->user_va, cmd->length,
+				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE);
+	if (IS_ERR(pages)) {
+		kfree(area);
+		rc = PTR_ERR(pages);
+		goto out_put;
+	}
+	area->pages = pages;
+	area->prot = map_prot(cmd->flags);
+	area->node.last = cmd->length - 1;
+	list_add(&area->link, &areas);
+
+	rc = map_and_respond(ucmd, ioas, &areas, &cmd->iova, cmd->length,
+			     cmd->flags, cmd->user_va);
+out_put:
+	ioas_put(ioas);
+	return rc;
+}
+
+int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_copy *cmd = ucmd->cmd;
+	struct ioasid_ioas *src, *dst;
+	LIST_HEAD(areas);
+	int rc;
+
+	rc = check_map_flags(cmd->flags, cmd->dst_iova, cmd->length);
+	if (rc)
+		return rc;
+	rc = check_range(cmd->src_iova, cmd->length);
+	if (rc)
+		return rc;
+
+	src = ioas_get(ucmd, cmd->src_ioas_id);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	dst = ioas_get(ucmd, cmd->dst_ioas_id);
+	if (IS_ERR(dst)) {
+		rc = PTR_ERR(dst);
+		goto out_put_src;
+	}
+
+	rc = ioasid_ioas_slice(src, cmd->src_iova, cmd->length,
+			       map_prot(cmd->flags), &areas);
+	if (!rc)
+		rc = map_and_respond(ucmd, dst, &areas, &cmd->dst_iova,
+				     cmd->length, cmd->flags, cmd->src_iova);
+	ioas_put(dst);
+out_put_src:
+	ioas_put(src);
+	return rc;
+}
+
+int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_unmap *cmd = ucmd->cmd;
+	unsigned long unmapped = 0;
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	if (cmd->flags & ~IOASID_IOAS_UNMAP_ALL)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (cmd->flags & IOASID_IOAS_UNMAP_ALL)
+		rc = cmd->iova || cmd->length ? -EINVAL : 0;
+	else
+		rc = check_range(cmd->iova, cmd->length);
+	if (rc)
+		return rc;
+
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (cmd->flags & IOASID_IOAS_UNMAP_ALL)
+		unmapped = ioasid_ioas_unmap_all(ioas);
+	else
+		rc = ioasid_ioas_unmap(ioas, cmd->iova, cmd->length, &unmapped);
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = ioasid_ucmd_respond(ucmd);
+	}
+	ioas_put(ioas);
+	return rc;
+}
+
+int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct ioasid_ioas *ioas;
+	unsigned int n;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = ioasid_ioas_usable_ranges(ioas, u64_to_user_ptr(cmd->allowed_iovas),
+				       cmd->num_iovas, &n);
+	if (!rc) {
+		rc = n > cmd->num_iovas ? -EMSGSIZE : 0;
+		cmd->num_iovas = n;
+		cmd->out_iova_alignment = PAGE_SIZE;
+		if (ioasid_ucmd_respond(ucmd))
+			rc = -EFAULT;
+	}
+	ioas_put(ioas);
+	return rc;
+}
+
+static int check_allowed_range(const struct ioasid_iova_range *range)
+{
+	if (range->start > range->last || !PAGE_ALIGNED(range->start) ||
+	    !PAGE_ALIGNED(range->last + 1))
+		return -EINVAL;
+	return 0;
+}
+
+int ioasid_cmd_ioas_allow_iovas(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_allow_iovas *cmd = ucmd->cmd;
+	struct ioasid_iova_range *ranges;
+	struct ioasid_ioas *ioas;
+	unsigned int i;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+
+	ranges = kvcalloc(cmd->num_iovas, sizeof(*ranges),
+			  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ranges && cmd->num_iovas)
+		return -ENOMEM;
+	if (copy_from_user(ranges, u64_to_user_ptr(cmd->allowed_iovas),
+			   array_size(cmd->num_iovas, sizeof(*ranges)))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	for (i = 0; i < cmd->num_iovas; i++) {
+		rc = check_allowed_range(&ranges[i]);
+		if (rc)
+			goto out_free;
+	}
+
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_free;
+	}
+	rc = ioasid_ioas_set_allowed(ioas, ranges, cmd->num_iovas);
+	ioas_put(ioas);
+out_free:
+	kvfree(ranges);
+	return rc;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ioasid: definitions shared by the files of the module.
+ */
+#ifndef __IOASID_H
+#define __IOASID_H
+
+#include <linux/atomic.h>
+#include <linux/interval_tree.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/xarray.h>
+
+struct ioasid_iova_range;
+struct user_struct;
+
+/*
+ * Module-wide counters of what is alive, shown in debugfs (ioasid/counters)
+ * so that tests can prove every release path gives back what was taken.
+ */
+enum ioasid_counter {
+	IOASID_CNT_CONTEXTS,	/* open files */
+	IOASID_CNT_OBJECTS,	/* objects in all contexts' tables */
+	IOASID_CNT_PINNED,	/* page pins held (a page pinned twice is 2) */
+	IOASID_CNT_ACCOUNTED,	/* pages charged to RLIMIT_MEMLOCK */
+	IOASID_CNT_MAX,
+};
+
+extern atomic_long_t ioasid_counters[IOASID_CNT_MAX];
+
+static inline void ioasid_count(enum ioasid_counter counter, long delta)
+{
+	atomic_long_add(delta, &ioasid_counters[counter]);
+}
+
+/**
+ * struct ioasid_ctx - what one open of /dev/ioasid owns
+ * @objects: every object of the context by id; the xarray's lock guards
+ *	lookups against DESTROY
+ * @user: the user who opened the file, charged for every page the context
+ *	pins
+ * @acct_lock: guards @acct_pages
+ * @acct_pages: every struct ioasid_pages of the context, by user address,
+ *	so that a page pinned twice at the same address is charged once
+ */
+struct ioasid_ctx {
+	struct xarray objects;
+	struct user_struct *user;
+	struct mutex acct_lock; /* guards acct_pages */
+	struct rb_root_cached acct_pages;
+};
+
+enum ioasid_object_type {
+	IOASID_OBJ_NONE,
+	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
+	IOASID_OBJ_IOAS,
+	IOASID_OBJ_MAX,
+};
+
+/**
+ * struct ioasid_object - the header every object embeds first
+ * @users: 1 for the object table, plus 1 for each command working on the
+ *	object; DESTROY succeeds only from exactly 1
+ * @type: enum ioasid_object_type
+ * @id: the object's id in its context
+ */
+struct ioasid_object {
+	refcount_t users;
+	enum ioasid_object_type type;
+	u32 id;
+};
+
+/**
+ * struct ioasid_ucmd - one ioctl in progress
+ * @ictx: the context of the file
+ * @ubuffer: the caller's command struct
+ * @user_size: the size the caller gave for it
+ * @cmd_len: the size of the command struct the kernel knows
+ * @cmd: the kernel copy, zero-extended to @cmd_len
+ */
+struct ioasid_ucmd {
+	struct ioasid_ctx *ictx;
+	void __user *ubuffer;
+	u32 user_size;
+	u32 cmd_len;
+	void *cmd;
+};
+
+int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd);
+
+struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
+					  enum ioasid_object_type type);
+void ioasid_object_abort(struct ioasid_ctx *ictx, struct ioasid_object *obj);
+void ioasid_object_finalize(struct ioasid_ctx *ictx, struct ioasid_object *obj);
+struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
+					enum ioasid_object_type type);
+
+static inline void ioasid_put_object(struct ioasid_object *obj)
+{
+	refcount_dec(&obj->users);
+}
+
+/* pages.c */
+
+/**
+ * struct ioasid_run - physically contiguous pinned pages
+ * @index: the index of its first page in its struct ioasid_pages
+ * @pfn: the first page frame
+ * @npages: the number of pages
+ */
+struct ioasid_run {
+	unsigned long index;
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
+ * struct ioasid_pages - user memory pinned by one MAP
+ * @kref: one reference per area mapping part of it
+ * @ictx: the context charged for it
+ * @acct_node: the user pages it covers, [first, last] page number, in
+ *	ictx->acct_pages
+ * @npages: the number of pages pinned
+ * @writable: pinned for writing; the pages are marked dirty on unpin
+ * @nr_runs: the number of entries in @runs
+ * @runs: the pinned pages, in user address order, merged into runs
+ */
+struct ioasid_pages {
+	struct kref kref;
+	struct ioasid_ctx *ictx;
+	struct interval_tree_node acct_node;
+	unsigned long npages;
+	bool writable;
+	unsigned long nr_runs;
+	struct ioasid_run *runs;
+};
+
+struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
+				      unsigned long uptr, unsigned long length,
+				      bool writable);
+void ioasid_pages_put(struct ioasid_pages *pages);
+
+static inline void ioasid_pages_get(struct ioasid_pages *pages)
+{
+	kref_get(&pages->kref);
+}
+
+/* io_pagetable.c and ioas.c */
+
+/**
+ * struct ioasid_ioas - an IO address space
+ * @obj: the object header
+ * @iova_rwsem: guards @areas and @allowed
+ * @areas: every struct ioasid_area, by IOVA; never overlapping
+ * @allowed: the struct ioasid_allowed ranges set by ALLOW_IOVAS, by IOVA;
+ *	never overlapping; empty allows every IOVA
+ */
+struct ioasid_ioas {
+	struct ioasid_object obj;
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached areas;
+	struct rb_root_cached allowed;
+};
+
+/**
+ * struct ioasid_area - one mapping: a slice of pinned pages at an IOVA
+ * @node: [first, last] IOVA in ioas->areas
+ * @pages: the pinned pages, of which the area holds a reference
+ * @pgoff: the index in @pages of the area's first page
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @link: on a list of areas being inserted or freed, outside the tree
+ */
+struct ioasid_area {
+	struct interval_tree_node node;
+	struct ioasid_pages *pages;
+	unsigned long pgoff;
+	int prot;
+	struct list_head link;
+};
+
+/**
+ * struct ioasid_allowed - one range of ALLOW_IOVAS
+ * @node: [first, last] IOVA in ioas->allowed
+ */
+struct ioasid_allowed {
+	struct interval_tree_node node;
+};
+
+static inline unsigned long ioasid_area_length(struct ioasid_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx);
+void ioasid_ioas_destroy(struct ioasid_object *obj);
+int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
+			  unsigned long *iova, unsigned long length, bool fixed,
+			  unsigned long phase);
+int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
+		      unsigned long length, unsigned long *unmapped);
+unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
+int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
+		      unsigned long length, int prot, struct list_head *areas);
+void ioasid_free_areas(struct list_head *areas);
+int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
+			    const struct ioasid_iova_range *ranges,
+			    unsigned int num);
+int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
+			      struct ioasid_iova_range __user *out,
+			      unsigned int max, unsigned int *num);
+
+int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_allow_iovas(struct ioasid_ucmd *ucmd);
+
+#endif /* __IOASID_H */

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinning user memory and charging it to its owner.
+ *
+ * Theory of operation
+ *
+ * Every MAP pins the user memory it names once, whole, into a struct
+ * ioasid_pages, before the IOAS is locked: pinning is the slow part of a map
+ * and must not stall the other commands of the IOAS.  Pages are pinned with
+ * FOLL_LONGTERM in batches of a page of page pointers, and stored as runs of
+ * physically contiguous page frames, in user address order: a huge page is
+ * one run, so later IOMMU mapping can use the largest page sizes and
+ * unpinning works a range at a time.  COPY never pins: the new areas take
+ * references on the same struct ioasid_pages.  The last reference unpins,
+ * marking the pages dirty if they were pinned for writing.
+ *
+ * Charging.  Pinned pages are charged to the locked_vm of the user who
+ * opened the context, against the RLIMIT_MEMLOCK of the task that maps
+ * (CAP_IPC_LOCK lifts the limit, not the charge).  A VMM maps the same guest
+ * memory into several IOASes, so a page must be charged once however often
+ * the context pins it.  Every struct ioasid_pages of a context sits in
+ * ictx->acct_pages, an interval tree by user page number.  A page of a new
+ * pin is already charged exactly when another pin of the context holds the
+ * same page frame at the same user page number; only the others are
+ * charged.  Unpinning uncharges, by the same rule, the pages no other pin
+ * still holds.  So the charge of a context is always the number of distinct
+ * (user page, page frame) pairs it pins.  The same frame pinned through two
+ * different user addresses is charged twice: over-charging, never under.
+ *
+ * Vocabulary: a page "index" counts pages from the start of one struct
+ * ioasid_pages; a user page number is a user address >> PAGE_SHIFT.
+ * Ranges named "last" are inclusive.
+ */
+#include <linux/capability.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+
+#include "ioasid.h"
+
+#define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
+
+/* The run holding page @index; @index must be below pages->npages. */
+static struct ioasid_run *pages_find_run(struct ioasid_pages *pages,
+					 unsigned long index)
+{
+	unsigned long lo = 0, hi = pages->nr_runs - 1;
+
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo + 1) / 2;
+
+		if (pages->runs[mid].index <= index)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return &pages->runs[lo];
+}
+
+/* Make room for @more runs, so that recording a batch cannot fail. */
+static int pages_reserve_runs(struct ioasid_pages *pages,
+			      unsigned long *capacity, unsigned long more)
+{
+	unsigned long want = pages->nr_runs + more;
+	struct ioasid_run *runs;
+
+	if (want <= *capacity)
+		return 0;
+	want = max(want, 2 * *capacity);
+	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!runs)
+		return -ENOMEM;
+	pages->runs = runs;
+	*capacity = want;
+	return 0;
+}
+
+static void pages_add_page(struct ioasid_pages *pages, unsigned long index,
+			   unsigned long pfn)
+{
+	struct ioasid_run *run;
+
+	if (pages->nr_runs) {
+		run = &pages->runs[pages->nr_runs - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages++;
+			return;
+		}
+	}
+	run = &pages->runs[pages->nr_runs++];
+	run->index = index;
+	run->pfn = pfn;
+	run->npages = 1;
+}
+
+static long pages_pin_batch(struct ioasid_pages *pages, unsigned long uptr,
+			    unsigned long done, struct page **batch)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long n = min(pages->npages - done, PIN_BATCH);
+	long pinned, i;
+
+	if (pages->writable)
+		gup_flags |= FOLL_WRITE;
+	pinned = pin_user_pages_fast(uptr + done * PAGE_SIZE, n, gup_flags,
+				     batch);
+	if (pinned <= 0)
+		return pinned ?: -EFAULT;
+
+	for (i = 0; i < pinned; i++)
+		pages_add_page(pages, done + i, page_to_pfn(batch[i]));
+	ioasid_count(IOASID_CNT_PINNED, pinned);
+	return pinned;
+}
+
+/* Pin every page; on error the pages pinned so far stay in pages->runs. */
+static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
+{
+	unsigned long capacity = 0, done = 0;
+	struct page **batch;
+	long rc = 0;
+
+	batch = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	while (done < pages->npages) {
+		rc = pages_reserve_runs(pages, &capacity,
+					min(pages->npages - done, PIN_BATCH));
+		if (rc)
+			break;
+		rc = pages_pin_batch(pages, uptr, done, batch);
+		if (rc < 0)
+			break;
+		done += rc;
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	free_page((unsigned long)batch);
+	return rc < 0 ? rc : 0;
+}
+
+static void pages_unpin(struct ioasid_pages *pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < pages->nr_runs; i++) {
+		struct ioasid_run *run = &pages->runs[i];
+
+		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+						 run->npages, pages->writable);
+		ioasid_count(IOASID_CNT_PINNED, -run->npages);
+	}
+}
+
+/* The page frame at user page number @upn, and how far it runs on. */
+static unsigned long pages_pfn_at(struct ioasid_pages *pages,
+				  unsigned long upn, unsigned long *run_last)
+{
+	unsigned long index = upn - pages->acct_node.start;
+	struct ioasid_run *run = pages_find_run(pages, index);
+
+	*run_last = pages->acct_node.start + run->index + run->npages - 1;
+	return run->pfn + (index - run->index);
+}
+
+/*
+ * How many pages of @pages another pin of the context (in acct_pages, which
+ * must not hold @pages itself) holds at the same user page: those are
+ * charged already.
+ *
+ * Walk @pages in segments over which nothing changes: the segment ends where
+ * a run of @pages or of any pin covering its start ends, or where another
+ * pin begins.  Over such a segment two pins that hold the same frame at its
+ * start hold the same frames all along.
+ */
+static unsigned long pages_charged_elsewhere(struct ioasid_pages *pages)
+{
+	struct rb_root_cached *root = &pages->ictx->acct_pages;
+	unsigned long upn = pages->acct_node.start;
+	unsigned long last = pages->acct_node.last;
+	unsigned long shared = 0;
+
+	lockdep_assert_held(&pages->ictx->acct_lock);
+
+	while (upn <= last) {
+		struct interval_tree_node *node;
+		unsigned long pfn, end, other_pfn, other_end;
+		bool same = false;
+
+		pfn = pages_pfn_at(pages, upn, &end);
+		for (node = interval_tree_iter_first(root, upn, end); node;
+		     node = interval_tree_iter_next(node, upn, end)) {
+			struct ioasid_pages *other =
+				container_of(node, struct ioasid_pages, acct_node);
+
+			if (node->start > upn) {
+				end = min(end, node->start - 1);
+				continue;
+			}
+			other_pfn = pages_pfn_at(other, upn, &other_end);
+			end = min(end, other_end);
+			if (other_pfn == pfn)
+				same = true;
+			/* A one-page segment already found shared is done. */
+			if (same && end == upn)
+				break;
+		}
+		if (same)
+			shared += end - upn + 1;
+		upn = end + 1;
+	}
+	return shared;
+}
+
+static int user_charge(struct user_struct *user, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+
+	if (atomic_long_add_return(npages, &user->locked_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic_long_sub(npages, &user->locked_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pages_charge(struct ioasid_pages *pages)
+{
+	struct ioasid_ctx *ictx = pages->ictx;
+	unsigned long npages;
+	int rc;
+
+	mutex_lock(&ictx->acct_lock);
+	npages = pages->npages - pages_charged_elsewhere(pages);
+	rc = user_charge(ictx->user, npages);
+	if (!rc) {
+		interval_tree_insert(&pages->acct_node, &ictx->acct_pages);
+		ioasid_count(IOASID_CNT_ACCOUNTED, npages);
+	}
+	mutex_unlock(&ictx->acct_lock);
+	return rc;
+}
+
+static void pages_uncharge(struct ioasid_pages *pages)
+{
+	struct ioasid_ctx *ictx = pages->ictx;
+	unsigned long npages;
+
+	mutex_lock(&ictx->acct_lock);
+	interval_tree_remove(&pages->acct_node, &ictx->acct_pages);
+	npages = pages->npages - pages_charged_elsewhere(pages);
+	atomic_long_sub(npages, &ictx->user->locked_vm);
+	ioasid_count(IOASID_CNT_ACCOUNTED, -npages);
+	mutex_unlock(&ictx->acct_lock);
+}
+
+static void pages_free(struct ioasid_pages *pages)
+{
+	pages_unpin(pages);
+	kvfree(pages->runs);
+	kfree(pages);
+}
+
+/**
+ * ioasid_pages_pin() - pin and charge user memory
+ * @ictx: the context to charge
+ * @uptr: the page-aligned start of the memory in the current process
+ * @length: its page-aligned, non-zero length
+ * @writable: pin for writing
+ *
+ * Return: the pinned pages with one reference, or an ERR_PTR: -EFAULT part
+ * of the range is not mapped (or is read-only and @writable), -ENOMEM out of
+ * memory or over RLIMIT_MEMLOCK, -EINTR a fatal signal arrived.  On error
+ * nothing stays pinned or charged.
+ */
+struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
+				      unsigned long uptr, unsigned long length,
+				      bool writable)
+{
+	struct ioasid_pages *pages;
+	int rc;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pages->kref);
+	pages->ictx = ictx;
+	pages->npages = length >> PAGE_SHIFT;
+	pages->writable = writable;
+	pages->acct_node.start = uptr >> PAGE_SHIFT;
+	pages->acct_node.last = pages->acct_node.start + pages->npages - 1;
+
+	rc = pages_pin_user(pages, uptr);
+	if (!rc)
+		rc = pages_charge(pages);
+	if (rc) {
+		pages_free(pages);
+		return ERR_PTR(rc);
+	}
+	return pages;
+}
+
+static void pages_release(struct kref *kref)
+{
+	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages, kref);
+
+	pages_uncharge(pages);
+	pages_free(pages);
+}
+
+/**
+ * ioasid_pages_put() - drop a reference; the last one uncharges and unpins
+ * @pages: the pinned pages
+ */
+void ioasid_pages_put(struct ioasid_pages *pages)
+{
+	kref_put(&pages->kref, pages_release);
+}
