@@ -1,0 +1,1224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IO address spaces with no device: the object model, MAP / UNMAP / COPY,
+ * the IOVA ranges, pinning and its charging, and bad input of every kind.
+ *
+ * Every fixture reads the module counters at setup and checks at teardown,
+ * after closing its file, that they are back where they started: whatever a
+ * test leaves mapped, closing releases.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/capability.h>
+#include <linux/userfaultfd.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_utils.h"
+
+static unsigned long page_size;
+static unsigned long huge_size;
+
+__attribute__((constructor)) static void read_page_sizes(void)
+{
+	char buf[32];
+
+	page_size = sysconf(_SC_PAGESIZE);
+	huge_size = 2UL << 20;
+	if (ioasid_read_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+			     buf, sizeof(buf)) > 0)
+		huge_size = strtoul(buf, NULL, 10);
+}
+
+/* Anonymous memory aligned to huge_size, populated, as 4K or huge pages. */
+static void *buffer_alloc(size_t size, bool huge)
+{
+	size_t span = size + huge_size;
+	uintptr_t start, aligned;
+	void *p;
+
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	start = (uintptr_t)p;
+	aligned = (start + huge_size - 1) & ~(huge_size - 1);
+	if (aligned != start)
+		munmap(p, aligned - start);
+	munmap((void *)(aligned + size), start + span - aligned - size);
+	madvise((void *)aligned, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset((void *)aligned, 0xa5, size);
+	return (void *)aligned;
+}
+
+/* The pin and charge counters are @pinned and @accounted above @start. */
+static void assert_counters(struct __test_metadata *_metadata,
+			    const struct ioasid_counters *start, long pinned,
+			    long accounted)
+{
+	struct ioasid_counters now;
+
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(start->pinned_pages + pinned, now.pinned_pages);
+	ASSERT_EQ(start->accounted_pages + accounted, now.accounted_pages);
+}
+
+#define ASSERT_COUNTERS(start, pinned, accounted) \
+	assert_counters(_metadata, start, pinned, accounted)
+
+static bool counters_equal(const struct ioasid_counters *a,
+			   const struct ioasid_counters *b)
+{
+	return a->contexts == b->contexts && a->objects == b->objects &&
+	       a->pinned_pages == b->pinned_pages &&
+	       a->accounted_pages == b->accounted_pages;
+}
+
+static void skip_unless_loaded(struct __test_metadata *_metadata,
+			       struct ioasid_counters *start)
+{
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+}
+
+/* A bare context. */
+FIXTURE(ioasid) {
+	int fd;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(ioasid)
+{
+	self->fd = -1;
+	skip_unless_loaded(_metadata, &self->start);
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ioasid)
+{
+	struct ioasid_counters end;
+
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(counters_equal(&self->start, &end));
+}
+
+TEST_F(ioasid, ioas_alloc_and_destroy)
+{
+	struct ioasid_counters now;
+	__u32 id1, id2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id1));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id2));
+	ASSERT_NE(0, id1);
+	ASSERT_NE(id1, id2);
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.objects + 2, now.objects);
+
+	ASSERT_EQ(0, ioasid_destroy(self->fd, id1));
+	ASSERT_EQ(-ENOENT, ioasid_destroy(self->fd, id1));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, id2));
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.objects, now.objects);
+}
+
+TEST_F(ioasid, ids_do_not_cross_contexts)
+{
+	__u64 iova = 0;
+	__u32 id, other_id;
+	void *buf;
+	int fd2;
+
+	buf = buffer_alloc(page_size, false);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	fd2 = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+
+	ASSERT_EQ(-ENOENT, ioasid_destroy(fd2, id));
+	ASSERT_EQ(-ENOENT, ioas_map(fd2, id, buf, page_size, &iova, MAP_RW));
+	/* The other context numbers its own objects from 1 too. */
+	ASSERT_EQ(0, ioas_alloc(fd2, &other_id));
+	ASSERT_EQ(id, other_id);
+	ASSERT_EQ(0, ioasid_destroy(fd2, other_id));
+	ASSERT_EQ(0, ioas_map(self->fd, id, buf, page_size, &iova, MAP_RW));
+	close(fd2);
+	munmap(buf, page_size);
+}
+
+TEST_F(ioasid, bad_ids)
+{
+	__u64 unmapped;
+
+	ASSERT_EQ(-ENOENT, ioasid_destroy(self->fd, 0));
+	ASSERT_EQ(-ENOENT, ioasid_destroy(self->fd, 12345));
+	ASSERT_EQ(-ENOENT, ioasid_destroy(self->fd, UINT32_MAX));
+	ASSERT_EQ(-ENOENT, ioas_unmap_all(self->fd, 1, &unmapped));
+}
+
+/* A command struct with room past its end, to test the size rules. */
+struct alloc_plus {
+	struct ioasid_ioas_alloc cmd;
+	__u64 tail;
+};
+
+TEST_F(ioasid, struct_size_rules)
+{
+	struct alloc_plus buf = {};
+
+	/* Below the first version of the struct. */
+	buf.cmd.size = 0;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &buf));
+	buf.cmd.size = offsetof(struct ioasid_ioas_alloc, out_ioas_id);
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &buf));
+
+	/* Longer, from a newer caller: fine while the tail is zero. */
+	buf.cmd.size = sizeof(buf);
+	ASSERT_EQ(0, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &buf));
+	ASSERT_NE(0, buf.cmd.out_ioas_id);
+	ASSERT_EQ(0, buf.tail);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, buf.cmd.out_ioas_id));
+
+	buf.tail = 1;
+	ASSERT_EQ(-E2BIG, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &buf));
+}
+
+TEST_F(ioasid, unreadable_and_unwritable_structs)
+{
+	struct ioasid_counters now;
+	struct ioasid_ioas_alloc *ro;
+
+	ASSERT_EQ(-EFAULT, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, NULL));
+
+	/* Readable but not writable: the object must not survive. */
+	ro = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ASSERT_EQ(0, mprotect(ro, page_size, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, ro));
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.objects, now.objects);
+	munmap(ro, page_size);
+}
+
+TEST_F(ioasid, unknown_commands)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd) };
+
+	ASSERT_EQ(-ENOTTY, ioasid_ioctl(self->fd,
+					_IO(IOASID_TYPE, IOASID_CMD_BASE + 100),
+					&cmd));
+	ASSERT_EQ(-ENOTTY, ioasid_ioctl(self->fd,
+					_IO(IOASID_TYPE, IOASID_CMD_BASE - 1),
+					&cmd));
+	/* A known number with another encoding is not that command. */
+	ASSERT_EQ(-ENOTTY, ioasid_ioctl(self->fd,
+					_IOW(IOASID_TYPE, IOASID_CMD_DESTROY,
+					     struct ioasid_destroy), &cmd));
+}
+
+TEST_F(ioasid, unknown_flags_and_reserved_fields)
+{
+	struct ioasid_ioas_iova_ranges ranges = { .size = sizeof(ranges) };
+	struct ioasid_ioas_allow_iovas allow = { .size = sizeof(allow) };
+	struct ioasid_ioas_unmap unmap = { .size = sizeof(unmap) };
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct ioasid_ioas_copy copy = { .size = sizeof(copy) };
+	struct ioasid_ioas_map map = { .size = sizeof(map) };
+	struct ioasid_destroy destroy = { .size = sizeof(destroy) };
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+
+	destroy.flags = 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_DESTROY, &destroy));
+	destroy.flags = 0;
+	destroy.id = id;
+	destroy.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DESTROY, &destroy));
+
+	alloc.flags = 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
+	alloc.flags = 0;
+	alloc.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
+
+	map.ioas_id = id;
+	map.length = page_size;
+	map.flags = MAP_RW | 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_MAP, &map));
+	map.flags = MAP_RW;
+	map.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_MAP, &map));
+
+	unmap.ioas_id = id;
+	unmap.flags = 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_UNMAP, &unmap));
+	unmap.flags = IOASID_IOAS_UNMAP_ALL;
+	unmap.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_UNMAP, &unmap));
+
+	copy.dst_ioas_id = id;
+	copy.src_ioas_id = id;
+	copy.length = page_size;
+	copy.flags = MAP_RW | 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_COPY, &copy));
+
+	ranges.ioas_id = id;
+	ranges.flags = 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP,
+		  ioasid_ioctl(self->fd, IOASID_IOAS_IOVA_RANGES, &ranges));
+
+	allow.ioas_id = id;
+	allow.flags = 1U << 31;
+	ASSERT_EQ(-EOPNOTSUPP,
+		  ioasid_ioctl(self->fd, IOASID_IOAS_ALLOW_IOVAS, &allow));
+}
+
+TEST_F(ioasid, iova_ranges_default_is_everything)
+{
+	struct ioasid_ioas_iova_ranges cmd = { .size = sizeof(cmd) };
+	struct ioasid_iova_range range;
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	cmd.ioas_id = id;
+	cmd.num_iovas = 1;
+	cmd.allowed_iovas = (uintptr_t)&range;
+	ASSERT_EQ(0, ioasid_ioctl(self->fd, IOASID_IOAS_IOVA_RANGES, &cmd));
+	ASSERT_EQ(1, cmd.num_iovas);
+	ASSERT_EQ(0, range.start);
+	ASSERT_EQ(UINT64_MAX, range.last);
+	ASSERT_EQ(page_size, cmd.out_iova_alignment);
+}
+
+/* The first version of IOVA_RANGES had no out_iova_alignment. */
+TEST_F(ioasid, iova_ranges_from_an_older_caller)
+{
+	struct {
+		struct ioasid_ioas_iova_ranges cmd;
+	} buf;
+	struct ioasid_iova_range range;
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	memset(&buf, 0x5a, sizeof(buf));
+	buf.cmd.size = offsetof(struct ioasid_ioas_iova_ranges,
+				out_iova_alignment);
+	buf.cmd.flags = 0;
+	buf.cmd.ioas_id = id;
+	buf.cmd.num_iovas = 1;
+	buf.cmd.allowed_iovas = (uintptr_t)&range;
+	ASSERT_EQ(0, ioasid_ioctl(self->fd, IOASID_IOAS_IOVA_RANGES, &buf));
+	ASSERT_EQ(1, buf.cmd.num_iovas);
+	ASSERT_EQ(UINT64_MAX, range.last);
+	/* Nothing written past the size the caller gave. */
+	ASSERT_EQ(0x5a5a5a5a5a5a5a5aULL, buf.cmd.out_iova_alignment);
+}
+
+TEST_F(ioasid, allow_iovas_of_absurd_count)
+{
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(-ENOMEM, ioas_allow_iovas(self->fd, id, NULL, UINT32_MAX));
+	ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, id, NULL, 4));
+}
+
+/* An IOAS and a buffer of four huge pages, as 4K pages or huge pages. */
+FIXTURE(ioas) {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	size_t size;
+	unsigned long npages;
+	struct ioasid_counters start;
+};
+
+FIXTURE_VARIANT(ioas) {
+	bool huge;
+};
+
+FIXTURE_VARIANT_ADD(ioas, small_pages) {
+	.huge = false,
+};
+
+FIXTURE_VARIANT_ADD(ioas, huge_pages) {
+	.huge = true,
+};
+
+FIXTURE_SETUP(ioas)
+{
+	self->fd = -1;
+	skip_unless_loaded(_metadata, &self->start);
+	self->size = 4 * huge_size;
+	self->npages = self->size / page_size;
+	self->buf = buffer_alloc(self->size, variant->huge);
+	ASSERT_NE(NULL, self->buf);
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+}
+
+FIXTURE_TEARDOWN(ioas)
+{
+	struct ioasid_counters end;
+
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	munmap(self->buf, self->size);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(counters_equal(&self->start, &end));
+}
+
+/* A fixed IOVA clear of everything the tests map by default. */
+#define FIXED_IOVA(n) ((__u64)(n) * 64 * huge_size)
+
+TEST_F(ioas, map_fixed_then_unmap)
+{
+	__u64 iova = FIXED_IOVA(1), unmapped;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(FIXED_IOVA(1), iova);
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, self->size,
+				&unmapped));
+	ASSERT_EQ(self->size, unmapped);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+TEST_F(ioas, kernel_iova_keeps_huge_page_phase)
+{
+	__u64 whole = 0, offset = 0, small = 0, unmapped;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &whole, MAP_RW));
+	ASSERT_EQ(0, whole % huge_size);
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf + page_size,
+			      2 * huge_size, &offset, MAP_RW));
+	ASSERT_EQ(page_size, offset % huge_size);
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &small, MAP_RW));
+	ASSERT_EQ(0, small % page_size);
+
+	/* Three distinct ranges: no overlap between kernel choices. */
+	ASSERT_TRUE(offset >= whole + self->size ||
+		    offset + 2 * huge_size <= whole);
+	ASSERT_TRUE(small >= whole + self->size || small + page_size <= whole);
+	ASSERT_TRUE(small >= offset + 2 * huge_size ||
+		    small + page_size <= offset);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(self->size + 2 * huge_size + page_size, unmapped);
+}
+
+TEST_F(ioas, kernel_iova_ignores_the_input_iova)
+{
+	__u64 iova = 1;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_RW));
+	ASSERT_EQ(0, iova % page_size);
+}
+
+TEST_F(ioas, map_rejects_bad_ranges)
+{
+	__u64 iova;
+
+	iova = 0;
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf, 0,
+				    &iova, MAP_RW));
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf + 1,
+				    page_size, &iova, MAP_RW));
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size + 1, &iova, MAP_RW));
+	iova = FIXED_IOVA(1) + 1;
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size, &iova, MAP_FIXED_RW));
+	iova = 0;
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size, &iova,
+				    IOASID_IOAS_MAP_FIXED_IOVA));
+
+	/* user_va + length and iova + length must not wrap. */
+	ASSERT_EQ(-EOVERFLOW, ioas_map(self->fd, self->ioas_id,
+				       (void *)-page_size, 2 * page_size,
+				       &iova, MAP_RW));
+	iova = -page_size;
+	ASSERT_EQ(-EOVERFLOW, ioas_map(self->fd, self->ioas_id, self->buf,
+				       2 * page_size, &iova, MAP_FIXED_RW));
+	/* The very last page of the IOVA space is fine. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, 1, 1);
+}
+
+TEST_F(ioas, map_overlapping_fixed_iova)
+{
+	__u64 iova = FIXED_IOVA(1);
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      4 * page_size, &iova, MAP_FIXED_RW));
+	iova = FIXED_IOVA(1) + 3 * page_size;
+	ASSERT_EQ(-EEXIST, ioas_map(self->fd, self->ioas_id, self->buf,
+				    4 * page_size, &iova, MAP_FIXED_RW));
+	iova = FIXED_IOVA(1) - page_size;
+	ASSERT_EQ(-EEXIST, ioas_map(self->fd, self->ioas_id, self->buf,
+				    2 * page_size, &iova, MAP_FIXED_RW));
+	/* The failures pinned nothing. */
+	ASSERT_COUNTERS(&self->start, 4, 4);
+
+	iova = FIXED_IOVA(1) + 4 * page_size;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      page_size, &iova, MAP_FIXED_RW));
+	iova = FIXED_IOVA(1) - page_size;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      page_size, &iova, MAP_FIXED_RW));
+}
+
+TEST_F(ioas, map_unmapped_user_memory)
+{
+	__u64 iova = 0;
+	char *mem;
+
+	mem = mmap(NULL, 4 * page_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, munmap(mem + 2 * page_size, page_size));
+	ASSERT_EQ(-EFAULT, ioas_map(self->fd, self->ioas_id, mem,
+				    4 * page_size, &iova, MAP_RW));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	munmap(mem, 4 * page_size);
+}
+
+TEST_F(ioas, map_read_only_memory)
+{
+	__u64 iova = 0;
+	char *mem;
+
+	mem = mmap(NULL, 2 * page_size, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(-EFAULT, ioas_map(self->fd, self->ioas_id, mem,
+				    2 * page_size, &iova, MAP_RW));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, mem, 2 * page_size,
+			      &iova, IOASID_IOAS_MAP_READABLE));
+	ASSERT_COUNTERS(&self->start, 2, 2);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	munmap(mem, 2 * page_size);
+}
+
+TEST_F(ioas, unmap_refuses_to_cut_a_mapping)
+{
+	__u64 iova = FIXED_IOVA(1), unmapped = 0;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id, iova, page_size,
+				      &unmapped));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id,
+				      iova + page_size, self->size, &unmapped));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id,
+				      iova - page_size, self->size, &unmapped));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova - page_size,
+				self->size + 2 * page_size, &unmapped));
+	ASSERT_EQ(self->size, unmapped);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+TEST_F(ioas, unmap_several_mappings_at_once)
+{
+	__u64 a = FIXED_IOVA(1), b = FIXED_IOVA(2), c = FIXED_IOVA(3);
+	__u64 unmapped;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &a, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, huge_size,
+			      &b, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &c, MAP_FIXED_RW));
+	/* [a, c) holds the first two whole, and not the third. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, a, c - a, &unmapped));
+	ASSERT_EQ(page_size + huge_size, unmapped);
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, a, c - a,
+				      &unmapped));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, c, page_size,
+				&unmapped));
+	ASSERT_EQ(page_size, unmapped);
+}
+
+TEST_F(ioas, unmap_rejects_bad_ranges)
+{
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(1),
+				      page_size, NULL));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(1),
+				      0, NULL));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id,
+				      FIXED_IOVA(1) + 1, page_size, NULL));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(1),
+				      page_size - 1, NULL));
+	ASSERT_EQ(-EOVERFLOW, ioas_unmap(self->fd, self->ioas_id, -page_size,
+					 2 * page_size, NULL));
+}
+
+TEST_F(ioas, unmap_all_mappings)
+{
+	struct ioasid_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_IOAS_UNMAP_ALL,
+		.ioas_id = self->ioas_id,
+		.iova = page_size,
+	};
+	__u64 iova, unmapped;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		iova = 0;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+				      self->size, &iova, MAP_RW));
+	}
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_UNMAP, &cmd));
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(3 * self->size, unmapped);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(0, unmapped);
+}
+
+TEST_F(ioas, same_memory_twice_is_charged_once)
+{
+	__u64 a = FIXED_IOVA(1), b = FIXED_IOVA(2);
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &a, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &b, MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, 2 * self->npages, self->npages);
+
+	/* A third pin in another IOAS, overlapping half of the buffer. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	a = 0;
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->buf + self->size / 2,
+			      self->size / 2, &a, MAP_RW));
+	ASSERT_COUNTERS(&self->start, 2 * self->npages + self->npages / 2,
+			self->npages);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(1),
+				self->size, NULL));
+	ASSERT_COUNTERS(&self->start, self->npages + self->npages / 2,
+			self->npages);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(2),
+				self->size, NULL));
+	ASSERT_COUNTERS(&self->start, self->npages / 2, self->npages / 2);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas2));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+TEST_F(ioas, new_memory_at_an_old_address_is_charged)
+{
+	__u64 a = FIXED_IOVA(1), b = FIXED_IOVA(2);
+	char *mem;
+
+	mem = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	mem[0] = 1;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, mem, page_size, &a,
+			      MAP_FIXED_RW));
+	/* Other memory at the same address: another page, another charge. */
+	ASSERT_EQ(mem, mmap(mem, page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	mem[0] = 2;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, mem, page_size, &b,
+			      MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, 2, 2);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, a, page_size, NULL));
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	munmap(mem, page_size);
+}
+
+TEST_F(ioas, copy_shares_the_pinned_pages)
+{
+	__u64 src = FIXED_IOVA(1), dst = 0, unmapped;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &src, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, self->size,
+			       &dst, src, MAP_RW));
+	ASSERT_EQ(0, dst % huge_size);
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+
+	/* The copy keeps the pages pinned after the source goes. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, src, self->size,
+				NULL));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, dst, self->size, &unmapped));
+	ASSERT_EQ(self->size, unmapped);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+TEST_F(ioas, copy_part_of_several_mappings)
+{
+	__u64 a = FIXED_IOVA(1), b = FIXED_IOVA(1) + self->size / 2;
+	__u64 dst = FIXED_IOVA(4), unmapped;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      self->size / 2, &a, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      self->buf + self->size / 2, self->size / 2, &b,
+			      MAP_FIXED_RW));
+	/* From inside the first mapping to inside the second. */
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id,
+			       self->size - 2 * page_size, &dst, a + page_size,
+			       MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	/* It became two mappings: the split point cannot be cut. */
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, ioas2, dst,
+				      self->size / 2, NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, dst,
+				self->size - 2 * page_size, &unmapped));
+	ASSERT_EQ(self->size - 2 * page_size, unmapped);
+}
+
+TEST_F(ioas, copy_into_the_same_ioas)
+{
+	__u64 src = FIXED_IOVA(1), dst = FIXED_IOVA(2);
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &src, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, self->ioas_id,
+			       self->size, &dst, src, MAP_FIXED_RW));
+	ASSERT_EQ(-EEXIST, ioas_copy(self->fd, self->ioas_id, self->ioas_id,
+				     self->size, &dst, src, MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+}
+
+TEST_F(ioas, copy_rejects_bad_sources)
+{
+	__u64 src = FIXED_IOVA(1), dst = 0;
+	__u32 ioas2;
+	char *ro;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &src, MAP_FIXED_RW));
+	/* A hole after the mapping. */
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, ioas2, self->ioas_id,
+				     2 * page_size, &dst, src, MAP_RW));
+	/* A hole before it. */
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, ioas2, self->ioas_id,
+				     2 * page_size, &dst, src - page_size,
+				     MAP_RW));
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, ioas2, 999, page_size, &dst,
+				     src, MAP_RW));
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, 999, self->ioas_id, page_size,
+				     &dst, src, MAP_RW));
+	ASSERT_EQ(-EINVAL, ioas_copy(self->fd, ioas2, self->ioas_id,
+				     page_size, &dst, src + 1, MAP_RW));
+	ASSERT_EQ(-EOVERFLOW, ioas_copy(self->fd, ioas2, self->ioas_id,
+					2 * page_size, &dst, -page_size,
+					MAP_RW));
+
+	/* Memory pinned read-only cannot become writable by a copy. */
+	ro = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	src = FIXED_IOVA(2);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, ro, page_size, &src,
+			      IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(-EPERM, ioas_copy(self->fd, ioas2, self->ioas_id, page_size,
+				    &dst, src, MAP_RW));
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, page_size,
+			       &dst, src, IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, ioas2, NULL));
+	munmap(ro, page_size);
+}
+
+TEST_F(ioas, allowed_iovas_bound_every_mapping)
+{
+	struct ioasid_iova_range allowed[2] = {
+		{ FIXED_IOVA(1), FIXED_IOVA(2) - 1 },
+		{ FIXED_IOVA(4), FIXED_IOVA(4) + huge_size - 1 },
+	};
+	struct ioasid_iova_range got[2];
+	__u64 iova;
+	__u32 num;
+	int i;
+
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, allowed, 2));
+	num = 2;
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, got, &num));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(0, memcmp(allowed, got, sizeof(got)));
+	num = 1;
+	ASSERT_EQ(-EMSGSIZE, ioas_iova_ranges(self->fd, self->ioas_id, got,
+					      &num));
+	ASSERT_EQ(2, num);
+
+	/* Kernel-chosen IOVAs land inside; fixed ones outside are refused. */
+	for (i = 0; i < 4; i++) {
+		iova = 0;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+				      self->size, &iova, MAP_RW));
+		ASSERT_TRUE(iova >= allowed[0].start &&
+			    iova + self->size - 1 <= allowed[0].last);
+	}
+	iova = FIXED_IOVA(2);
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size, &iova, MAP_FIXED_RW));
+	iova = FIXED_IOVA(4) + huge_size - page_size;
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, self->buf,
+				    2 * page_size, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+}
+
+TEST_F(ioas, allow_iovas_rejects_bad_ranges)
+{
+	struct ioasid_iova_range r[2];
+	__u64 iova = FIXED_IOVA(3);
+	__u32 num = 2;
+
+	r[0] = (struct ioasid_iova_range){ FIXED_IOVA(2), FIXED_IOVA(1) };
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	r[0] = (struct ioasid_iova_range){ 1, FIXED_IOVA(1) - 1 };
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	r[0] = (struct ioasid_iova_range){ 0, FIXED_IOVA(1) };
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	r[0] = (struct ioasid_iova_range){ 0, FIXED_IOVA(2) - 1 };
+	r[1] = (struct ioasid_iova_range){ FIXED_IOVA(1), FIXED_IOVA(3) - 1 };
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 2));
+
+	/* A mapping outside the new ranges keeps the old ones in force. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+	r[0] = (struct ioasid_iova_range){ 0, FIXED_IOVA(1) - 1 };
+	ASSERT_EQ(-EADDRINUSE, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, r, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(UINT64_MAX, r[0].last);
+
+	/* Ranges may end at the top of the IOVA space; 0 ranges clear. */
+	r[0] = (struct ioasid_iova_range){ FIXED_IOVA(3), UINT64_MAX };
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, NULL, 0));
+	num = 2;
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, r, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(0, r[0].start);
+}
+
+TEST_F(ioas, no_iova_space_left)
+{
+	struct ioasid_iova_range r = { FIXED_IOVA(1),
+				       FIXED_IOVA(1) + 2 * page_size - 1 };
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &r, 1));
+	ASSERT_EQ(-ENOSPC, ioas_map(self->fd, self->ioas_id, self->buf,
+				    3 * page_size, &iova, MAP_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      2 * page_size, &iova, MAP_RW));
+	ASSERT_EQ(r.start, iova);
+	ASSERT_EQ(-ENOSPC, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size, &iova, MAP_RW));
+	ASSERT_COUNTERS(&self->start, 2, 2);
+}
+
+/* VFIO type1 stops at 65535 mappings; there is no such limit here. */
+TEST_F(ioas, more_than_65535_mappings)
+{
+	const unsigned long count = 70000;
+	__u64 iova, unmapped;
+	unsigned long i;
+
+	for (i = 0; i < count; i++) {
+		iova = FIXED_IOVA(1) + i * page_size;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+				      page_size, &iova, MAP_FIXED_RW));
+	}
+	/* One page pinned 70000 times is charged once. */
+	ASSERT_COUNTERS(&self->start, count, 1);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(count * page_size, unmapped);
+}
+
+TEST_F(ioas, destroy_unmaps_everything)
+{
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &iova, MAP_RW));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->ioas_id));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	ASSERT_EQ(-ENOENT, ioas_map(self->fd, self->ioas_id, self->buf,
+				    self->size, &iova, MAP_RW));
+}
+
+TEST_F(ioas, close_releases_everything)
+{
+	__u64 iova = 0, dst = 0;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &iova, MAP_RW));
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, self->size,
+			       &dst, iova, MAP_RW));
+	/* The teardown closes the file and checks the counters. */
+}
+
+/* Drop CAP_IPC_LOCK from the effective set of the calling process. */
+static int drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+static int set_memlock_limit(unsigned long pages)
+{
+	struct rlimit limit = {
+		.rlim_cur = pages * page_size,
+		.rlim_max = pages * page_size,
+	};
+
+	return setrlimit(RLIMIT_MEMLOCK, &limit);
+}
+
+/* Run @fn in a child process and return its exit status, or -1. */
+static int run_in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+struct rlimit_case {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	bool drop_cap;
+};
+
+/*
+ * With a limit of 64 pages: 48 pages map, 32 more do not, and mapping the
+ * same 48 again still fits, being charged once.  Returns the first failed
+ * step's number, or 0.
+ */
+static int rlimit_steps(void *arg)
+{
+	struct rlimit_case *c = arg;
+	__u64 iova;
+
+	if (c->drop_cap && drop_cap_ipc_lock())
+		return 1;
+	if (set_memlock_limit(64))
+		return 2;
+	iova = 0;
+	if (ioas_map(c->fd, c->ioas_id, c->buf, 48 * page_size, &iova, MAP_RW))
+		return 3;
+	iova = 0;
+	if (ioas_map(c->fd, c->ioas_id, c->buf + 48 * page_size,
+		     32 * page_size, &iova, MAP_RW) != (c->drop_cap ? -ENOMEM : 0))
+		return 4;
+	iova = 0;
+	if (ioas_map(c->fd, c->ioas_id, c->buf, 48 * page_size, &iova, MAP_RW))
+		return 5;
+	return 0;
+}
+
+TEST_F(ioas, rlimit_memlock_is_enforced)
+{
+	struct rlimit_case c = { self->fd, self->ioas_id, self->buf, true };
+
+	if (self->npages < 80)
+		SKIP(return, "the buffer is too small");
+	ASSERT_EQ(0, run_in_child(rlimit_steps, &c));
+	/* The child's maps live on in the shared context; the failure none. */
+	ASSERT_COUNTERS(&self->start, 96, 48);
+}
+
+TEST_F(ioas, cap_ipc_lock_lifts_the_limit)
+{
+	struct rlimit_case c = { self->fd, self->ioas_id, self->buf, false };
+
+	if (self->npages < 80)
+		SKIP(return, "the buffer is too small");
+	ASSERT_EQ(0, run_in_child(rlimit_steps, &c));
+	ASSERT_COUNTERS(&self->start, 128, 80);
+}
+
+/* userfaultfd: a way to hold a MAP in the middle of pinning. */
+struct stalled_map {
+	int fd;
+	__u32 ioas_id;
+	char *mem;		/* present pages, then missing ones */
+	size_t present;
+	size_t missing;
+	int uffd;
+	int map_rc;
+};
+
+static int stalled_map_setup(struct stalled_map *s, int fd, __u32 ioas_id)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->fd = fd;
+	s->ioas_id = ioas_id;
+	s->present = 1024 * page_size;
+	s->missing = 16 * page_size;
+	s->mem = mmap(NULL, s->present + s->missing, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->mem == MAP_FAILED)
+		return -1;
+	madvise(s->mem, s->present + s->missing, MADV_NOHUGEPAGE);
+	memset(s->mem, 1, s->present);
+	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return -1;
+	reg.range.start = (uintptr_t)s->mem + s->present;
+	reg.range.len = s->missing;
+	if (ioctl(s->uffd, UFFDIO_API, &api) ||
+	    ioctl(s->uffd, UFFDIO_REGISTER, &reg))
+		return -1;
+	return 0;
+}
+
+static void *stalled_map_thread(void *arg)
+{
+	struct stalled_map *s = arg;
+	__u64 iova = 0;
+
+	s->map_rc = ioas_map(s->fd, s->ioas_id, s->mem, s->present + s->missing,
+			     &iova, MAP_RW);
+	return NULL;
+}
+
+/* Wait until the map thread is stuck on the first missing page. */
+static int stalled_map_wait(struct stalled_map *s)
+{
+	struct pollfd pfd = { .fd = s->uffd, .events = POLLIN };
+
+	return poll(&pfd, 1, 20000) == 1 ? 0 : -1;
+}
+
+/* Fill the missing pages, which lets the map finish. */
+static int stalled_map_release(struct stalled_map *s)
+{
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)s->mem + s->present,
+		.src = (uintptr_t)s->mem,
+		.len = s->missing,
+	};
+
+	return ioctl(s->uffd, UFFDIO_COPY, &copy);
+}
+
+TEST_F(ioas, destroy_while_a_map_runs_is_busy)
+{
+	struct stalled_map s;
+	pthread_t thread;
+
+	if (stalled_map_setup(&s, self->fd, self->ioas_id))
+		SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, stalled_map_thread, &s));
+	ASSERT_EQ(0, stalled_map_wait(&s));
+
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, stalled_map_release(&s));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, s.map_rc);
+	ASSERT_COUNTERS(&self->start, (s.present + s.missing) / page_size,
+			(s.present + s.missing) / page_size);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->ioas_id));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	close(s.uffd);
+	munmap(s.mem, s.present + s.missing);
+}
+
+/*
+ * The child maps until it stalls on a missing page, the parent sees the
+ * pages pinned so far in the counters, kills it, and sees them all back.
+ */
+TEST(kill_during_a_large_map_releases_everything)
+{
+	struct ioasid_counters start, now;
+	int pipefd[2], status;
+	pid_t pid;
+	char ok;
+
+	skip_unless_loaded(_metadata, &start);
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct stalled_map s;
+		pthread_t thread;
+		__u32 ioas_id;
+		int fd;
+
+		fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || ioas_alloc(fd, &ioas_id) ||
+		    stalled_map_setup(&s, fd, ioas_id) ||
+		    pthread_create(&thread, NULL, stalled_map_thread, &s) ||
+		    stalled_map_wait(&s))
+			_exit(1);
+		ok = 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		pthread_join(thread, NULL);
+		_exit(1);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1) {
+		waitpid(pid, &status, 0);
+		SKIP(return, "the child could not stall a map (userfaultfd?)");
+	}
+	close(pipefd[0]);
+
+	/* At least the first batch of present pages is pinned, uncharged. */
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_LT(start.pinned_pages, now.pinned_pages);
+	ASSERT_EQ(start.accounted_pages, now.accounted_pages);
+	ASSERT_EQ(start.contexts + 1, now.contexts);
+
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_TRUE(counters_equal(&start, &now));
+}
+
+/* Several threads mapping, copying and unmapping on one context. */
+struct worker {
+	int fd;
+	__u32 ioas_id, ioas2;
+	char *buf;
+	unsigned int index;
+	pthread_barrier_t *barrier;
+	int failed_step;
+};
+
+#define WORKERS 4
+#define ROUNDS 100
+
+static int worker_round(struct worker *w, unsigned int round)
+{
+	__u64 mine = FIXED_IOVA(1 + w->index), shared = FIXED_IOVA(8);
+	__u64 dst = 0, unmapped;
+	int rc;
+
+	if (ioas_map(w->fd, w->ioas_id, w->buf, 8 * page_size, &mine,
+		     MAP_FIXED_RW))
+		return 1;
+	if (ioas_copy(w->fd, w->ioas2, w->ioas_id, 8 * page_size, &dst, mine,
+		      MAP_RW))
+		return 2;
+	/* Everyone races for the same IOVA: it is mapped at most once. */
+	rc = ioas_map(w->fd, w->ioas_id, w->buf, page_size, &shared,
+		      MAP_FIXED_RW);
+	if (rc && rc != -EEXIST)
+		return 3;
+	if (!rc && ioas_unmap(w->fd, w->ioas_id, shared, page_size, NULL))
+		return 4;
+	if (ioas_unmap(w->fd, w->ioas2, dst, 8 * page_size, &unmapped) ||
+	    unmapped != 8 * page_size)
+		return 5;
+	if (ioas_unmap(w->fd, w->ioas_id, mine, 8 * page_size, &unmapped) ||
+	    unmapped != 8 * page_size)
+		return 6;
+	if (round % 10 == 0) {
+		__u32 id;
+
+		if (ioas_alloc(w->fd, &id) || ioasid_destroy(w->fd, id))
+			return 7;
+	}
+	return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int round;
+
+	pthread_barrier_wait(w->barrier);
+	for (round = 0; round < ROUNDS && !w->failed_step; round++)
+		w->failed_step = worker_round(w, round);
+	return NULL;
+}
+
+TEST_F(ioas, concurrent_map_copy_unmap)
+{
+	struct worker workers[WORKERS];
+	pthread_t threads[WORKERS];
+	pthread_barrier_t barrier;
+	__u32 ioas2;
+	int i;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, WORKERS));
+	for (i = 0; i < WORKERS; i++) {
+		workers[i] = (struct worker){
+			.fd = self->fd,
+			.ioas_id = self->ioas_id,
+			.ioas2 = ioas2,
+			.buf = self->buf + i * 8 * page_size,
+			.index = i,
+			.barrier = &barrier,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, worker_thread,
+					    &workers[i]));
+	}
+	for (i = 0; i < WORKERS; i++)
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	for (i = 0; i < WORKERS; i++)
+		ASSERT_EQ(0, workers[i].failed_step);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	pthread_barrier_destroy(&barrier);
+}
+
+TEST_HARNESS_MAIN
