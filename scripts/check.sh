@@ -21,15 +21,8 @@ mode=${1:?usage: check.sh test|demo [LANE...]}
 shift
 lanes=${*:-$ALL_LANES}
 
-build_arch() {
-	local arch=$1
-
-	make -s -C "$topdir" ARCH="$arch" module selftests tools >"$topdir/logs/build.$arch.log" 2>&1 ||
-		die "build for $arch failed: see logs/build.$arch.log"
-	"$topdir/scripts/mkinitramfs.sh" "$arch"
-}
-
-build_lanes() {
+# The architectures the chosen lanes need; fails on an unknown lane.
+lane_arches() {
 	local lane arches=""
 
 	for lane in $lanes; do
@@ -39,34 +32,96 @@ build_lanes() {
 		*) arches="$arches $lane_arch" ;;
 		esac
 	done
+	echo "$arches"
+}
+
+# Build module, selftests and tools from scratch (so that no binary of a
+# removed test survives), then the initramfs.
+build_lanes() {
+	local arch
+
 	for arch in $arches; do
 		log "building module, selftests and initramfs for $arch"
-		build_arch "$arch"
+		rm -rf "$topdir/build/$arch/tools"
+		make -s -C "$topdir" ARCH="$arch" module selftests tools \
+			>"$topdir/logs/build.$arch.log" 2>&1 ||
+			die "build for $arch failed: see logs/build.$arch.log"
+		"$topdir/scripts/mkinitramfs.sh" "$arch" ||
+			die "packing the initramfs for $arch failed"
 	done
 }
 
 # Count the TAP results of one serial log: prints "pass fail skip", lists
-# the problems (failed tests, unmet plans, missing end) on stderr and the
-# skipped tests, with their reasons, in LOG.skips.
+# the problems on stderr and the skipped tests, with their reasons, in
+# LOG.skips.  Problems are failed tests, and anything that could hide one:
+# a block that does not end, a plan not met, a harness total or an exit
+# status that disagrees with the results, a lane that did not finish.
 parse_log() {
 	awk -v skips="$1.skips" '
+	function problem(msg) { print "  " msg > "/dev/stderr"; bad++ }
+	function open_block(name) {
+		block = name; plan = -1; seen = 0; npass = 0; nfail = 0
+		nskip = 0; totals = ""
+	}
+	function close_block(status) {
+		if (plan != seen)
+			problem(block ": plan of " plan " tests, " seen " results")
+		if (totals != "" && totals != npass " " nfail " " nskip)
+			problem(block ": totals (pass fail skip) " totals \
+				" disagree with the results")
+		if (block == "lane" && status != nfail)
+			problem(block ": " status " failures reported, " nfail " seen")
+		if (block != "lane" && status != 0 && status != 4 && !nfail)
+			problem(block ": exit status " status)
+		block = ""
+	}
 	{ sub(/\r$/, "") }
-	/^IOASID-TAP-BEGIN / { block = $2; plan = -1; seen = 0; next }
-	/^IOASID-TAP-END / {
-		if (plan != seen) { print "  " block ": plan of " plan " tests, " seen " results" > "/dev/stderr"; bad++ }
-		if ($3 != 0 && $3 != 4 && !blockfail) { print "  " block ": exit status " $3 > "/dev/stderr"; bad++ }
-		block = ""; blockfail = 0; next
+	/IOASID-TAP-BEGIN / {
+		sub(/.*IOASID-TAP-BEGIN /, "")
+		if (block != "")
+			problem(block ": no end marker")
+		open_block($1)
+		next
+	}
+	/IOASID-TAP-END / {
+		sub(/.*IOASID-TAP-END /, "")
+		if (block == "")
+			problem($1 ": end marker without a beginning")
+		else
+			close_block($2)
+		next
 	}
 	/^IOASID-DONE$/ { done = 1 }
 	block == "" { next }
 	/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; next }
-	/^ok [0-9]+ .*# SKIP/ { skip++; seen++; print "  " block ": " $0 > skips; next }
-	/^ok [0-9]+ / { pass++; seen++; next }
-	/^not ok [0-9]+ / { fail++; seen++; blockfail = 1; print "  " block ": " $0 > "/dev/stderr"; next }
+	/^# Totals: / {
+		split($0, f, /[: ]+/)
+		totals = f[4] " " f[6] " " f[12]
+		next
+	}
+	/^ok [0-9]+ .*# SKIP/ {
+		skip++; nskip++; seen++
+		print "  " block ": " $0 > skips
+		next
+	}
+	/^ok [0-9]+ / { pass++; npass++; seen++; next }
+	/^not ok [0-9]+ / {
+		fail++; nfail++; seen++
+		print "  " block ": " $0 > "/dev/stderr"
+		next
+	}
 	END {
-		if (!done) { print "  the lane did not finish (crash or time-out)" > "/dev/stderr"; bad++ }
+		if (block != "")
+			problem(block ": no end marker")
+		if (!done)
+			problem("the lane did not finish (crash or time-out)")
 		print pass + 0, fail + bad, skip + 0
 	}' "$1"
+}
+
+# Fails the lane of LOG on a kernel splat: prints the splat lines.
+scan_splats() {
+	grep -aE "$KERNEL_SPLATS" "$1" | sed 's/^/  kernel: /'
 }
 
 run_tests() {
@@ -94,10 +149,7 @@ run_tests() {
 		rm -f "$log.skips"
 		read -r pass fail skip < <(parse_log "$log" 2>"$log.problems")
 		[ -s "$log.qemu" ] && sed 's/^/  qemu: /' "$log.qemu" >>"$log.problems"
-		if grep -aEq "$KERNEL_SPLATS" "$log"; then
-			grep -aE "$KERNEL_SPLATS" "$log" | sed 's/^/  kernel: /' >>"$log.problems"
-			fail=$((fail + 1))
-		fi
+		scan_splats "$log" >>"$log.problems" && fail=$((fail + 1))
 		printf '%-18s %7d %7d %8d %8d\n' "$lane" "$pass" "$fail" "$skip" "$secs" >>"$report"
 		if [ "$fail" -ne 0 ]; then
 			failed_logs+=" $log"
@@ -116,7 +168,7 @@ run_tests() {
 }
 
 run_demo() {
-	local lane=$1 log
+	local lane=$1 log problems
 
 	build_lanes
 	log "booting lane $lane (QEMU, TCG) to run the demo"
@@ -131,11 +183,15 @@ run_demo() {
 	/^IOASID-DEMO-END/ { demo = 0; ended = 1; status = $2 }
 	demo { print }
 	END { exit !(ended && status == 0) }' "$log" || die "the demo failed: see $log"
+	problems=$({ parse_log "$log" >/dev/null; scan_splats "$log"; } 2>&1)
+	[ -z "$problems" ] || die "the demo lane had problems (see $log):
+$problems"
 	echo "(serial log: $log)"
 }
 
 mkdir -p "$topdir/logs"
-"$topdir/scripts/host-deps.sh" qemu
+arches=$(lane_arches) || exit 1
+"$topdir/scripts/host-deps.sh" qemu || exit 1
 case $mode in
 test) run_tests ;;
 demo) run_demo $lanes ;;

@@ -30,20 +30,25 @@ done
 # The lane's own checks, reported as TAP like the selftests.
 lane_tap=/tmp/lane.tap
 lane_n=0
+lane_failed=0
 lane_check() {
 	lane_n=$((lane_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $lane_n $2" >>"$lane_tap"
 		echo "IOASID-STEP ok: $2"
 	else
+		lane_failed=$((lane_failed + 1))
 		echo "not ok $lane_n $2 (exit status $1)" >>"$lane_tap"
 		echo "IOASID-STEP FAILED: $2 (exit status $1)"
 	fi
 }
 
+# Print a TAP file between markers, each on a line of its own even when
+# the output did not end with a newline.
 print_tap() {
 	echo "IOASID-TAP-BEGIN $1"
 	cat "$2"
+	echo
 	echo "IOASID-TAP-END $1 $3"
 }
 
@@ -74,7 +79,7 @@ lane_check $? "rmmod ioasid"
 [ ! -e /dev/ioasid ]
 lane_check $? "no /dev/ioasid after rmmod"
 { echo "TAP version 13"; echo "1..$lane_n"; cat "$lane_tap"; } >/tmp/lane.full
-print_tap lane /tmp/lane.full 0
+print_tap lane /tmp/lane.full $lane_failed
 
 echo "IOASID-DONE"
 poweroff -f

@@ -21,7 +21,7 @@ packages() {
 		powerpc) echo gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross ;;
 		esac ;;
 	lint)
-		echo sparse perl linux-source-6.12 ;;
+		echo sparse perl g++ linux-source-6.12 ;;
 	qemu)
 		echo qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gzip ;;
 	*)
@@ -29,13 +29,15 @@ packages() {
 	esac
 }
 
+wanted=$(packages "$@") || exit 1
+
 if ! command -v dpkg-query >/dev/null; then
-	log "not a Debian system: make sure these are installed: $(packages "$@")"
+	log "not a Debian system: make sure these are installed: $wanted"
 	exit 0
 fi
 
 missing=()
-for pkg in $(packages "$@"); do
+for pkg in $wanted; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' ||
 		missing+=("$pkg")
 done
@@ -44,9 +46,9 @@ done
 [ "$(id -u)" -eq 0 ] || die "please install: ${missing[*]}"
 log "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-install() {
+apt_install() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 # A fresh machine may have no package lists yet: update once, then retry.
-install 2>/dev/null || { apt-get update -q >/dev/null && install; } ||
+apt_install 2>/dev/null || { apt-get update -q >/dev/null && apt_install; } ||
 	die "apt-get could not install ${missing[*]}"

@@ -14,7 +14,16 @@ set -euo pipefail
 arch=${1:?usage: mkinitramfs.sh ARCH}
 build=$topdir/build/$arch
 kernel=$IOASID_CACHE/kernel/$(debarch_of "$arch")
-preload_modules=(virtio-iommu)
+
+# The kernel modules the lanes of this architecture load first.
+preload_modules() {
+	local lane
+
+	for lane in $ALL_LANES; do
+		lane_setup "$lane"
+		[ "$lane_arch" = "$arch" ] && echo "${lane_preload//,/ }"
+	done | tr ' ' '\n' | sort -u
+}
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -24,8 +33,10 @@ install -m 0755 "$topdir/scripts/guest-init.sh" "$root/init"
 install -m 0644 "$build/module/ioasid.ko" "$root/ioasid.ko"
 install -m 0755 "$build/tools/testing/selftests/ioasid"/* "$root/selftests/"
 install -m 0755 "$build/tools/ioasid"/* "$root/tools/"
-for mod in "${preload_modules[@]}"; do
-	find -L "$kernel/modules" -name "$mod.ko.xz" -exec cp {} "$root/modules/" \;
+for mod in $(preload_modules); do
+	path=$(find -L "$kernel/modules" -name "$mod.ko.xz" | head -n 1)
+	[ -n "$path" ] || die "module $mod not found in $kernel/modules"
+	cp "$path" "$root/modules/"
 done
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$build/initramfs.cpio.gz"
