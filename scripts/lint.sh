@@ -3,8 +3,8 @@
 #
 # The style gate: checkpatch --strict over every C file and header of
 # drivers/, include/ and tools/, kernel-doc over the module and the uAPI,
-# and sparse over the module for each architecture.  All must report
-# nothing.
+# the uAPI header compiled alone as C and as C++, and sparse over the module
+# for each architecture.  All must report nothing.
 
 set -uo pipefail
 
@@ -17,13 +17,19 @@ status=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
+# checkpatch must run and call every file clean: a script that did not run
+# prints no finding, and must not pass for clean.
+checkpatch() {
+	perl "$IOASID_CACHE/linux-source/scripts/checkpatch.pl" --strict \
+		--no-tree --show-types "$@" -f "${files[@]}"
+}
 mapfile -t files < <(find drivers include tools -name '*.[ch]' | sort)
-perl "$IOASID_CACHE/linux-source/scripts/checkpatch.pl" --strict --no-tree \
-	--terse --show-types -f "${files[@]}" 2>&1 |
-	grep -E ': (ERROR|WARNING|CHECK):' >"$out"
-if [ -s "$out" ]; then
-	log "checkpatch --strict: findings (${#files[@]} files checked)"
-	cat "$out"
+checkpatch >"$out" 2>&1
+checkpatch_rc=$?
+clean=$(grep -c 'has no obvious style problems' "$out")
+if [ "$checkpatch_rc" -ne 0 ] || [ "$clean" -ne ${#files[@]} ]; then
+	log "checkpatch --strict: findings (${#files[@]} files checked, $clean clean)"
+	checkpatch --terse
 	status=1
 else
 	log "checkpatch --strict: clean (${#files[@]} files)"
@@ -39,6 +45,18 @@ if [ -s "$out" ]; then
 else
 	log "kernel-doc: clean (${#kdoc_files[@]} files)"
 fi
+
+for lang in c c++; do
+	if ! echo '#include <linux/ioasid.h>' |
+	     gcc -x "$lang" -fsyntax-only -Wall -Wextra -Werror -pedantic \
+		 -I include/uapi - 2>"$out"; then
+		log "uAPI header as $lang: does not compile alone"
+		cat "$out"
+		status=1
+	else
+		log "uAPI header as $lang: compiles alone"
+	fi
+done
 
 for arch in x86_64 arm64 powerpc; do
 	make -C "$topdir" ARCH="$arch" C=2 module >"$out" 2>&1 || {
