@@ -169,7 +169,7 @@ TEST_F(ioasid_file, unknown_ioctl_is_enotty)
 TEST_F(ioasid_file, unload_refused_while_open)
 {
 	long refcnt;
-	int fd;
+	int fd, fd2;
 
 	refcnt = ioasid_module_refcnt();
 	ASSERT_LE(0, refcnt);
@@ -179,8 +179,12 @@ TEST_F(ioasid_file, unload_refused_while_open)
 
 	ASSERT_EQ(-1, delete_ioasid_module());
 	ASSERT_EQ(EWOULDBLOCK, errno);
-	ASSERT_EQ(0, access(IOASID_DEV, F_OK));
 
+	/* The device keeps working. */
+	fd2 = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(self->contexts + 2, ioasid_counter("contexts"));
+	ASSERT_EQ(0, close(fd2));
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(refcnt, ioasid_module_refcnt());
 }
