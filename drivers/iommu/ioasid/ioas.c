@@ -90,16 +90,16 @@ static int map_prot(u32 flags)
 }
 
 /*
- * Insert @areas, tell the caller where, and undo the mapping if the reply
- * cannot be written: a mapping whose IOVA the caller never learnt would be
- * a half-done command.
+ * Insert @areas and tell the caller where.  The dispatcher has checked that
+ * the reply can be written; should the caller unmap it meanwhile, the
+ * mapping stays, as with any command whose reply is lost.
  */
 static int map_and_respond(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 			   struct list_head *areas, u64 *iova, u64 length,
 			   u32 flags, unsigned long phase)
 {
 	bool fixed = flags & IOASID_IOAS_MAP_FIXED_IOVA;
-	unsigned long unmapped, where = *iova;
+	unsigned long where = *iova;
 	int rc;
 
 	rc = ioasid_ioas_map_pages(ioas, areas, &where, length, fixed, phase);
@@ -108,10 +108,7 @@ static int map_and_respond(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 		return rc;
 	}
 	*iova = where;
-	rc = ioasid_ucmd_respond(ucmd);
-	if (rc)
-		ioasid_ioas_unmap(ioas, where, length, &unmapped);
-	return rc;
+	return ioasid_ucmd_respond(ucmd);
 }
 
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
@@ -142,7 +139,8 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 		goto out_put;
 	}
 	pages = ioasid_pages_pin(ucmd->ictx, cmd->user_va, cmd->length,
-				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE);
+				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE,
+				 &area->pgoff);
 	if (IS_ERR(pages)) {
 		kfree(area);
 		rc = PTR_ERR(pages);
@@ -261,40 +259,51 @@ static int check_allowed_range(const struct ioasid_iova_range *range)
 	return 0;
 }
 
+/* Read the caller's ranges one at a time: their number costs no buffer. */
+static int read_allowed(struct ioasid_ioas_allow_iovas *cmd,
+			struct rb_root_cached *allowed)
+{
+	struct ioasid_iova_range __user *uranges;
+	struct ioasid_iova_range range;
+	unsigned int i;
+	int rc;
+
+	uranges = u64_to_user_ptr(cmd->allowed_iovas);
+	for (i = 0; i < cmd->num_iovas; i++) {
+		if (copy_from_user(&range, &uranges[i], sizeof(range)))
+			return -EFAULT;
+		rc = check_allowed_range(&range);
+		if (!rc)
+			rc = ioasid_allowed_add(allowed, range.start,
+						range.last);
+		if (rc)
+			return rc;
+		cond_resched();
+	}
+	return 0;
+}
+
 int ioasid_cmd_ioas_allow_iovas(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_allow_iovas *cmd = ucmd->cmd;
-	struct ioasid_iova_range *ranges;
+	struct rb_root_cached allowed = RB_ROOT_CACHED;
 	struct ioasid_ioas *ioas;
-	unsigned int i;
 	int rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ranges = kvcalloc(cmd->num_iovas, sizeof(*ranges),
-			  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ranges && cmd->num_iovas)
-		return -ENOMEM;
-	if (copy_from_user(ranges, u64_to_user_ptr(cmd->allowed_iovas),
-			   array_size(cmd->num_iovas, sizeof(*ranges)))) {
-		rc = -EFAULT;
+	rc = read_allowed(cmd, &allowed);
+	if (rc)
 		goto out_free;
-	}
-	for (i = 0; i < cmd->num_iovas; i++) {
-		rc = check_allowed_range(&ranges[i]);
-		if (rc)
-			goto out_free;
-	}
-
 	ioas = ioas_get(ucmd, cmd->ioas_id);
 	if (IS_ERR(ioas)) {
 		rc = PTR_ERR(ioas);
 		goto out_free;
 	}
-	rc = ioasid_ioas_set_allowed(ioas, ranges, cmd->num_iovas);
+	rc = ioasid_ioas_set_allowed(ioas, &allowed);
 	ioas_put(ioas);
 out_free:
-	kvfree(ranges);
+	ioasid_allowed_free(&allowed);
 	return rc;
 }

@@ -139,7 +139,7 @@ struct ioasid_pages {
 
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      unsigned long uptr, unsigned long length,
-				      bool writable);
+				      bool writable, unsigned long *pgoff);
 void ioasid_pages_put(struct ioasid_pages *pages);
 
 static inline void ioasid_pages_get(struct ioasid_pages *pages)
@@ -204,9 +204,11 @@ unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
 int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, int prot, struct list_head *areas);
 void ioasid_free_areas(struct list_head *areas);
+int ioasid_allowed_add(struct rb_root_cached *allowed, unsigned long start,
+		       unsigned long last);
+void ioasid_allowed_free(struct rb_root_cached *allowed);
 int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
-			    const struct ioasid_iova_range *ranges,
-			    unsigned int num);
+			    struct rb_root_cached *allowed);
 int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
 			      struct ioasid_iova_range __user *out,
 			      unsigned int max, unsigned int *num);

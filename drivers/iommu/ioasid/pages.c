@@ -11,12 +11,18 @@
  * physically contiguous page frames, in user address order: a huge page is
  * one run, so later IOMMU mapping can use the largest page sizes and
  * unpinning works a range at a time.  COPY never pins: the new areas take
- * references on the same struct ioasid_pages.  The last reference unpins,
- * marking the pages dirty if they were pinned for writing.
+ * references on the same struct ioasid_pages.  Nor, in effect, does a MAP
+ * of memory the context already pins whole, at the same user address, with
+ * the same page frames and at least the same access: the new pin is dropped
+ * and the existing one shared, so mapping one buffer again and again costs
+ * an area, not a pin.  The last reference unpins, marking the pages dirty if
+ * they were pinned for writing.
  *
  * Charging.  Pinned pages are charged to the locked_vm of the user who
  * opened the context, against the RLIMIT_MEMLOCK of the task that maps
- * (CAP_IPC_LOCK lifts the limit, not the charge).  A VMM maps the same guest
+ * (CAP_IPC_LOCK lifts the limit, not the charge).  A MAP longer than the
+ * limit is refused before anything is pinned, which bounds what a task can
+ * hold pinned while its charge is being decided.  A VMM maps the same guest
  * memory into several IOASes, so a page must be charged once however often
  * the context pins it.  Every struct ioasid_pages of a context sits in
  * ictx->acct_pages, an interval tree by user page number.  A page of a new
@@ -41,7 +47,10 @@
 
 #define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
 
-/* The run holding page @index; @index must be below pages->npages. */
+/*
+ * The run holding page @index; @index must be below pages->npages, so there
+ * is at least one run.
+ */
 static struct ioasid_run *pages_find_run(struct ioasid_pages *pages,
 					 unsigned long index)
 {
@@ -155,6 +164,7 @@ static void pages_unpin(struct ioasid_pages *pages)
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
 						 run->npages, pages->writable);
 		ioasid_count(IOASID_CNT_PINNED, -run->npages);
+		cond_resched();
 	}
 }
 
@@ -205,43 +215,97 @@ static unsigned long pages_charged_elsewhere(struct ioasid_pages *pages)
 			}
 			other_pfn = pages_pfn_at(other, upn, &other_end);
 			end = min(end, other_end);
-			if (other_pfn == pfn)
+			/* Shared up to @end: no other pin can change that. */
+			if (other_pfn == pfn) {
 				same = true;
-			/* A one-page segment already found shared is done. */
-			if (same && end == upn)
 				break;
+			}
 		}
 		if (same)
 			shared += end - upn + 1;
 		upn = end + 1;
+		cond_resched();
 	}
 	return shared;
 }
 
+static unsigned long memlock_limit_pages(void)
+{
+	return rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+}
+
 static int user_charge(struct user_struct *user, unsigned long npages)
 {
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long limit = memlock_limit_pages();
+	unsigned long locked = atomic_long_read(&user->locked_vm);
 
-	if (atomic_long_add_return(npages, &user->locked_vm) > limit &&
-	    !capable(CAP_IPC_LOCK)) {
-		atomic_long_sub(npages, &user->locked_vm);
-		return -ENOMEM;
-	}
+	do {
+		if (locked + npages > limit && !capable(CAP_IPC_LOCK))
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &locked,
+					  locked + npages));
 	return 0;
 }
 
-static int pages_charge(struct ioasid_pages *pages)
+/* Does @big hold every page of @small, at the same user pages? */
+static bool pages_contain(struct ioasid_pages *big, struct ioasid_pages *small)
+{
+	unsigned long upn = small->acct_node.start;
+	unsigned long end, big_end;
+
+	if (big->acct_node.start > upn || big->acct_node.last < small->acct_node.last ||
+	    (small->writable && !big->writable))
+		return false;
+	while (upn <= small->acct_node.last) {
+		if (pages_pfn_at(small, upn, &end) != pages_pfn_at(big, upn, &big_end))
+			return false;
+		upn = min(end, big_end) + 1;
+	}
+	return true;
+}
+
+/* A live pin of the context holding all of @pages, with a new reference. */
+static struct ioasid_pages *pages_find_container(struct ioasid_pages *pages)
+{
+	struct rb_root_cached *root = &pages->ictx->acct_pages;
+	unsigned long upn = pages->acct_node.start;
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&pages->ictx->acct_lock);
+
+	for (node = interval_tree_iter_first(root, upn, upn); node;
+	     node = interval_tree_iter_next(node, upn, upn)) {
+		struct ioasid_pages *other =
+			container_of(node, struct ioasid_pages, acct_node);
+
+		/* A pin whose last reference is going is no container. */
+		if (pages_contain(other, pages) && kref_get_unless_zero(&other->kref))
+			return other;
+	}
+	return NULL;
+}
+
+/*
+ * Charge a new pin, or find a live pin of the context that already holds all
+ * of it: then *@container is set, with a reference, and nothing is charged.
+ */
+static int pages_charge(struct ioasid_pages *pages,
+			struct ioasid_pages **container)
 {
 	struct ioasid_ctx *ictx = pages->ictx;
 	unsigned long npages;
-	int rc;
+	int rc = 0;
 
 	mutex_lock(&ictx->acct_lock);
-	npages = pages->npages - pages_charged_elsewhere(pages);
-	rc = user_charge(ictx->user, npages);
-	if (!rc) {
-		interval_tree_insert(&pages->acct_node, &ictx->acct_pages);
-		ioasid_count(IOASID_CNT_ACCOUNTED, npages);
+	*container = pages_find_container(pages);
+	if (!*container) {
+		npages = pages->npages - pages_charged_elsewhere(pages);
+		rc = user_charge(ictx->user, npages);
+		if (!rc) {
+			interval_tree_insert(&pages->acct_node,
+					     &ictx->acct_pages);
+			ioasid_count(IOASID_CNT_ACCOUNTED, npages);
+		}
 	}
 	mutex_unlock(&ictx->acct_lock);
 	return rc;
@@ -273,18 +337,27 @@ static void pages_free(struct ioasid_pages *pages)
  * @uptr: the page-aligned start of the memory in the current process
  * @length: its page-aligned, non-zero length
  * @writable: pin for writing
+ * @pgoff: set to the index of the memory's first page in the pages returned
  *
- * Return: the pinned pages with one reference, or an ERR_PTR: -EFAULT part
- * of the range is not mapped (or is read-only and @writable), -ENOMEM out of
- * memory or over RLIMIT_MEMLOCK, -EINTR a fatal signal arrived.  On error
- * nothing stays pinned or charged.
+ * When the context already pins all of the memory (see the theory of
+ * operation), that pin is returned and @pgoff says where the memory starts
+ * in it.
+ *
+ * Return: the pinned pages with a reference for the caller, or an ERR_PTR:
+ * -EFAULT part of the range is not mapped (or is read-only and @writable),
+ * -ENOMEM out of memory or over RLIMIT_MEMLOCK, -EINTR a fatal signal
+ * arrived.  On error nothing stays pinned or charged.
  */
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      unsigned long uptr, unsigned long length,
-				      bool writable)
+				      bool writable, unsigned long *pgoff)
 {
-	struct ioasid_pages *pages;
+	struct ioasid_pages *pages, *container;
 	int rc;
+
+	if (length >> PAGE_SHIFT > memlock_limit_pages() &&
+	    !capable(CAP_IPC_LOCK))
+		return ERR_PTR(-ENOMEM);
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
@@ -298,11 +371,15 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 
 	rc = pages_pin_user(pages, uptr);
 	if (!rc)
-		rc = pages_charge(pages);
-	if (rc) {
+		rc = pages_charge(pages, &container);
+	if (rc || container) {
 		pages_free(pages);
-		return ERR_PTR(rc);
+		if (rc)
+			return ERR_PTR(rc);
+		*pgoff = (uptr >> PAGE_SHIFT) - container->acct_node.start;
+		return container;
 	}
+	*pgoff = 0;
 	return pages;
 }
 
