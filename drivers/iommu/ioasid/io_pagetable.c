@@ -85,16 +85,6 @@ static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
 	return 0;
 }
 
-/* The largest CPU huge page size a mapping of @length can hold. */
-static unsigned long iova_alignment(unsigned long length)
-{
-	if (length >= PUD_SIZE)
-		return PUD_SIZE;
-	if (length >= PMD_SIZE)
-		return PMD_SIZE;
-	return PAGE_SIZE;
-}
-
 /*
  * Place @length bytes in [lo, hi] at the lowest IOVA congruent to @phase
  * modulo @align (a power of two, above @phase).
@@ -152,17 +142,24 @@ static bool ioas_find_usable_hole(struct ioasid_ioas *ioas,
 	return false;
 }
 
+/*
+ * Keep the largest CPU huge page the length can hold (PUD, then PMD) in
+ * phase with the memory; fall back to any page-aligned hole.
+ */
 static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
 			   unsigned long phase, unsigned long *iova)
 {
-	unsigned long align = iova_alignment(length);
+	/* Not static: PUD_SIZE is not a constant on every architecture. */
+	const unsigned long aligns[] = { PUD_SIZE, PMD_SIZE, PAGE_SIZE };
+	int i;
 
-	if (ioas_find_usable_hole(ioas, length, align, phase & (align - 1),
-				  iova))
-		return 0;
-	if (align != PAGE_SIZE &&
-	    ioas_find_usable_hole(ioas, length, PAGE_SIZE, 0, iova))
-		return 0;
+	for (i = 0; i < ARRAY_SIZE(aligns); i++) {
+		if (length < aligns[i] && aligns[i] != PAGE_SIZE)
+			continue;
+		if (ioas_find_usable_hole(ioas, length, aligns[i],
+					  phase & (aligns[i] - 1), iova))
+			return 0;
+	}
 	return -ENOSPC;
 }
 
@@ -362,7 +359,11 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 	return rc;
 }
 
-static void allowed_free(struct rb_root_cached *allowed)
+/**
+ * ioasid_allowed_free() - empty a tree of allowed ranges
+ * @allowed: the tree
+ */
+void ioasid_allowed_free(struct rb_root_cached *allowed)
 {
 	struct interval_tree_node *node;
 
@@ -372,61 +373,78 @@ static void allowed_free(struct rb_root_cached *allowed)
 	}
 }
 
-static int allowed_build(struct rb_root_cached *allowed,
-			 const struct ioasid_iova_range *ranges,
-			 unsigned int num)
+/**
+ * ioasid_allowed_add() - add a range to a tree of allowed ranges
+ * @allowed: the tree, not yet any IOAS's
+ * @start: the first IOVA
+ * @last: the last IOVA
+ *
+ * Return: 0, or -EINVAL when the range overlaps one in @allowed, -ENOMEM.
+ */
+int ioasid_allowed_add(struct rb_root_cached *allowed, unsigned long start,
+		       unsigned long last)
 {
 	struct ioasid_allowed *range;
-	unsigned int i;
 
-	for (i = 0; i < num; i++) {
-		if (interval_tree_iter_first(allowed, ranges[i].start,
-					     ranges[i].last))
-			return -EINVAL;
-		range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
-		if (!range)
-			return -ENOMEM;
-		range->node.start = ranges[i].start;
-		range->node.last = ranges[i].last;
-		interval_tree_insert(&range->node, allowed);
-	}
+	if (interval_tree_iter_first(allowed, start, last))
+		return -EINVAL;
+	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	if (!range)
+		return -ENOMEM;
+	range->node.start = start;
+	range->node.last = last;
+	interval_tree_insert(&range->node, allowed);
 	return 0;
+}
+
+/* Merge ranges that touch, so that a mapping may span them. */
+static void allowed_merge(struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node, *next;
+
+	node = interval_tree_iter_first(allowed, 0, ULONG_MAX);
+	while (node && node->last != ULONG_MAX) {
+		next = interval_tree_iter_first(allowed, node->last + 1,
+						node->last + 1);
+		if (!next) {
+			node = interval_tree_iter_next(node, 0, ULONG_MAX);
+			continue;
+		}
+		interval_tree_remove(next, allowed);
+		interval_tree_remove(node, allowed);
+		node->last = next->last;
+		interval_tree_insert(node, allowed);
+		kfree(container_of(next, struct ioasid_allowed, node));
+	}
 }
 
 /**
  * ioasid_ioas_set_allowed() - replace the allowed IOVA ranges
  * @ioas: the IO address space
- * @ranges: the new ranges, each aligned and with start <= last
- * @num: how many; 0 allows every IOVA
+ * @allowed: the new ranges, built with ioasid_allowed_add(); empty allows
+ *	every IOVA.  On success the old ranges are left here to be freed.
  *
- * Return: 0, or -EINVAL when two ranges overlap, -EADDRINUSE when an area
- * lies outside them, -ENOMEM; then the allowed ranges are unchanged.
+ * Return: 0, or -EADDRINUSE when an area lies outside the new ranges; then
+ * the allowed ranges are unchanged.
  */
 int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
-			    const struct ioasid_iova_range *ranges,
-			    unsigned int num)
+			    struct rb_root_cached *allowed)
 {
-	struct rb_root_cached allowed = RB_ROOT_CACHED;
 	struct ioasid_area *area;
-	int rc;
+	int rc = 0;
 
-	rc = allowed_build(&allowed, ranges, num);
-	if (rc)
-		goto out_free;
-
+	allowed_merge(allowed);
 	down_write(&ioas->iova_rwsem);
 	for (area = area_first(ioas, 0, ULONG_MAX); area;
 	     area = area_next(area, 0, ULONG_MAX)) {
-		if (!iova_allowed(&allowed, area->node.start, area->node.last)) {
+		if (!iova_allowed(allowed, area->node.start, area->node.last)) {
 			rc = -EADDRINUSE;
 			break;
 		}
 	}
 	if (!rc)
-		swap(allowed, ioas->allowed);
+		swap(*allowed, ioas->allowed);
 	up_write(&ioas->iova_rwsem);
-out_free:
-	allowed_free(&allowed);
 	return rc;
 }
 
@@ -462,8 +480,10 @@ int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
 	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
 		rc = range_to_user(out, n++, max, 0, ULONG_MAX);
 	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
-	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		rc = range_to_user(out, n++, max, node->start, node->last);
+		cond_resched();
+	}
 	up_read(&ioas->iova_rwsem);
 	*num = n;
 	return rc;
@@ -499,5 +519,5 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
 
 	ioasid_ioas_unmap_all(ioas);
-	allowed_free(&ioas->allowed);
+	ioasid_allowed_free(&ioas->allowed);
 }

@@ -256,6 +256,8 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	    nr - IOASID_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
 		return -ENOTTY;
 	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
+	if (!op->execute)
+		return -ENOTTY;
 
 	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
 	if (rc)
@@ -266,6 +268,9 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 				   ucmd.user_size);
 	if (rc)
 		return rc;
+	/* Fail before doing anything if the reply could not be written. */
+	if (copy_to_user(ucmd.ubuffer, &buf, min(ucmd.user_size, op->size)))
+		return -EFAULT;
 	ucmd.cmd = &buf;
 	ucmd.cmd_len = op->size;
 	return op->execute(&ucmd);
