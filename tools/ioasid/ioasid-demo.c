@@ -87,7 +87,7 @@ static int show_mappings(int fd, __u32 ioas, __u32 ioas2, void *buf)
 	rc = ioas_map(fd, ioas2, buf, BUF_SIZE, &again, MAP_RW);
 	if (rc)
 		return failed("MAP again", rc);
-	printf("  map       the same buffer -> IOAS %u IOVA 0x%llx: pinned twice, charged once\n",
+	printf("  map       the same buffer -> IOAS %u IOVA 0x%llx: shares the pin\n",
 	       ioas2, (unsigned long long)again);
 	show_counters("now");
 

@@ -30,8 +30,10 @@
  *   kernel knows is zero, and fails with -E2BIG otherwise.
  *
  * A flag the kernel does not know fails with -EOPNOTSUPP, a non-zero
- * reserved member with -EINVAL, and an unreadable or unwritable struct with
- * -EFAULT.
+ * reserved member with -EINVAL, and a struct that cannot be read, or cannot
+ * be written back, with -EFAULT before the command does anything.  (A caller
+ * that unmaps the struct while the command runs may still lose the reply of
+ * a command that took effect.)
  *
  * Objects (IO address spaces, and later devices) are named by a __u32 id,
  * unique within the context and never 0.  An id that does not exist in this
@@ -41,6 +43,7 @@
  * IOVAs, user addresses and lengths are in bytes and must be multiples of
  * the CPU page size unless a command says otherwise.
  */
+/* 0xD5 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define IOASID_TYPE 0xD5
 #define IOASID_CMD_BASE 0x80
 
@@ -124,22 +127,26 @@ enum ioasid_ioas_map_flags {
  *
  * Pin the memory at [@user_va, @user_va + @length) and map it at
  * [@iova, @iova + @length) as one mapping.  The pages are charged to the
- * RLIMIT_MEMLOCK of the user who opened the context (callers with
- * CAP_IPC_LOCK are exempt from the limit); a physical page already pinned
- * by this context at the same user address is charged once however often it
- * is mapped or copied.  A kernel-chosen IOVA is congruent to @user_va modulo
- * the largest CPU huge page size (PMD, then PUD) that @length can hold, so
- * that huge pages stay usable by the IOMMU.  There is no limit on the number
- * of mappings.
+ * locked_vm of the user who opened the context, against the RLIMIT_MEMLOCK
+ * of the caller (callers with CAP_IPC_LOCK are exempt from the limit); a
+ * physical page already pinned by this context at the same user address is
+ * charged once however often it is mapped or copied, and memory the context
+ * already pins whole, for at least the same access, is not pinned again.  A
+ * kernel-chosen IOVA is congruent to @user_va modulo the largest CPU huge
+ * page size (PUD, then PMD) that @length can hold, so that huge pages stay
+ * usable by the IOMMU.  There is no limit on the number of mappings.
  *
  * Errors: -EINVAL zero @length, an unaligned @user_va, @length or fixed
- * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length or
- * @iova + @length wraps; -EEXIST the fixed range overlaps a mapping; -ERANGE
+ * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length - 1
+ * or @iova + @length - 1 wraps; -EEXIST the fixed range overlaps a mapping;
+ * -ERANGE
  * the fixed range is not within the usable IOVA ranges
  * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough;
  * -EFAULT part of the memory is not mapped in the caller, or is read-only
- * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded, or
- * out of memory.  On any error nothing is mapped, pinned or charged.
+ * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded (a
+ * @length above the limit is refused before anything is pinned), or out of
+ * memory; -EINTR a fatal signal arrived.  On any error nothing is mapped,
+ * pinned or charged.
  */
 struct ioasid_ioas_map {
 	__u32 size;
@@ -172,12 +179,14 @@ enum ioasid_ioas_unmap_flags {
  *	unmapped
  *
  * Remove every mapping inside [@iova, @iova + @length).  The range must not
- * cut a mapping: each mapping it touches must lie wholly inside it.
+ * cut a mapping: each mapping it touches must lie wholly inside it.  With
+ * IOASID_IOAS_UNMAP_ALL, remove every mapping; an empty IOAS is not an
+ * error then, and @length is set to 0.
  *
  * Errors: -EINVAL zero or unaligned @iova or @length, the range cuts a
  * mapping, or UNMAP_ALL with a non-zero @iova or @length; -EOVERFLOW
- * @iova + @length wraps; -ENOENT nothing is mapped in the range.  On any
- * error nothing is unmapped.
+ * @iova + @length - 1 wraps; -ENOENT nothing is mapped in the range.  On
+ * any error nothing is unmapped.
  */
 struct ioasid_ioas_unmap {
 	__u32 size;
@@ -247,7 +256,8 @@ struct ioasid_iova_range {
  * set.
  *
  * Errors: -EMSGSIZE @num_iovas is too small (the first @num_iovas ranges and
- * the number needed are still returned).
+ * the number needed are still returned); -EFAULT @allowed_iovas cannot be
+ * written.
  */
 struct ioasid_ioas_iova_ranges {
 	__u32 size;
@@ -269,11 +279,14 @@ struct ioasid_ioas_iova_ranges {
  * @allowed_iovas: a pointer to an array of struct ioasid_iova_range
  *
  * Replace the set of IOVA ranges that mappings, fixed or kernel-chosen, may
- * use.  A VMM uses it to keep the IOAS within what its guest sees.
+ * use.  A VMM uses it to keep the IOAS within what its guest sees.  Ranges
+ * that touch are merged into one.
  *
  * Errors: -EINVAL a range whose start is after its last, that is not aligned
  * (start and last + 1 multiples of the page size), or that overlaps another;
- * -EADDRINUSE an existing mapping lies outside the new ranges; -ENOMEM.
+ * -EADDRINUSE an existing mapping lies outside the new ranges; -EFAULT
+ * @allowed_iovas cannot be read; -ENOMEM.  On any error the allowed ranges
+ * are unchanged.
  */
 struct ioasid_ioas_allow_iovas {
 	__u32 size;
