@@ -13,6 +13,9 @@
 #include <linux/rwsem.h>
 #include <linux/xarray.h>
 
+struct device;
+struct file;
+struct iommu_group;
 struct ioasid_iova_range;
 struct user_struct;
 
@@ -56,6 +59,7 @@ enum ioasid_object_type {
 	IOASID_OBJ_NONE,
 	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
 	IOASID_OBJ_IOAS,
+	IOASID_OBJ_DEVICE,
 	IOASID_OBJ_MAX,
 };
 
@@ -74,7 +78,8 @@ struct ioasid_object {
 
 /**
  * struct ioasid_ucmd - one ioctl in progress
- * @ictx: the context of the file
+ * @ictx: the context, for commands on /dev/ioasid
+ * @priv: the file's private data, for commands on other files
  * @ubuffer: the caller's command struct
  * @user_size: the size the caller gave for it
  * @cmd_len: the size of the command struct the kernel knows
@@ -82,6 +87,7 @@ struct ioasid_object {
  */
 struct ioasid_ucmd {
 	struct ioasid_ctx *ictx;
+	void *priv;
 	void __user *ubuffer;
 	u32 user_size;
 	u32 cmd_len;
@@ -90,10 +96,38 @@ struct ioasid_ucmd {
 
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd);
 
+/**
+ * struct ioasid_ioctl_op - one command of a dispatch table
+ * @size: the size of its struct as the kernel knows it
+ * @min_size: the size of the struct's first version
+ * @execute: the handler
+ *
+ * Entry n of a table whose first command is base is the ioctl
+ * _IO(IOASID_TYPE, base + n).
+ */
+struct ioasid_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	int (*execute)(struct ioasid_ucmd *ucmd);
+};
+
+#define IOASID_IOCTL_OP(_base, _cmd, _fn, _struct, _last)                   \
+	[(_cmd) - (_base)] = {                                              \
+		.size = sizeof(_struct),                                    \
+		.min_size = offsetofend(_struct, _last),                    \
+		.execute = _fn,                                             \
+	}
+
+long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
+		     unsigned int base, struct ioasid_ucmd *ucmd,
+		     unsigned int cmd, unsigned long arg);
+struct ioasid_ctx *ioasid_file_ctx(struct file *file);
+
 struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
 					  enum ioasid_object_type type);
 void ioasid_object_abort(struct ioasid_ctx *ictx, struct ioasid_object *obj);
 void ioasid_object_finalize(struct ioasid_ctx *ictx, struct ioasid_object *obj);
+void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj);
 struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
 					enum ioasid_object_type type);
 
@@ -101,6 +135,32 @@ static inline void ioasid_put_object(struct ioasid_object *obj)
 {
 	refcount_dec(&obj->users);
 }
+
+/* device.c and pci.c */
+
+/**
+ * struct ioasid_device - a device bound to a context
+ * @obj: the object header
+ * @ictx: the context
+ * @dev: the device
+ * @group: its IOMMU group, whose DMA ownership the context holds
+ * @isolated_msi: the platform isolates the device's MSIs
+ * @coherent: the IOMMU keeps the device's DMA cache coherent
+ */
+struct ioasid_device {
+	struct ioasid_object obj;
+	struct ioasid_ctx *ictx;
+	struct device *dev;
+	struct iommu_group *group;
+	bool isolated_msi;
+	bool coherent;
+};
+
+struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
+					 struct device *dev);
+void ioasid_device_unbind(struct ioasid_device *idev);
+int ioasid_pci_init(void);
+void ioasid_pci_exit(void);
 
 /* pages.c */
 

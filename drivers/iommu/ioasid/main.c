@@ -45,6 +45,7 @@ static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
 
 static struct dentry *ioasid_debugfs_dir;
 
+/* What to undo when an object goes; a device is undone by its unbind. */
 static void (*const ioasid_object_destroy[IOASID_OBJ_MAX])(struct ioasid_object *) = {
 	[IOASID_OBJ_IOAS] = ioasid_ioas_destroy,
 };
@@ -141,8 +142,25 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
 
 static void ioasid_object_destroy_now(struct ioasid_object *obj)
 {
-	ioasid_object_destroy[obj->type](obj);
+	if (ioasid_object_destroy[obj->type])
+		ioasid_object_destroy[obj->type](obj);
 	ioasid_object_free(obj);
+}
+
+/**
+ * ioasid_object_remove() - remove and free an object its creator holds
+ * @ictx: the context
+ * @obj: the object, with the creator's reference besides the table's
+ *
+ * For objects that live as long as something outside the table holds them
+ * (a bound device): no command can hold a reference on them meanwhile.
+ */
+void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj)
+{
+	xa_erase(&ictx->objects, obj->id);
+	refcount_dec(&obj->users);
+	WARN_ON(!refcount_dec_if_one(&obj->users));
+	ioasid_object_destroy_now(obj);
 }
 
 static int ioasid_cmd_destroy(struct ioasid_ucmd *ucmd)
@@ -190,6 +208,7 @@ int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd)
 	return 0;
 }
 
+/* Room for the struct of any command. */
 union ioasid_ucmd_buffer {
 	struct ioasid_destroy destroy;
 	struct ioasid_ioas_alloc ioas_alloc;
@@ -198,30 +217,66 @@ union ioasid_ucmd_buffer {
 	struct ioasid_ioas_copy ioas_copy;
 	struct ioasid_ioas_iova_ranges ioas_iova_ranges;
 	struct ioasid_ioas_allow_iovas ioas_allow_iovas;
+	struct ioasid_pci_bind pci_bind;
+	struct ioasid_pci_info pci_info;
+	struct ioasid_pci_region_info pci_region_info;
+	struct ioasid_pci_config pci_config;
+	struct ioasid_pci_bus_master pci_bus_master;
+	struct ioasid_pci_reset pci_reset;
 };
 
 /**
- * struct ioasid_ioctl_op - one command of the dispatch table
- * @size: the size of its struct as the kernel knows it
- * @min_size: the size of the struct's first version
- * @execute: the handler
+ * ioasid_dispatch() - run one ioctl through a dispatch table
+ * @ops: the table
+ * @num_ops: its size
+ * @base: the command number of its first entry
+ * @ucmd: the command, with its context or private data set
+ * @cmd: the ioctl number
+ * @arg: the ioctl argument, a pointer to the command struct
  *
- * Command n of the table is ioctl _IO(IOASID_TYPE, IOASID_CMD_BASE + n).
+ * Copies the struct in under the size rules of the uAPI, checks that the
+ * reply can be written, and calls the handler.
+ *
+ * Return: the handler's result, -ENOTTY for an unknown ioctl, or the errno
+ * of a bad struct.
  */
-struct ioasid_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	int (*execute)(struct ioasid_ucmd *ucmd);
-};
+long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
+		     unsigned int base, struct ioasid_ucmd *ucmd,
+		     unsigned int cmd, unsigned long arg)
+{
+	const struct ioasid_ioctl_op *op;
+	union ioasid_ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
 
-#define IOCTL_OP(_cmd, _fn, _struct, _last)                                \
-	[(_cmd) - IOASID_CMD_BASE] = {                                     \
-		.size = sizeof(_struct) +                                  \
-			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
-					  sizeof(_struct)),                \
-		.min_size = offsetofend(_struct, _last),                   \
-		.execute = _fn,                                            \
-	}
+	if (cmd != _IO(IOASID_TYPE, nr) || nr < base || nr - base >= num_ops)
+		return -ENOTTY;
+	op = &ops[nr - base];
+	if (!op->execute)
+		return -ENOTTY;
+	if (WARN_ON_ONCE(op->size > sizeof(buf)))
+		return -ENOTTY;
+
+	ucmd->ubuffer = (void __user *)arg;
+	rc = get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer);
+	if (rc)
+		return rc;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+	rc = copy_struct_from_user(&buf, op->size, ucmd->ubuffer,
+				   ucmd->user_size);
+	if (rc)
+		return rc;
+	/* Fail before doing anything if the reply could not be written. */
+	if (copy_to_user(ucmd->ubuffer, &buf, min(ucmd->user_size, op->size)))
+		return -EFAULT;
+	ucmd->cmd = &buf;
+	ucmd->cmd_len = op->size;
+	return op->execute(ucmd);
+}
+
+#define IOCTL_OP(_cmd, _fn, _struct, _last) \
+	IOASID_IOCTL_OP(IOASID_CMD_BASE, _cmd, _fn, _struct, _last)
 
 static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_DESTROY, ioasid_cmd_destroy, struct ioasid_destroy,
@@ -243,37 +298,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct ioasid_ucmd ucmd = {
-		.ictx = filp->private_data,
-		.ubuffer = (void __user *)arg,
-	};
-	const struct ioasid_ioctl_op *op;
-	union ioasid_ucmd_buffer buf;
-	unsigned int nr = _IOC_NR(cmd);
-	int rc;
+	struct ioasid_ucmd ucmd = { .ictx = filp->private_data };
 
-	if (cmd != _IO(IOASID_TYPE, nr) || nr < IOASID_CMD_BASE ||
-	    nr - IOASID_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
-		return -ENOTTY;
-	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
-	if (!op->execute)
-		return -ENOTTY;
-
-	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
-	if (rc)
-		return rc;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-	rc = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
-				   ucmd.user_size);
-	if (rc)
-		return rc;
-	/* Fail before doing anything if the reply could not be written. */
-	if (copy_to_user(ucmd.ubuffer, &buf, min(ucmd.user_size, op->size)))
-		return -EFAULT;
-	ucmd.cmd = &buf;
-	ucmd.cmd_len = op->size;
-	return op->execute(&ucmd);
+	return ioasid_dispatch(ioasid_ioctl_ops, ARRAY_SIZE(ioasid_ioctl_ops),
+			       IOASID_CMD_BASE, &ucmd, cmd, arg);
 }
 
 static int ioasid_fops_open(struct inode *inode, struct file *filp)
@@ -313,6 +341,20 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static const struct file_operations ioasid_fops;
+
+/**
+ * ioasid_file_ctx() - the context of an open /dev/ioasid file
+ * @file: any open file
+ *
+ * Return: the context, valid while @file is held, or NULL when @file is not
+ * /dev/ioasid.
+ */
+struct ioasid_ctx *ioasid_file_ctx(struct file *file)
+{
+	return file->f_op == &ioasid_fops ? file->private_data : NULL;
+}
+
 static const struct file_operations ioasid_fops = {
 	.owner = THIS_MODULE,
 	.open = ioasid_fops_open,
@@ -347,6 +389,11 @@ static int __init ioasid_init(void)
 	rc = misc_register(&ioasid_misc_dev);
 	if (rc)
 		return rc;
+	rc = ioasid_pci_init();
+	if (rc) {
+		misc_deregister(&ioasid_misc_dev);
+		return rc;
+	}
 
 	ioasid_debugfs_dir = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("counters", 0400, ioasid_debugfs_dir, NULL,
@@ -357,6 +404,7 @@ static int __init ioasid_init(void)
 static void __exit ioasid_exit(void)
 {
 	debugfs_remove_recursive(ioasid_debugfs_dir);
+	ioasid_pci_exit();
 	misc_deregister(&ioasid_misc_dev);
 }
 

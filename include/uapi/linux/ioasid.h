@@ -298,4 +298,206 @@ struct ioasid_ioas_allow_iovas {
 
 #define IOASID_IOAS_ALLOW_IOVAS _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOW_IOVAS)
 
+/**
+ * DOC: PCI device files
+ *
+ * A PCI device is given to user space by binding it to the ioasid_pci
+ * driver (through driver_override and drivers_probe, as for vfio-pci).  It
+ * then has a device file, /dev/ioasid-pci/<domain:bus:device.function>,
+ * which one process at a time may open (-EBUSY otherwise).  The commands
+ * below are ioctls on that file, with the format of every ioasid command.
+ *
+ * The file does nothing until IOASID_PCI_BIND ties it to an ioasid context:
+ * binding takes DMA ownership of the device's whole IOMMU group for that
+ * context, which blocks the group's DMA until an IO address space is
+ * attached.  Only then can the device's registers be reached.  Closing the
+ * file undoes the binding: bus mastering is turned off, and the group's DMA
+ * ownership is given back.  When the driver lets go of the device (unbind,
+ * hot-unplug) while its file is open, the same happens at once, the BAR
+ * mappings of the file are revoked, and every command fails with -ENODEV.
+ */
+enum {
+	IOASID_CMD_PCI_BIND = IOASID_CMD_BASE + 0x40,
+	IOASID_CMD_PCI_INFO,
+	IOASID_CMD_PCI_REGION_INFO,
+	IOASID_CMD_PCI_CONFIG,
+	IOASID_CMD_PCI_BUS_MASTER,
+	IOASID_CMD_PCI_RESET,
+};
+
+/**
+ * struct ioasid_pci_bind - ioctl(IOASID_PCI_BIND) on a device file
+ * @size: sizeof(struct ioasid_pci_bind)
+ * @flags: must be 0
+ * @ioasid_fd: an open /dev/ioasid file, the context to bind to
+ * @out_dev_id: the id of the device object in that context
+ *
+ * Bind the device to a context.  The device's IOMMU group must be viable:
+ * no other device of the group may be bound to a kernel driver that uses the
+ * DMA API.  A group belongs to one context at a time.  A device whose MSIs
+ * are not isolated by the platform (no interrupt remapping) is refused unless
+ * the ioasid module parameter allow_unsafe_interrupts is set, as with VFIO.
+ * The context cannot be released while a device file is bound to it.
+ *
+ * Errors: -EBADF @ioasid_fd is not an open file; -EINVAL it is not
+ * /dev/ioasid; -EBUSY the file is bound already; -EPERM the group is not
+ * viable (the kernel log names the device in the way), belongs to another
+ * context, or lacks MSI isolation; -ENODEV the device is gone.
+ */
+struct ioasid_pci_bind {
+	__u32 size;
+	__u32 flags;
+	__s32 ioasid_fd;
+	__u32 out_dev_id;
+};
+
+#define IOASID_PCI_BIND _IO(IOASID_TYPE, IOASID_CMD_PCI_BIND)
+
+/**
+ * enum ioasid_pci_info_flags - what isolation a device really has
+ * @IOASID_PCI_INFO_ISOLATED_MSI: the platform isolates the device's MSIs
+ *	(interrupt remapping or an equivalent), so it cannot raise another
+ *	device's interrupts
+ * @IOASID_PCI_INFO_COHERENT: the IOMMU keeps device DMA coherent with the
+ *	CPU caches
+ */
+enum ioasid_pci_info_flags {
+	IOASID_PCI_INFO_ISOLATED_MSI = 1 << 0,
+	IOASID_PCI_INFO_COHERENT = 1 << 1,
+};
+
+/**
+ * struct ioasid_pci_info - ioctl(IOASID_PCI_INFO) on a bound device file
+ * @size: sizeof(struct ioasid_pci_info)
+ * @flags: must be 0
+ * @out_flags: enum ioasid_pci_info_flags
+ * @out_iommu_group: the IOMMU group number, as in /sys/kernel/iommu_groups
+ * @out_num_regions: the number of BAR regions (6)
+ * @__reserved: must be 0
+ *
+ * Errors: -EINVAL the file is not bound; -ENODEV the device is gone.
+ */
+struct ioasid_pci_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_flags;
+	__u32 out_iommu_group;
+	__u32 out_num_regions;
+	__u32 __reserved;
+};
+
+#define IOASID_PCI_INFO _IO(IOASID_TYPE, IOASID_CMD_PCI_INFO)
+
+/**
+ * enum ioasid_pci_region_flags - kinds of BAR region
+ * @IOASID_PCI_REGION_MMIO: memory space; can be mmap()ed
+ * @IOASID_PCI_REGION_IO: I/O port space; cannot be mmap()ed
+ */
+enum ioasid_pci_region_flags {
+	IOASID_PCI_REGION_MMIO = 1 << 0,
+	IOASID_PCI_REGION_IO = 1 << 1,
+};
+
+/**
+ * struct ioasid_pci_region_info - ioctl(IOASID_PCI_REGION_INFO)
+ * @size: sizeof(struct ioasid_pci_region_info)
+ * @flags: must be 0
+ * @index: the BAR, 0 to 5
+ * @out_flags: enum ioasid_pci_region_flags; 0 for an unimplemented BAR
+ * @out_size: the size of the BAR in bytes
+ * @out_offset: the mmap() offset of the BAR in the device file
+ *
+ * A BAR is mapped with mmap(fd, @out_offset + n) for n a multiple of the
+ * page size below @out_size; the mapping is uncached and is revoked when the
+ * device goes away.
+ *
+ * Errors: -EINVAL @index is above 5, or the file is not bound; -ENODEV the
+ * device is gone.
+ */
+struct ioasid_pci_region_info {
+	__u32 size;
+	__u32 flags;
+	__u32 index;
+	__u32 out_flags;
+	__aligned_u64 out_size;
+	__aligned_u64 out_offset;
+};
+
+#define IOASID_PCI_REGION_INFO _IO(IOASID_TYPE, IOASID_CMD_PCI_REGION_INFO)
+
+/**
+ * enum ioasid_pci_config_flags - flags of IOASID_PCI_CONFIG
+ * @IOASID_PCI_CONFIG_WRITE: write @value rather than read it
+ */
+enum ioasid_pci_config_flags {
+	IOASID_PCI_CONFIG_WRITE = 1 << 0,
+};
+
+/**
+ * struct ioasid_pci_config - ioctl(IOASID_PCI_CONFIG) on a bound device file
+ * @size: sizeof(struct ioasid_pci_config)
+ * @flags: enum ioasid_pci_config_flags
+ * @offset: the offset in configuration space, aligned to @width
+ * @width: 1, 2 or 4 bytes
+ * @value: the value read (returned) or to write
+ * @__reserved: must be 0
+ *
+ * Read anything in the device's configuration space.  Writes are limited
+ * to what cannot break isolation: the interrupt line register and the
+ * device-specific area (0x40 to 0xff) outside every capability structure.
+ * The command register is reached through IOASID_PCI_BUS_MASTER only.
+ *
+ * Errors: -EINVAL a bad @width, an unaligned @offset, an @offset beyond the
+ * configuration space, or the file is not bound; -EPERM a write outside the
+ * writable registers; -ENODEV the device is gone.
+ */
+struct ioasid_pci_config {
+	__u32 size;
+	__u32 flags;
+	__u32 offset;
+	__u32 width;
+	__u32 value;
+	__u32 __reserved;
+};
+
+#define IOASID_PCI_CONFIG _IO(IOASID_TYPE, IOASID_CMD_PCI_CONFIG)
+
+/**
+ * struct ioasid_pci_bus_master - ioctl(IOASID_PCI_BUS_MASTER)
+ * @size: sizeof(struct ioasid_pci_bus_master)
+ * @flags: must be 0
+ * @enable: 1 to let the device master the bus (do DMA), 0 to stop it
+ * @__reserved: must be 0
+ *
+ * Errors: -EINVAL @enable is not 0 or 1, or the file is not bound; -ENODEV
+ * the device is gone.
+ */
+struct ioasid_pci_bus_master {
+	__u32 size;
+	__u32 flags;
+	__u32 enable;
+	__u32 __reserved;
+};
+
+#define IOASID_PCI_BUS_MASTER _IO(IOASID_TYPE, IOASID_CMD_PCI_BUS_MASTER)
+
+/**
+ * struct ioasid_pci_reset - ioctl(IOASID_PCI_RESET) on a bound device file
+ * @size: sizeof(struct ioasid_pci_reset)
+ * @flags: must be 0
+ *
+ * Reset the PCI function with the first method it supports (FLR, PM,
+ * secondary bus reset when it is alone on its bus, ...).  The configuration
+ * space is restored afterwards.
+ *
+ * Errors: -ENOTTY the function has no reset method; -EINVAL the file is not
+ * bound; -ENODEV the device is gone.
+ */
+struct ioasid_pci_reset {
+	__u32 size;
+	__u32 flags;
+};
+
+#define IOASID_PCI_RESET _IO(IOASID_TYPE, IOASID_CMD_PCI_RESET)
+
 #endif /* _UAPI_LINUX_IOASID_H */
