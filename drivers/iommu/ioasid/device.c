@@ -14,13 +14,46 @@
  * The binder (the PCI device file) holds a reference on the object besides
  * the table's, so DESTROY cannot remove a bound device (-EBUSY); unbinding
  * removes it.
+ *
+ * Attaching.  The IOMMU translates a group as a whole, so a group is what
+ * attaches to an IOAS (struct ioasid_group_attach): its first device to
+ * attach brings it in, the others of the group may only join the same
+ * IOAS, and the last to detach takes it out, back to the blocking domain
+ * that DMA ownership gives it.  An attached group holds a reference on its
+ * IOAS, so the IOAS cannot be destroyed under it (-EBUSY), and reserves its
+ * reserved regions (MSI windows, ...) in it; a group whose regions hold a
+ * mapping is refused with -EADDRINUSE.  Replace moves a group to another
+ * IOAS with iommu_group_replace_domain(), which switches the translation in
+ * one step: no DMA of the group is ever untranslated.
+ *
+ * Locking: ictx->attach_lock serializes attach, detach, replace and unbind,
+ * and is taken before any iova_rwsem.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
+#include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+
+/* For iommu_group_replace_domain(): see ioasid.h. */
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
+
+/**
+ * struct ioasid_group_attach - an IOMMU group attached to an IOAS
+ * @group: the group
+ * @ioas: the IOAS, of which the attachment holds a reference
+ * @hwpt: the IOAS's hardware page table the group uses
+ * @devices: the group's devices attached
+ */
+struct ioasid_group_attach {
+	struct iommu_group *group;
+	struct ioasid_ioas *ioas;
+	struct ioasid_hwpt *hwpt;
+	unsigned int devices;
+};
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);
@@ -119,16 +152,277 @@ out_put_group:
 	return ERR_PTR(rc);
 }
 
+/* Reserve in @ioas the reserved regions of @idev's group, for @owner. */
+static int reserve_group_regions(struct ioasid_ioas *ioas,
+				 struct ioasid_device *idev, const void *owner)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	rc = iommu_get_group_resv_regions(idev->group, &regions);
+	list_for_each_entry(region, &regions, list) {
+		/* Firmware mappings the OS may drop once it owns the device. */
+		if (rc || region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		rc = ioasid_ioas_reserve(ioas, owner, region->start,
+					 region->start + region->length - 1);
+	}
+	iommu_put_resv_regions(idev->dev, &regions);
+	if (rc)
+		ioasid_ioas_unreserve(ioas, owner);
+	return rc;
+}
+
+/* Attach the group of @idev to @domain, or move it there from @old. */
+static int group_set_domain(struct ioasid_device *idev,
+			    struct iommu_domain *domain,
+			    struct iommu_domain *old)
+{
+	if (old)
+		return iommu_group_replace_domain(idev->group, domain);
+	return iommu_attach_group(domain, idev->group);
+}
+
+/*
+ * Put the group of @idev on a hwpt of @ioas: one it shares if the IOMMU
+ * driver accepts it there, else a new one.  With @old the group is attached
+ * to that domain, and moves in one step.
+ */
+static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
+					   struct ioasid_device *idev,
+					   struct iommu_domain *old)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	list_for_each_entry(hwpt, &ioas->hwpts, link) {
+		if (!group_set_domain(idev, hwpt->domain, old)) {
+			hwpt->users++;
+			return hwpt;
+		}
+	}
+
+	hwpt = ioasid_hwpt_alloc(idev->dev);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	rc = group_set_domain(idev, hwpt->domain, old);
+	if (rc)
+		goto out_free;
+	rc = ioasid_hwpt_install(ioas, hwpt);
+	if (!rc)
+		return hwpt;
+	if (old)
+		WARN_ON(iommu_group_replace_domain(idev->group, old));
+	else
+		iommu_detach_group(hwpt->domain, idev->group);
+out_free:
+	ioasid_hwpt_free(hwpt);
+	return ERR_PTR(rc);
+}
+
+/* Bring the group of @idev into @ioas, reserved regions first. */
+static int group_enter(struct ioasid_group_attach *ga,
+		       struct ioasid_device *idev, struct ioasid_ioas *ioas,
+		       struct iommu_domain *old)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	down_write(&ioas->iova_rwsem);
+	rc = reserve_group_regions(ioas, idev, ga);
+	if (!rc) {
+		hwpt = ioas_take_group(ioas, idev, old);
+		if (IS_ERR(hwpt)) {
+			ioasid_ioas_unreserve(ioas, ga);
+			rc = PTR_ERR(hwpt);
+		}
+	}
+	up_write(&ioas->iova_rwsem);
+	if (rc)
+		return rc;
+	refcount_inc(&ioas->obj.users);
+	ga->ioas = ioas;
+	ga->hwpt = hwpt;
+	return 0;
+}
+
+/* Take the group out of its IOAS; unless it moved, detach it too. */
+static void group_leave(struct ioasid_group_attach *ga,
+			struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
+			bool detach)
+{
+	down_write(&ioas->iova_rwsem);
+	if (detach)
+		iommu_detach_group(hwpt->domain, ga->group);
+	ioasid_hwpt_put(ioas, hwpt);
+	ioasid_ioas_unreserve(ioas, ga);
+	up_write(&ioas->iova_rwsem);
+	ioasid_put_object(&ioas->obj);
+}
+
+static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
+{
+	struct ioasid_ctx *ictx = idev->ictx;
+	struct ioasid_group_attach *ga;
+	int rc;
+
+	ga = kzalloc(sizeof(*ga), GFP_KERNEL_ACCOUNT);
+	if (!ga)
+		return -ENOMEM;
+	ga->group = idev->group;
+	rc = xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
+		       GFP_KERNEL_ACCOUNT);
+	if (!rc) {
+		rc = group_enter(ga, idev, ioas, NULL);
+		if (rc)
+			xa_erase(&ictx->groups, iommu_group_id(idev->group));
+	}
+	if (rc) {
+		kfree(ga);
+		return rc;
+	}
+	ga->devices = 1;
+	return 0;
+}
+
+static int group_replace(struct ioasid_group_attach *ga,
+			 struct ioasid_device *idev, struct ioasid_ioas *ioas)
+{
+	struct ioasid_ioas *old_ioas = ga->ioas;
+	struct ioasid_hwpt *old_hwpt = ga->hwpt;
+	int rc;
+
+	if (ioas == old_ioas)
+		return 0;
+	rc = group_enter(ga, idev, ioas, old_hwpt->domain);
+	if (!rc)
+		group_leave(ga, old_ioas, old_hwpt, false);
+	return rc;
+}
+
+static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			 bool replace)
+{
+	struct ioasid_group_attach *ga;
+
+	lockdep_assert_held(&idev->ictx->attach_lock);
+
+	if (idev->unbinding)
+		return -ENODEV;
+	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+	if (idev->attached)
+		return replace ? group_replace(ga, idev, ioas) : -EBUSY;
+	if (ga) {
+		/* Another device of the group is attached: same IOAS only. */
+		if (ga->ioas != ioas)
+			return -EINVAL;
+		ga->devices++;
+	} else {
+		int rc = group_attach(idev, ioas);
+
+		if (rc)
+			return rc;
+	}
+	idev->attached = true;
+	return 0;
+}
+
+static void detach_device(struct ioasid_device *idev)
+{
+	struct ioasid_ctx *ictx = idev->ictx;
+	struct ioasid_group_attach *ga;
+
+	lockdep_assert_held(&ictx->attach_lock);
+
+	ga = xa_load(&ictx->groups, iommu_group_id(idev->group));
+	idev->attached = false;
+	if (--ga->devices)
+		return;
+	xa_erase(&ictx->groups, iommu_group_id(idev->group));
+	group_leave(ga, ga->ioas, ga->hwpt, true);
+	kfree(ga);
+}
+
+static struct ioasid_device *device_get(struct ioasid_ucmd *ucmd, u32 id)
+{
+	struct ioasid_object *obj;
+
+	obj = ioasid_get_object(ucmd->ictx, id, IOASID_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct ioasid_device, obj);
+}
+
+int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_device_attach *cmd = ucmd->cmd;
+	struct ioasid_device *idev;
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	if (cmd->flags & ~IOASID_DEVICE_ATTACH_REPLACE)
+		return -EOPNOTSUPP;
+	idev = device_get(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	ioas = ioasid_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_put_dev;
+	}
+	mutex_lock(&ucmd->ictx->attach_lock);
+	rc = attach_device(idev, ioas,
+			   cmd->flags & IOASID_DEVICE_ATTACH_REPLACE);
+	mutex_unlock(&ucmd->ictx->attach_lock);
+	ioasid_put_object(&ioas->obj);
+out_put_dev:
+	ioasid_put_object(&idev->obj);
+	return rc;
+}
+
+int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_device_detach *cmd = ucmd->cmd;
+	struct ioasid_device *idev;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	idev = device_get(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mutex_lock(&ucmd->ictx->attach_lock);
+	if (idev->attached)
+		detach_device(idev);
+	else
+		rc = -EINVAL;
+	mutex_unlock(&ucmd->ictx->attach_lock);
+	ioasid_put_object(&idev->obj);
+	return rc;
+}
+
 /**
  * ioasid_device_unbind() - undo ioasid_device_bind()
  * @idev: the device object; freed on return
  *
- * The device's DMA must be stopped already: its group goes back to the
- * kernel's DMA domain.
+ * The device's DMA must be stopped already: it is detached, and its group
+ * goes back to the kernel's DMA domain.
  */
 void ioasid_device_unbind(struct ioasid_device *idev)
 {
+	struct ioasid_ctx *ictx = idev->ictx;
+
+	mutex_lock(&ictx->attach_lock);
+	idev->unbinding = true;
+	if (idev->attached)
+		detach_device(idev);
+	mutex_unlock(&ictx->attach_lock);
 	iommu_device_release_dma_owner(idev->dev);
 	iommu_group_put(idev->group);
-	ioasid_object_remove(idev->ictx, &idev->obj);
+	ioasid_object_remove(ictx, &idev->obj);
 }

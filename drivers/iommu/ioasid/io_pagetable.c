@@ -12,15 +12,23 @@
  * whole areas only: a range that would cut one is refused before anything is
  * removed.
  *
- * The usable IOVA space is everything, or the ranges ALLOW_IOVAS set.  A
- * kernel-chosen IOVA is searched in IOVA order in the usable ranges, at the
- * huge page alignment the length allows and in phase with the memory, so
- * that a huge page of the CPU can be a huge page of the IOMMU; where no
+ * The usable IOVA space is everything, or the ranges ALLOW_IOVAS set, less
+ * the reserved ranges: the reserved regions of every attached group (MSI
+ * windows, ...) and what lies outside the aperture of every hardware
+ * domain.  Attaching a group whose reserved ranges hold an area is refused.
+ * A kernel-chosen IOVA is searched in IOVA order in the usable ranges, at
+ * the huge page alignment the length allows and in phase with the memory,
+ * so that a huge page of the CPU can be a huge page of the IOMMU; where no
  * such hole exists, any page-aligned hole is taken.
  *
- * Locking: iova_rwsem guards the trees.  Nothing slow happens under it:
- * pages are pinned before and unpinned after, so one thread's large map does
- * not stall another's unmap.  Areas being built or freed sit on private
+ * Every area is mapped in every hardware domain of the IOAS (ioas->hwpts)
+ * for as long as it is in the tree: inserting maps it, removing unmaps it,
+ * and a new domain is filled with every area before a group uses it.
+ *
+ * Locking: iova_rwsem guards the trees and the domain list, so the IOMMU
+ * mappings change with the tree.  Pinning happens before it is taken and
+ * unpinning after it is dropped, so one thread's pinning does not stall
+ * another's unmap.  Areas being built or freed sit on private
  * lists, outside the tree, with their IOVA relative to the start of their
  * range until they are inserted.
  *
@@ -78,11 +86,26 @@ static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
 {
 	unsigned long last = iova + length - 1;
 
-	if (!iova_allowed(&ioas->allowed, iova, last))
+	if (!iova_allowed(&ioas->allowed, iova, last) ||
+	    interval_tree_iter_first(&ioas->reserved, iova, last))
 		return -ERANGE;
 	if (area_first(ioas, iova, last))
 		return -EEXIST;
 	return 0;
+}
+
+/* Of the areas and reserved ranges in [start, last], one that ends last. */
+static struct interval_tree_node *ioas_busy(struct ioasid_ioas *ioas,
+					    unsigned long start,
+					    unsigned long last)
+{
+	struct interval_tree_node *area, *reserved;
+
+	area = interval_tree_iter_first(&ioas->areas, start, last);
+	reserved = interval_tree_iter_first(&ioas->reserved, start, last);
+	if (!area || (reserved && reserved->last > area->last))
+		return reserved;
+	return area;
 }
 
 /*
@@ -104,25 +127,24 @@ static bool iova_fit(unsigned long lo, unsigned long hi, unsigned long length,
 	return true;
 }
 
-/* Find a hole of @length in [start, last] between the areas. */
+/* Find a hole of @length in [start, last] clear of areas and reserved. */
 static bool ioas_find_hole(struct ioasid_ioas *ioas, unsigned long start,
 			   unsigned long last, unsigned long length,
 			   unsigned long align, unsigned long phase,
 			   unsigned long *iova)
 {
-	struct ioasid_area *area;
+	struct interval_tree_node *busy;
 	unsigned long lo = start;
 
-	for (area = area_first(ioas, start, last); area;
-	     area = area_next(area, start, last)) {
-		if (area->node.start > lo &&
-		    iova_fit(lo, area->node.start - 1, length, align, phase, iova))
+	while (iova_fit(lo, last, length, align, phase, iova)) {
+		busy = ioas_busy(ioas, *iova, *iova + length - 1);
+		if (!busy)
 			return true;
-		if (area->node.last >= last)
+		if (busy->last >= last)
 			return false;
-		lo = max(lo, area->node.last + 1);
+		lo = busy->last + 1;
 	}
-	return iova_fit(lo, last, length, align, phase, iova);
+	return false;
 }
 
 static bool ioas_find_usable_hole(struct ioasid_ioas *ioas,
@@ -163,6 +185,71 @@ static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
 	return -ENOSPC;
 }
 
+/* Map @area in every hardware domain, or in none. */
+static int area_map_hwpts(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt, *failed;
+	int rc;
+
+	list_for_each_entry(hwpt, &ioas->hwpts, link) {
+		rc = ioasid_area_map_domain(area, hwpt->domain);
+		if (rc)
+			goto out_unmap;
+	}
+	return 0;
+
+out_unmap:
+	failed = hwpt;
+	list_for_each_entry(hwpt, &ioas->hwpts, link) {
+		if (hwpt == failed)
+			break;
+		ioasid_area_unmap_domain(area, hwpt->domain);
+	}
+	return rc;
+}
+
+static void area_unmap_hwpts(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+
+	list_for_each_entry(hwpt, &ioas->hwpts, link)
+		ioasid_area_unmap_domain(area, hwpt->domain);
+}
+
+/* Insert @areas at @iova and map them everywhere, or leave all as it was. */
+static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
+			     unsigned long iova)
+{
+	struct ioasid_area *area, *done;
+	int rc = 0;
+
+	list_for_each_entry(area, areas, link) {
+		area->node.start += iova;
+		area->node.last += iova;
+		rc = area_map_hwpts(ioas, area);
+		if (rc)
+			break;
+		interval_tree_insert(&area->node, &ioas->areas);
+	}
+	if (!rc) {
+		INIT_LIST_HEAD(areas);
+		return 0;
+	}
+
+	done = area;
+	list_for_each_entry(area, areas, link) {
+		if (area != done) {
+			interval_tree_remove(&area->node, &ioas->areas);
+			area_unmap_hwpts(ioas, area);
+		}
+		area->node.start -= iova;
+		area->node.last -= iova;
+		if (area == done)
+			break;
+	}
+	return rc;
+}
+
 /**
  * ioasid_ioas_map_pages() - insert prepared areas as one contiguous range
  * @ioas: the IO address space
@@ -174,14 +261,14 @@ static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
  * @phase: for a kernel-chosen IOVA, the address it should be congruent to
  *	modulo the huge page size
  *
- * Return: 0, or -ERANGE (outside the allowed ranges), -EEXIST (overlap) for
- * a fixed IOVA, -ENOSPC when no hole is large enough.
+ * Return: 0, or -ERANGE (outside the usable ranges), -EEXIST (overlap) for
+ * a fixed IOVA, -ENOSPC when no hole is large enough, or the error of
+ * mapping into a hardware domain.
  */
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
 			  unsigned long phase)
 {
-	struct ioasid_area *area, *tmp;
 	int rc;
 
 	down_write(&ioas->iova_rwsem);
@@ -189,14 +276,8 @@ int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 		rc = ioas_check_fixed(ioas, *iova, length);
 	else
 		rc = ioas_alloc_iova(ioas, length, phase, iova);
-	if (!rc) {
-		list_for_each_entry_safe(area, tmp, areas, link) {
-			area->node.start += *iova;
-			area->node.last += *iova;
-			interval_tree_insert(&area->node, &ioas->areas);
-			list_del_init(&area->link);
-		}
-	}
+	if (!rc)
+		rc = ioas_insert_areas(ioas, areas, *iova);
 	up_write(&ioas->iova_rwsem);
 	return rc;
 }
@@ -226,6 +307,7 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	while ((area = area_first(ioas, start, last))) {
+		area_unmap_hwpts(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		list_add_tail(&area->link, freed);
 		removed += ioasid_area_length(area);
@@ -448,15 +530,35 @@ int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 	return rc;
 }
 
-static int range_to_user(struct ioasid_iova_range __user *out,
-			 unsigned int n, unsigned int max, unsigned long start,
-			 unsigned long last)
+/* Report [start, last] less the reserved ranges; @n counts ranges. */
+static int span_to_user(struct ioasid_ioas *ioas,
+			struct ioasid_iova_range __user *out, unsigned int *n,
+			unsigned int max, unsigned long start,
+			unsigned long last)
 {
-	struct ioasid_iova_range range = { .start = start, .last = last };
+	struct ioasid_iova_range range;
+	struct interval_tree_node *busy;
 
-	if (n >= max)
-		return 0;
-	return copy_to_user(&out[n], &range, sizeof(range)) ? -EFAULT : 0;
+	for (;;) {
+		busy = interval_tree_iter_first(&ioas->reserved, start, last);
+		/* Skip to the end of a run of reserved ranges over start. */
+		while (busy && busy->start <= start) {
+			if (busy->last >= last)
+				return 0;
+			start = max(start, busy->last + 1);
+			busy = interval_tree_iter_first(&ioas->reserved, start,
+							last);
+		}
+		range.start = start;
+		range.last = busy ? busy->start - 1 : last;
+		if (*n < max && copy_to_user(&out[*n], &range, sizeof(range)))
+			return -EFAULT;
+		(*n)++;
+		if (!busy)
+			return 0;
+		start = busy->start;
+		cond_resched();
+	}
 }
 
 /**
@@ -478,14 +580,93 @@ int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
 
 	down_read(&ioas->iova_rwsem);
 	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
-		rc = range_to_user(out, n++, max, 0, ULONG_MAX);
+		rc = span_to_user(ioas, out, &n, max, 0, ULONG_MAX);
 	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
-	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		rc = range_to_user(out, n++, max, node->start, node->last);
-		cond_resched();
-	}
+	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		rc = span_to_user(ioas, out, &n, max, node->start, node->last);
 	up_read(&ioas->iova_rwsem);
 	*num = n;
+	return rc;
+}
+
+/**
+ * ioasid_ioas_reserve() - reserve IOVA ranges on behalf of an owner
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @owner: what the ranges belong to, to remove them by
+ * @start: the first IOVA
+ * @last: the last IOVA
+ *
+ * Return: 0, or -EADDRINUSE when an area lies in the range, -ENOMEM.
+ */
+int ioasid_ioas_reserve(struct ioasid_ioas *ioas, const void *owner,
+			unsigned long start, unsigned long last)
+{
+	struct ioasid_reserved *reserved;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	if (area_first(ioas, start, last))
+		return -EADDRINUSE;
+	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	if (!reserved)
+		return -ENOMEM;
+	reserved->owner = owner;
+	reserved->node.start = start;
+	reserved->node.last = last;
+	interval_tree_insert(&reserved->node, &ioas->reserved);
+	return 0;
+}
+
+/**
+ * ioasid_ioas_unreserve() - remove every range an owner reserved
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @owner: as given to ioasid_ioas_reserve()
+ */
+void ioasid_ioas_unreserve(struct ioasid_ioas *ioas, const void *owner)
+{
+	struct interval_tree_node *node, *next;
+	struct ioasid_reserved *reserved;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (node = interval_tree_iter_first(&ioas->reserved, 0, ULONG_MAX);
+	     node; node = next) {
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		reserved = container_of(node, struct ioasid_reserved, node);
+		if (reserved->owner != owner)
+			continue;
+		interval_tree_remove(node, &ioas->reserved);
+		kfree(reserved);
+	}
+}
+
+/**
+ * ioasid_ioas_fill_domain() - map every area of an IOAS into a new domain
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @domain: an empty paging domain
+ *
+ * Return: 0, or the error of iommu_map(); then @domain is empty again.
+ */
+int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
+			    struct iommu_domain *domain)
+{
+	struct ioasid_area *area, *failed;
+	int rc = 0;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
+		rc = ioasid_area_map_domain(area, domain);
+		if (rc)
+			break;
+	}
+	if (!rc)
+		return 0;
+	failed = area;
+	for (area = area_first(ioas, 0, ULONG_MAX); area != failed;
+	     area = area_next(area, 0, ULONG_MAX))
+		ioasid_area_unmap_domain(area, domain);
 	return rc;
 }
 
@@ -507,6 +688,8 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 	init_rwsem(&ioas->iova_rwsem);
 	ioas->areas = RB_ROOT_CACHED;
 	ioas->allowed = RB_ROOT_CACHED;
+	ioas->reserved = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&ioas->hwpts);
 	return ioas;
 }
 
@@ -518,6 +701,8 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 {
 	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
 
+	/* Attached groups hold the IOAS: none is left. */
+	WARN_ON(!list_empty(&ioas->hwpts));
 	ioasid_ioas_unmap_all(ioas);
 	ioasid_allowed_free(&ioas->allowed);
 }

@@ -15,14 +15,27 @@
 #define MAP_FLAGS (IOASID_IOAS_MAP_FIXED_IOVA | IOASID_IOAS_MAP_READABLE | \
 		   IOASID_IOAS_MAP_WRITEABLE)
 
-static struct ioasid_ioas *ioas_get(struct ioasid_ucmd *ucmd, u32 id)
+/**
+ * ioasid_ioas_get() - look up an IOAS and take a reference on it
+ * @ictx: the context
+ * @id: the IOAS's id
+ *
+ * Return: the IOAS, or ERR_PTR(-ENOENT) or ERR_PTR(-EINVAL) as
+ * ioasid_get_object().
+ */
+struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ictx, u32 id)
 {
 	struct ioasid_object *obj;
 
-	obj = ioasid_get_object(ucmd->ictx, id, IOASID_OBJ_IOAS);
+	obj = ioasid_get_object(ictx, id, IOASID_OBJ_IOAS);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	return container_of(obj, struct ioasid_ioas, obj);
+}
+
+static struct ioasid_ioas *ioas_get(struct ioasid_ucmd *ucmd, u32 id)
+{
+	return ioasid_ioas_get(ucmd->ictx, id);
 }
 
 static void ioas_put(struct ioasid_ioas *ioas)

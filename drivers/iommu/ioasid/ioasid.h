@@ -15,6 +15,7 @@
 
 struct device;
 struct file;
+struct iommu_domain;
 struct iommu_group;
 struct ioasid_iova_range;
 struct user_struct;
@@ -28,6 +29,7 @@ enum ioasid_counter {
 	IOASID_CNT_OBJECTS,	/* objects in all contexts' tables */
 	IOASID_CNT_PINNED,	/* page pins held (a page pinned twice is 2) */
 	IOASID_CNT_ACCOUNTED,	/* pages charged to RLIMIT_MEMLOCK */
+	IOASID_CNT_DOMAINS,	/* IOMMU domains allocated */
 	IOASID_CNT_MAX,
 };
 
@@ -47,12 +49,18 @@ static inline void ioasid_count(enum ioasid_counter counter, long delta)
  * @acct_lock: guards @acct_pages
  * @acct_pages: every struct ioasid_pages of the context, by user address,
  *	so that a page pinned twice at the same address is charged once
+ * @attach_lock: guards @groups and the attachment of every device; taken
+ *	before any IOAS's iova_rwsem
+ * @groups: the struct ioasid_group_attach of every attached IOMMU group, by
+ *	group id
  */
 struct ioasid_ctx {
 	struct xarray objects;
 	struct user_struct *user;
 	struct mutex acct_lock; /* guards acct_pages */
 	struct rb_root_cached acct_pages;
+	struct mutex attach_lock; /* guards groups and attachments */
+	struct xarray groups;
 };
 
 enum ioasid_object_type {
@@ -131,10 +139,7 @@ void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj);
 struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
 					enum ioasid_object_type type);
 
-static inline void ioasid_put_object(struct ioasid_object *obj)
-{
-	refcount_dec(&obj->users);
-}
+void ioasid_put_object(struct ioasid_object *obj);
 
 /* device.c and pci.c */
 
@@ -146,6 +151,8 @@ static inline void ioasid_put_object(struct ioasid_object *obj)
  * @group: its IOMMU group, whose DMA ownership the context holds
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
+ * @attached: the device is attached to an IOAS (under ictx->attach_lock)
+ * @unbinding: the binding is going; no attach any more (likewise)
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -154,11 +161,24 @@ struct ioasid_device {
 	struct iommu_group *group;
 	bool isolated_msi;
 	bool coherent;
+	bool attached;
+	bool unbinding;
 };
+
+/*
+ * iommu_group_replace_domain() is exported for iommufd only, and declared in
+ * drivers/iommu/iommu-priv.h, which distribution headers do not ship.  It is
+ * the one way to switch a group's translation without a window of blocked
+ * or untranslated DMA; in the tree this would come from iommu-priv.h.
+ */
+int iommu_group_replace_domain(struct iommu_group *group,
+			       struct iommu_domain *new_domain);
 
 struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
 					 struct device *dev);
 void ioasid_device_unbind(struct ioasid_device *idev);
+int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
 
@@ -201,6 +221,8 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      unsigned long uptr, unsigned long length,
 				      bool writable, unsigned long *pgoff);
 void ioasid_pages_put(struct ioasid_pages *pages);
+unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
+			       unsigned long *npages);
 
 static inline void ioasid_pages_get(struct ioasid_pages *pages)
 {
@@ -216,12 +238,39 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  * @areas: every struct ioasid_area, by IOVA; never overlapping
  * @allowed: the struct ioasid_allowed ranges set by ALLOW_IOVAS, by IOVA;
  *	never overlapping; empty allows every IOVA
+ * @reserved: the struct ioasid_reserved ranges of attached groups and of
+ *	domain apertures, by IOVA; may overlap one another, never an area
+ * @hwpts: the struct ioasid_hwpt the IOAS is mapped into
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached areas;
 	struct rb_root_cached allowed;
+	struct rb_root_cached reserved;
+	struct list_head hwpts;
+};
+
+/**
+ * struct ioasid_hwpt - a hardware page table: an IOMMU domain of an IOAS
+ * @domain: the paging domain, holding every area of the IOAS
+ * @link: in ioas->hwpts
+ * @users: the groups attached to it; the last one frees it
+ */
+struct ioasid_hwpt {
+	struct iommu_domain *domain;
+	struct list_head link;
+	unsigned int users;
+};
+
+/**
+ * struct ioasid_reserved - an IOVA range no mapping may use
+ * @node: [first, last] IOVA in ioas->reserved
+ * @owner: what reserved it (a group attachment, a hwpt's aperture)
+ */
+struct ioasid_reserved {
+	struct interval_tree_node node;
+	const void *owner;
 };
 
 /**
@@ -269,6 +318,20 @@ int ioasid_allowed_add(struct rb_root_cached *allowed, unsigned long start,
 void ioasid_allowed_free(struct rb_root_cached *allowed);
 int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 			    struct rb_root_cached *allowed);
+int ioasid_ioas_reserve(struct ioasid_ioas *ioas, const void *owner,
+			unsigned long start, unsigned long last);
+void ioasid_ioas_unreserve(struct ioasid_ioas *ioas, const void *owner);
+int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
+			    struct iommu_domain *domain);
+int ioasid_area_map_domain(struct ioasid_area *area,
+			   struct iommu_domain *domain);
+void ioasid_area_unmap_domain(struct ioasid_area *area,
+			      struct iommu_domain *domain);
+struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev);
+int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ictx, u32 id);
 int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
 			      struct ioasid_iova_range __user *out,
 			      unsigned int max, unsigned int *num);

@@ -30,6 +30,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
@@ -41,6 +42,7 @@ static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
 	[IOASID_CNT_OBJECTS] = "objects",
 	[IOASID_CNT_PINNED] = "pinned_pages",
 	[IOASID_CNT_ACCOUNTED] = "accounted_pages",
+	[IOASID_CNT_DOMAINS] = "domains",
 };
 
 static struct dentry *ioasid_debugfs_dir;
@@ -159,8 +161,20 @@ void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj)
 {
 	xa_erase(&ictx->objects, obj->id);
 	refcount_dec(&obj->users);
+	/* No new lookup can find it: wait out the commands holding it. */
+	wait_var_event(&obj->users, refcount_read(&obj->users) == 1);
 	WARN_ON(!refcount_dec_if_one(&obj->users));
 	ioasid_object_destroy_now(obj);
+}
+
+/**
+ * ioasid_put_object() - drop a reference from ioasid_get_object()
+ * @obj: the object
+ */
+void ioasid_put_object(struct ioasid_object *obj)
+{
+	refcount_dec(&obj->users);
+	wake_up_var(&obj->users);
 }
 
 static int ioasid_cmd_destroy(struct ioasid_ucmd *ucmd)
@@ -223,6 +237,8 @@ union ioasid_ucmd_buffer {
 	struct ioasid_pci_config pci_config;
 	struct ioasid_pci_bus_master pci_bus_master;
 	struct ioasid_pci_reset pci_reset;
+	struct ioasid_device_attach device_attach;
+	struct ioasid_device_detach device_detach;
 };
 
 /**
@@ -293,6 +309,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_ioas_iova_ranges, allowed_iovas),
 	IOCTL_OP(IOASID_CMD_IOAS_ALLOW_IOVAS, ioasid_cmd_ioas_allow_iovas,
 		 struct ioasid_ioas_allow_iovas, allowed_iovas),
+	IOCTL_OP(IOASID_CMD_DEVICE_ATTACH, ioasid_cmd_device_attach,
+		 struct ioasid_device_attach, ioas_id),
+	IOCTL_OP(IOASID_CMD_DEVICE_DETACH, ioasid_cmd_device_detach,
+		 struct ioasid_device_detach, __reserved),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -315,6 +335,8 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	ictx->user = get_uid(current_user());
 	mutex_init(&ictx->acct_lock);
 	ictx->acct_pages = RB_ROOT_CACHED;
+	mutex_init(&ictx->attach_lock);
+	xa_init(&ictx->groups);
 	filp->private_data = ictx;
 	ioasid_count(IOASID_CNT_CONTEXTS, 1);
 	return 0;
@@ -334,7 +356,11 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	}
 	xa_destroy(&ictx->objects);
 	WARN_ON(!RB_EMPTY_ROOT(&ictx->acct_pages.rb_root));
+	/* Bound device files hold the context: no group is attached. */
+	WARN_ON(!xa_empty(&ictx->groups));
+	xa_destroy(&ictx->groups);
 	free_uid(ictx->user);
+	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->acct_lock);
 	kfree(ictx);
 	ioasid_count(IOASID_CNT_CONTEXTS, -1);

@@ -392,6 +392,24 @@ static void pages_release(struct kref *kref)
 }
 
 /**
+ * ioasid_pages_pfn() - the page frame of one pinned page
+ * @pages: the pinned pages
+ * @index: the page, below pages->npages
+ * @npages: set to the number of pages from @index to the end of its run of
+ *	contiguous frames
+ *
+ * Return: the page frame number.
+ */
+unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
+			       unsigned long *npages)
+{
+	struct ioasid_run *run = pages_find_run(pages, index);
+
+	*npages = run->index + run->npages - index;
+	return run->pfn + (index - run->index);
+}
+
+/**
  * ioasid_pages_put() - drop a reference; the last one uncharges and unpins
  * @pages: the pinned pages
  */

@@ -55,6 +55,8 @@ enum {
 	IOASID_CMD_IOAS_COPY,
 	IOASID_CMD_IOAS_IOVA_RANGES,
 	IOASID_CMD_IOAS_ALLOW_IOVAS,
+	IOASID_CMD_DEVICE_ATTACH,
+	IOASID_CMD_DEVICE_DETACH,
 };
 
 /**
@@ -299,6 +301,69 @@ struct ioasid_ioas_allow_iovas {
 #define IOASID_IOAS_ALLOW_IOVAS _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOW_IOVAS)
 
 /**
+ * enum ioasid_device_attach_flags - flags of IOASID_DEVICE_ATTACH
+ * @IOASID_DEVICE_ATTACH_REPLACE: the device may be attached already: move
+ *	it (with its whole IOMMU group) to @ioas_id in one step, with no moment
+ *	at which its DMA is untranslated
+ */
+enum ioasid_device_attach_flags {
+	IOASID_DEVICE_ATTACH_REPLACE = 1 << 0,
+};
+
+/**
+ * struct ioasid_device_attach - ioctl(IOASID_DEVICE_ATTACH)
+ * @size: sizeof(struct ioasid_device_attach)
+ * @flags: enum ioasid_device_attach_flags
+ * @dev_id: a bound device of this context
+ * @ioas_id: the IOAS whose mappings its DMA is to go through
+ *
+ * Attach a device to an IOAS.  The IOMMU translates a whole IOMMU group at
+ * once: the first device of a group to attach brings the group in, and the
+ * other devices of the group may only attach to the same IOAS.  What is
+ * mapped in the IOAS is there for the device at once, and later MAPs and
+ * UNMAPs apply to it.  The group's reserved regions (MSI windows, ...) and
+ * what lies outside the IOMMU's aperture leave the usable IOVA ranges of the
+ * IOAS.  Compatible groups share one IOMMU domain.
+ *
+ * Errors: -ENOENT no such device or IOAS; -EINVAL an id of the wrong kind,
+ * or another device of the group is attached to another IOAS; -EBUSY the
+ * device is attached and REPLACE is not set; -EADDRINUSE a mapping of the
+ * IOAS lies in a reserved region of the group or outside the aperture;
+ * -EOPNOTSUPP the IOMMU gives no paging domain for the device (SPAPR TCE
+ * until it has a backend of its own); -ENODEV the device is going away.
+ * On any error nothing changed.
+ */
+struct ioasid_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 ioas_id;
+};
+
+#define IOASID_DEVICE_ATTACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_ATTACH)
+
+/**
+ * struct ioasid_device_detach - ioctl(IOASID_DEVICE_DETACH)
+ * @size: sizeof(struct ioasid_device_detach)
+ * @flags: must be 0
+ * @dev_id: an attached device of this context
+ * @__reserved: must be 0
+ *
+ * Detach a device.  When it is the last attached device of its IOMMU
+ * group, the group's DMA is blocked: it is never left untranslated.
+ *
+ * Errors: -ENOENT no such device; -EINVAL it is not attached.
+ */
+struct ioasid_device_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+};
+
+#define IOASID_DEVICE_DETACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
+
+/**
  * DOC: PCI device files
  *
  * A PCI device is given to user space by binding it to the ioasid_pci
@@ -309,8 +374,9 @@ struct ioasid_ioas_allow_iovas {
  *
  * The file does nothing until IOASID_PCI_BIND ties it to an ioasid context:
  * binding takes DMA ownership of the device's whole IOMMU group for that
- * context, which blocks the group's DMA until an IO address space is
- * attached.  Only then can the device's registers be reached.  Closing the
+ * context, which blocks the group's DMA until the device is attached to an
+ * IO address space (IOASID_DEVICE_ATTACH).  Only once bound can the
+ * device's registers be reached.  Closing the
  * file undoes the binding: bus mastering is turned off, and the group's DMA
  * ownership is given back.  When the driver lets go of the device (unbind,
  * hot-unplug) while its file is open, the same happens at once, the BAR

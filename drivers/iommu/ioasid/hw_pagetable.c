@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hardware page tables: the IOMMU domains an IOAS is mapped into.
+ *
+ * An IOAS keeps one struct ioasid_hwpt, a paging iommu_domain, for each
+ * kind of IOMMU its attached groups need: a group joins an existing domain
+ * of the IOAS when the IOMMU driver accepts it, and gets a new one
+ * otherwise.  A domain holds exactly the areas of its IOAS (io_pagetable.c
+ * maps and unmaps them all as the tree changes), and what lies outside its
+ * aperture is reserved in the IOAS, so no later mapping can fall there.
+ * The last group to leave a domain frees it.
+ *
+ * A new domain is attached before it is filled: some drivers (virtio-iommu
+ * on 6.12) learn a domain's aperture and accept mappings only at its first
+ * attach.  A group attached from the blocking domain stays blocked until the
+ * fill is done; a group replaced into a new domain sees its DMA to IOVAs
+ * not yet filled fault for that time, never go untranslated.
+ *
+ * Everything here runs with the IOAS's iova_rwsem held for writing.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "ioasid.h"
+
+/**
+ * ioasid_area_map_domain() - map an area into a domain, run by run
+ * @area: the area
+ * @domain: the domain
+ *
+ * Return: 0, or the error of iommu_map(); then nothing of @area is mapped.
+ */
+int ioasid_area_map_domain(struct ioasid_area *area,
+			   struct iommu_domain *domain)
+{
+	unsigned long index = area->pgoff;
+	unsigned long end = index + (ioasid_area_length(area) >> PAGE_SHIFT);
+	unsigned long iova = area->node.start;
+	unsigned long pfn, npages;
+	int rc;
+
+	while (index < end) {
+		pfn = ioasid_pages_pfn(area->pages, index, &npages);
+		npages = min(npages, end - index);
+		rc = iommu_map(domain, iova, PFN_PHYS(pfn), npages << PAGE_SHIFT,
+			       area->prot, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			if (iova != area->node.start)
+				iommu_unmap(domain, area->node.start,
+					    iova - area->node.start);
+			return rc;
+		}
+		iova += npages << PAGE_SHIFT;
+		index += npages;
+	}
+	return 0;
+}
+
+/**
+ * ioasid_area_unmap_domain() - unmap an area from a domain
+ * @area: the area, mapped in @domain
+ * @domain: the domain
+ */
+void ioasid_area_unmap_domain(struct ioasid_area *area,
+			      struct iommu_domain *domain)
+{
+	size_t unmapped;
+
+	unmapped = iommu_unmap(domain, area->node.start,
+			       ioasid_area_length(area));
+	WARN_ON(unmapped != ioasid_area_length(area));
+}
+
+/* Reserve what lies outside the domain's aperture. */
+static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt)
+{
+	struct iommu_domain_geometry *geo = &hwpt->domain->geometry;
+	int rc = 0;
+
+	if (geo->aperture_start)
+		rc = ioasid_ioas_reserve(ioas, hwpt, 0,
+					 geo->aperture_start - 1);
+	if (!rc && geo->aperture_end != ULONG_MAX)
+		rc = ioasid_ioas_reserve(ioas, hwpt, geo->aperture_end + 1,
+					 ULONG_MAX);
+	return rc;
+}
+
+/**
+ * ioasid_hwpt_alloc() - a new, empty domain for a device
+ * @dev: a device the domain is for
+ *
+ * Return: the hwpt, with one user and in no IOAS yet, or an ERR_PTR:
+ * -EOPNOTSUPP when the IOMMU has no paging domains for @dev, or another
+ * errno.
+ */
+struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	if (!hwpt)
+		return ERR_PTR(-ENOMEM);
+	hwpt->domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(hwpt->domain)) {
+		rc = PTR_ERR(hwpt->domain);
+		kfree(hwpt);
+		return ERR_PTR(rc);
+	}
+	ioasid_count(IOASID_CNT_DOMAINS, 1);
+	hwpt->users = 1;
+	INIT_LIST_HEAD(&hwpt->link);
+	return hwpt;
+}
+
+/**
+ * ioasid_hwpt_install() - make a new, attached domain one of an IOAS's
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @hwpt: from ioasid_hwpt_alloc(), attached to the group it is for
+ *
+ * Reserves what lies outside the domain's aperture and maps every area.
+ *
+ * Return: 0, or -EADDRINUSE when an area lies outside the aperture, or the
+ * error of mapping; then @hwpt is as it was.
+ */
+int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	int rc;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	rc = hwpt_reserve_aperture(ioas, hwpt);
+	if (!rc)
+		rc = ioasid_ioas_fill_domain(ioas, hwpt->domain);
+	if (rc) {
+		ioasid_ioas_unreserve(ioas, hwpt);
+		return rc;
+	}
+	list_add_tail(&hwpt->link, &ioas->hwpts);
+	return 0;
+}
+
+/**
+ * ioasid_hwpt_free() - free a hwpt no group uses and no IOAS lists
+ * @hwpt: the hwpt
+ */
+void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
+{
+	iommu_domain_free(hwpt->domain);
+	ioasid_count(IOASID_CNT_DOMAINS, -1);
+	kfree(hwpt);
+}
+
+/**
+ * ioasid_hwpt_put() - a group leaves a hwpt; the last frees it
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @hwpt: the hwpt, which the group no longer uses
+ */
+void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	if (--hwpt->users)
+		return;
+	list_del(&hwpt->link);
+	ioasid_ioas_unreserve(ioas, hwpt);
+	ioasid_hwpt_free(hwpt);
+}
