@@ -739,4 +739,420 @@ TEST_F(edu_group, a_group_belongs_to_one_context)
 	close(other);
 }
 
+/* edu's DMA engine: 100 ms of virtual time per transfer, <= 4095 bytes. */
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_START 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_DMA_BUFFER 0x40000
+#define EDU_DMA_MAX 4095
+/* edu masks DMA addresses to 28 bits: the IOVAs used stay below. */
+#define DMA_IOVA(n) (0x100000ULL + (n) * 0x10000ULL)
+
+static int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
+{
+	struct ioasid_device_attach cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.ioas_id = ioas_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
+}
+
+static int detach(int fd, __u32 dev_id)
+{
+	struct ioasid_device_detach cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+}
+
+/*
+ * Run one transfer between RAM at @iova and the device's buffer.  Register
+ * writes are 32-bit: edu zero-extends them, and the IOVAs fit.
+ */
+static int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len, bool to_ram)
+{
+	int waited;
+
+	edu_write(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
+	edu_write(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
+	edu_write(bar, EDU_DMA_COUNT, len);
+	edu_write(bar, EDU_DMA_CMD,
+		  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (waited = 0; edu_read(bar, EDU_DMA_CMD) & EDU_DMA_START; waited++) {
+		if (waited > 20000)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* The physical address of a page of ours, or 0 when it is not known. */
+static __u64 physical_address(void *va)
+{
+	__u64 entry = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)va / getpagesize() * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	if (!(entry & (1ULL << 63)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * getpagesize();
+}
+
+/* An edu device bound, attached to an IOAS and mastering the bus. */
+FIXTURE(edu_dma) {
+	char bdf[16];
+	int devfd, fd;
+	__u32 dev_id, ioas_id;
+	struct edu_bar bar;
+	char *buf;
+	size_t page;
+	char unsafe;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(edu_dma)
+{
+	char bdfs[4][16];
+	int rc;
+
+	self->devfd = -1;
+	self->fd = -1;
+	self->bdf[0] = '\0';
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->page = getpagesize();
+	self->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->bdf, "ioasid_pci"));
+	self->devfd = open_device_file(self->bdf);
+	ASSERT_LE(0, self->devfd);
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &self->dev_id));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	rc = attach(self->fd, self->dev_id, self->ioas_id, 0);
+	if (rc == -EOPNOTSUPP)
+		SKIP(return, "no paging IOMMU domain here: %s",
+		     "SPAPR TCE needs a backend of its own");
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, edu_map(self->devfd, &self->bar));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+	self->buf = mmap(NULL, 8 * self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, 8 * self->page);
+}
+
+FIXTURE_TEARDOWN(edu_dma)
+{
+	struct ioasid_counters end;
+
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (!self->bdf[0])
+		return;
+	pci_release(self->bdf);
+	set_unsafe_interrupts(self->unsafe);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(end.contexts == self->start.contexts &&
+		    end.objects == self->start.objects &&
+		    end.pinned_pages == self->start.pinned_pages &&
+		    end.accounted_pages == self->start.accounted_pages);
+	ASSERT_EQ(self->start.domains, end.domains);
+}
+
+/*
+ * Map page @n of the fixture's buffer at DMA_IOVA(n).  (The fixture's type
+ * is spelt out: checkpatch misreads FIXTURE_DATA(edu_dma) *self.)
+ */
+static int map_page(struct _test_data_edu_dma *self, __u32 ioas_id, int n,
+		    __u32 flags)
+{
+	__u64 iova = DMA_IOVA(n);
+
+	return ioas_map(self->fd, ioas_id, self->buf + n * self->page,
+			self->page, &iova, IOASID_IOAS_MAP_FIXED_IOVA | flags);
+}
+
+static void fill(char *p, char c, size_t len)
+{
+	memset(p, c, len);
+}
+
+static bool all(const char *p, char c, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return false;
+	return true;
+}
+
+TEST_F(edu_dma, dma_round_trip_through_the_ioas)
+{
+	size_t i;
+
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	for (i = 0; i < EDU_DMA_MAX; i++)
+		self->buf[i] = i * 7 + 3;
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), EDU_DMA_MAX, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), EDU_DMA_MAX, true));
+	ASSERT_EQ(0, memcmp(self->buf, self->buf + self->page, EDU_DMA_MAX));
+}
+
+TEST_F(edu_dma, attach_fills_the_domain_with_what_is_mapped)
+{
+	fill(self->buf, 0x3c, self->page);
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, attach(self->fd, self->dev_id, self->ioas_id, 0));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->buf + self->page, 0x3c, 64));
+}
+
+TEST_F(edu_dma, read_only_mapping_blocks_device_writes)
+{
+	char *ro = self->buf + 2 * self->page;
+
+	fill(self->buf, 0x5e, self->page);
+	fill(ro, 0x11, self->page);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 2,
+			      IOASID_IOAS_MAP_READABLE));
+	/* The device reads it fine... */
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(2), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, true));
+	ASSERT_TRUE(all(self->buf, 0x11, 64));
+	/* ...but cannot write it. */
+	fill(self->buf, 0x5e, self->page);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(2), 64, true));
+	ASSERT_TRUE(all(ro, 0x11, self->page));
+}
+
+/*
+ * A device write aimed at the physical address of a page it was never
+ * given, as an IOVA, whether never mapped or just unmapped, must not land:
+ * without the IOMMU it would.
+ */
+TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
+{
+	char *victims, *victim = NULL;
+	__u64 pa = 0, iova;
+	int i;
+
+	victims = mmap(NULL, 256 * self->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, victims);
+	for (i = 0; i < 256 && !victim; i++) {
+		fill(victims + i * self->page, 0x77, self->page);
+		pa = physical_address(victims + i * self->page);
+		if (pa && pa < (1ULL << 28) && pa >= DMA_IOVA(16))
+			victim = victims + i * self->page;
+	}
+	if (!victim)
+		SKIP(return, "no page of ours below edu's 28-bit DMA limit");
+
+	fill(self->buf, 0x5e, self->page);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	/* Never mapped. */
+	ASSERT_EQ(0, edu_dma(&self->bar, pa, 64, true));
+	ASSERT_TRUE(all(victim, 0x77, self->page));
+
+	/* Just unmapped: mapped at that IOVA, then unmapped. */
+	iova = pa;
+	fill(self->buf + 3 * self->page, 0x22, self->page);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      self->buf + 3 * self->page, self->page, &iova,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, pa, self->page,
+				NULL));
+	ASSERT_EQ(0, edu_dma(&self->bar, pa, 64, true));
+	ASSERT_TRUE(all(victim, 0x77, self->page));
+	ASSERT_TRUE(all(self->buf + 3 * self->page, 0x22, self->page));
+	munmap(victims, 256 * self->page);
+}
+
+TEST_F(edu_dma, detach_blocks_dma)
+{
+	fill(self->buf, 0x5e, self->page);
+	fill(self->buf + self->page, 0x11, self->page);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->buf + self->page, 0x11, self->page));
+	ASSERT_EQ(-EINVAL, detach(self->fd, self->dev_id));
+
+	ASSERT_EQ(0, attach(self->fd, self->dev_id, self->ioas_id, 0));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->buf + self->page, 0x5e, 64));
+}
+
+TEST_F(edu_dma, replace_switches_translation)
+{
+	char *first = self->buf + self->page, *second = self->buf + 2 * self->page;
+	__u64 iova = DMA_IOVA(1);
+	__u32 ioas2;
+
+	fill(self->buf, 0x5e, self->page);
+	fill(first, 0x11, self->page);
+	fill(second, 0x22, self->page);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	/* The same IOVAs, other pages behind them in the second IOAS. */
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, map_page(self, ioas2, 0, MAP_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, second, self->page, &iova,
+			      MAP_FIXED_RW));
+
+	ASSERT_EQ(-EBUSY, attach(self->fd, self->dev_id, ioas2, 0));
+	ASSERT_EQ(0, attach(self->fd, self->dev_id, ioas2,
+			    IOASID_DEVICE_ATTACH_REPLACE));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(second, 0x5e, 64));
+	ASSERT_TRUE(all(first, 0x11, self->page));
+	/* The first IOAS is free to go; the second is held. */
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, ioas2));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(edu_dma, attached_ioas_cannot_be_destroyed)
+{
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(edu_dma, attach_rejects_bad_ids)
+{
+	ASSERT_EQ(-ENOENT, attach(self->fd, 999, self->ioas_id, 0));
+	ASSERT_EQ(-ENOENT, attach(self->fd, self->dev_id, 999, 0));
+	ASSERT_EQ(-EINVAL, attach(self->fd, self->ioas_id, self->ioas_id, 0));
+	ASSERT_EQ(-EINVAL, attach(self->fd, self->dev_id, self->dev_id, 0));
+	ASSERT_EQ(-ENOENT, detach(self->fd, 999));
+}
+
+/* Usable ranges shrink to the aperture; a mapping outside blocks attach. */
+TEST_F(edu_dma, aperture_bounds_the_iova_ranges)
+{
+	struct ioasid_iova_range ranges[16];
+	__u64 far = 1ULL << 60;
+	__u32 num = 16, i;
+
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	ASSERT_LE(1, num);
+	for (i = 0; i < num && i < 16; i++)
+		TH_LOG("usable IOVA range 0x%llx..0x%llx",
+		       (unsigned long long)ranges[i].start,
+		       (unsigned long long)ranges[i].last);
+	if (ranges[num - 1].last == UINT64_MAX)
+		SKIP(return, "this IOMMU's aperture covers all 64 bits");
+	ASSERT_GT(far, ranges[num - 1].last);
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, self->buf,
+				    self->page, &far, MAP_FIXED_RW));
+
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	num = 16;
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(UINT64_MAX, ranges[0].last);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->page,
+			      &far, MAP_FIXED_RW));
+	ASSERT_EQ(-EADDRINUSE, attach(self->fd, self->dev_id, self->ioas_id,
+				      0));
+	/* Nothing changed: the mapping stands, the device stays detached. */
+	ASSERT_EQ(-EINVAL, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, far, self->page,
+				NULL));
+	ASSERT_EQ(0, attach(self->fd, self->dev_id, self->ioas_id, 0));
+}
+
+/* A hole in the usable ranges is a reserved region of the group. */
+TEST_F(edu_dma, reserved_regions_leave_the_iova_ranges)
+{
+	struct ioasid_iova_range ranges[16];
+	__u32 num = 16;
+	__u64 hole;
+
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	if (num < 2)
+		SKIP(return, "this IOMMU reports no reserved region inside its aperture");
+	hole = ranges[0].last + 1;
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, self->buf,
+				    self->page, &hole, MAP_FIXED_RW));
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->page,
+			      &hole, MAP_FIXED_RW));
+	ASSERT_EQ(-EADDRINUSE, attach(self->fd, self->dev_id, self->ioas_id,
+				      0));
+}
+
+/* A second edu device in another group shares the IOAS and its domain. */
+TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
+{
+	struct ioasid_counters before, after;
+	char bdfs[4][16], *other = NULL;
+	struct edu_bar bar2;
+	__u32 dev2;
+	int i, n, devfd2;
+
+	n = find_edu(bdfs, 4);
+	for (i = 1; i < n && !other; i++)
+		if (pci_iommu_group(bdfs[i]) != pci_iommu_group(self->bdf) ||
+		    pci_iommu_group(bdfs[i]) < 0)
+			other = bdfs[i];
+	if (!other)
+		SKIP(return, "no edu device in a second IOMMU group");
+	ASSERT_TRUE(pci_bind_driver(other, "ioasid_pci"));
+	if (pci_iommu_group(other) == pci_iommu_group(self->bdf)) {
+		pci_release(other);
+		SKIP(return, "no edu device in a second IOMMU group");
+	}
+	devfd2 = open_device_file(other);
+	ASSERT_LE(0, devfd2);
+	ASSERT_EQ(0, pci_bind(devfd2, self->fd, &dev2));
+	ASSERT_EQ(0, ioasid_read_counters(&before));
+	ASSERT_EQ(0, attach(self->fd, dev2, self->ioas_id, 0));
+	ASSERT_EQ(0, ioasid_read_counters(&after));
+	ASSERT_EQ(before.domains, after.domains);
+
+	fill(self->buf, 0x5e, self->page);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, edu_map(devfd2, &bar2));
+	ASSERT_EQ(0, pci_bus_master(devfd2, 1));
+	ASSERT_EQ(0, edu_dma(&bar2, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&bar2, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->buf + self->page, 0x5e, 64));
+	munmap(bar2.regs, 1 << 20);
+	close(devfd2);
+	pci_release(other);
+}
+
 TEST_HARNESS_MAIN

@@ -72,6 +72,7 @@ struct ioasid_counters {
 	long objects;
 	long pinned_pages;
 	long accounted_pages;
+	long domains;
 };
 
 static inline int ioasid_read_counters(struct ioasid_counters *c)
@@ -80,8 +81,9 @@ static inline int ioasid_read_counters(struct ioasid_counters *c)
 	c->objects = ioasid_counter("objects");
 	c->pinned_pages = ioasid_counter("pinned_pages");
 	c->accounted_pages = ioasid_counter("accounted_pages");
+	c->domains = ioasid_counter("domains");
 	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
-	       c->accounted_pages < 0 ? -1 : 0;
+	       c->accounted_pages < 0 || c->domains < 0 ? -1 : 0;
 }
 
 /*
