@@ -13,8 +13,11 @@
 #include <sys/sysmacros.h>
 
 #include "ioasid_utils.h"
+#include "ioasid_pci_utils.h"
 
 #define BUF_SIZE (2UL << 20)
+/* Pages to look through for one within edu's 28-bit DMA reach. */
+#define VICTIM_PAGES 4096
 
 static int failed(const char *what, int rc)
 {
@@ -32,7 +35,7 @@ static void show_counters(const char *label)
 	       label, c.contexts, c.objects, c.pinned_pages, c.accounted_pages);
 }
 
-static int show_device(void)
+static int show_node(void)
 {
 	struct stat st;
 
@@ -137,12 +140,142 @@ static int show_ioas(int fd)
 	return rc;
 }
 
+/* Copy a message through the IOAS with edu's DMA engine. */
+static int show_translated_dma(int fd, __u32 ioas, struct edu_bar *bar,
+			       char *buf, size_t page)
+{
+	static const char msg[] = "hello through the IOMMU";
+	__u64 src = DMA_IOVA(0), dst = DMA_IOVA(1);
+	int rc;
+
+	memcpy(buf, msg, sizeof(msg));
+	rc = ioas_map(fd, ioas, buf, page, &src, MAP_FIXED_RW);
+	if (!rc)
+		rc = ioas_map(fd, ioas, buf + page, page, &dst, MAP_FIXED_RW);
+	if (rc)
+		return failed("MAP", rc);
+	rc = edu_dma(bar, src, sizeof(msg), false);
+	if (!rc)
+		rc = edu_dma(bar, dst, sizeof(msg), true);
+	if (rc)
+		return failed("edu DMA", rc);
+	printf("  dma       device read IOVA 0x%llx and wrote IOVA 0x%llx\n",
+	       (unsigned long long)src, (unsigned long long)dst);
+	printf("            the page behind IOVA 0x%llx now reads \"%s\"\n",
+	       (unsigned long long)dst, buf + page);
+	return strcmp(buf + page, msg) ? failed("the copy", -EIO) : 0;
+}
+
+/*
+ * Aim a device write at the physical address of one of our pages, as an
+ * IOVA nothing maps: without the IOMMU it would land there.
+ */
+static int show_blocked_dma(struct edu_bar *bar, size_t page)
+{
+	char *pages, *victim = NULL;
+	__u64 pa = 0;
+	int i, rc;
+
+	pages = mmap(NULL, VICTIM_PAGES * page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED)
+		return failed("mmap", -errno);
+	for (i = 0; i < VICTIM_PAGES && !victim; i++) {
+		memset(pages + i * page, 0x77, page);
+		pa = physical_address(pages + i * page);
+		if (pa >= DMA_IOVA(16) && pa < (1ULL << 28))
+			victim = pages + i * page;
+	}
+	if (!victim) {
+		printf("  blocked   no page of ours within edu's 28-bit reach: not shown\n");
+		munmap(pages, VICTIM_PAGES * page);
+		return 0;
+	}
+	rc = edu_dma(bar, pa, 64, true);
+	if (rc)
+		return failed("edu DMA", rc);
+	printf("  blocked   device wrote to IOVA 0x%llx: nothing maps it, but it is\n",
+	       (unsigned long long)pa);
+	printf("            the physical address of a page of ours, which still reads 0x%02x\n",
+	       (unsigned char)victim[0]);
+	rc = victim[0] == 0x77 ? 0 : failed("isolation", -EIO);
+	munmap(pages, VICTIM_PAGES * page);
+	return rc;
+}
+
+static int show_device_dma(int fd, int devfd, size_t page)
+{
+	struct ioasid_pci_info info;
+	struct edu_bar bar = {};
+	__u32 dev_id, ioas;
+	char *buf;
+	int rc;
+
+	rc = pci_bind(devfd, fd, &dev_id);
+	if (!rc)
+		rc = pci_info(devfd, &info);
+	if (rc)
+		return failed("PCI_BIND", rc);
+	printf("  bind      device %u of the context, IOMMU group %u, MSI %s\n",
+	       dev_id, info.out_iommu_group,
+	       info.out_flags & IOASID_PCI_INFO_ISOLATED_MSI ?
+	       "isolated" : "not isolated (allowed by opt-in)");
+	rc = ioas_alloc(fd, &ioas);
+	if (!rc)
+		rc = attach(fd, dev_id, ioas, 0);
+	if (rc == -EOPNOTSUPP) {
+		printf("  attach    this IOMMU gives no paging domain: no DMA shown\n");
+		return 0;
+	}
+	if (rc)
+		return failed("DEVICE_ATTACH", rc);
+	printf("  attach    device %u -> IOAS %u: its DMA now goes through the IOAS\n",
+	       dev_id, ioas);
+	rc = edu_map(devfd, &bar);
+	if (!rc)
+		rc = pci_bus_master(devfd, 1);
+	if (rc)
+		return failed("BAR mmap", rc);
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return failed("mmap", -errno);
+	rc = show_translated_dma(fd, ioas, &bar, buf, page) ||
+	     show_blocked_dma(&bar, page);
+	munmap(buf, 2 * page);
+	return rc;
+}
+
+static int show_device(int fd)
+{
+	char bdfs[1][16], unsafe;
+	int devfd, rc;
+
+	if (find_edu(bdfs, 1) < 1) {
+		printf("  device    no edu device here: devices not shown\n");
+		return 0;
+	}
+	unsafe = set_unsafe_interrupts('1');
+	if (!pci_bind_driver(bdfs[0], "ioasid_pci"))
+		return failed("binding to ioasid_pci", -EIO);
+	printf("  device    edu %s given to ioasid_pci: /dev/ioasid-pci/%s\n",
+	       bdfs[0], bdfs[0]);
+	devfd = open_device_file(bdfs[0]);
+	if (devfd < 0)
+		return failed("open the device file", -errno);
+	rc = show_device_dma(fd, devfd, getpagesize());
+	close(devfd);
+	pci_release(bdfs[0]);
+	set_unsafe_interrupts(unsafe);
+	return rc;
+}
+
 int main(void)
 {
 	int fd, rc;
 
 	printf("ioasid demo: /dev/ioasid and its IO address spaces\n");
-	if (show_device())
+	if (show_node())
 		return 1;
 	show_counters("counters");
 
@@ -150,7 +283,7 @@ int main(void)
 	if (fd < 0)
 		return failed("open " IOASID_DEV, -errno);
 	printf("  open      fd %d is a new context\n", fd);
-	rc = show_unload_refused() || show_ioas(fd);
+	rc = show_unload_refused() || show_ioas(fd) || show_device(fd);
 	close(fd);
 	printf("  close     the context and everything in it released\n");
 	show_counters("counters");

@@ -24,272 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "ioasid_utils.h"
-
-#define PCI_DEVICES "/sys/bus/pci/devices"
-#define EDU_ID 0x010000edU
-#define EDU_REG_ID 0x00
-#define EDU_REG_LIVENESS 0x04
-#define UNSAFE_INTERRUPTS "/sys/module/ioasid/parameters/allow_unsafe_interrupts"
-
-static int sysfs_write(const char *path, const char *value)
-{
-	int fd, rc = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static unsigned long sysfs_read_ulong(const char *path)
-{
-	char buf[32];
-
-	if (ioasid_read_file(path, buf, sizeof(buf)) <= 0)
-		return ULONG_MAX;
-	return strtoul(buf, NULL, 0);
-}
-
-/* The driver @bdf is bound to, in @driver, or "" when none. */
-static void pci_driver_of(const char *bdf, char *driver, size_t size)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	len = readlink(path, link, sizeof(link) - 1);
-	driver[0] = '\0';
-	if (len > 0) {
-		link[len] = '\0';
-		snprintf(driver, size, "%s", strrchr(link, '/') + 1);
-	}
-}
-
-static int pci_iommu_group(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len <= 0)
-		return -1;
-	link[len] = '\0';
-	return atoi(strrchr(link, '/') + 1);
-}
-
-/* Unbind @bdf from its driver and clear its driver_override. */
-static void pci_release(const char *bdf)
-{
-	char path[PATH_MAX], driver[64];
-
-	pci_driver_of(bdf, driver, sizeof(driver));
-	if (driver[0]) {
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
-			 bdf);
-		sysfs_write(path, bdf);
-	}
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
-	sysfs_write(path, "\n");
-}
-
-/* Bind @bdf to @driver; true if it is bound to it afterwards. */
-static bool pci_bind_driver(const char *bdf, const char *driver)
-{
-	char path[PATH_MAX], now[64];
-
-	pci_release(bdf);
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
-	if (sysfs_write(path, driver))
-		return false;
-	/* A refused probe is not an error of the write: look at the result. */
-	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	pci_driver_of(bdf, now, sizeof(now));
-	return !strcmp(now, driver);
-}
-
-/* The edu devices, sorted; returns how many. */
-static int find_edu(char bdfs[][16], int max)
-{
-	struct dirent **names;
-	char path[PATH_MAX];
-	int i, n, found = 0;
-
-	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
-	for (i = 0; i < n; i++) {
-		const char *bdf = names[i]->d_name;
-
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
-		if (bdf[0] != '.' && sysfs_read_ulong(path) == 0x1234) {
-			snprintf(path, sizeof(path), PCI_DEVICES "/%s/device",
-				 bdf);
-			if (sysfs_read_ulong(path) == 0x11e8 && found < max &&
-			    strlen(bdf) < 16)
-				memcpy(bdfs[found++], bdf, strlen(bdf) + 1);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
-static int open_device_file(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/dev/ioasid-pci/%s", bdf);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int pci_bind(int devfd, int ioasid_fd, __u32 *dev_id)
-{
-	struct ioasid_pci_bind cmd = {
-		.size = sizeof(cmd),
-		.ioasid_fd = ioasid_fd,
-	};
-	int rc;
-
-	rc = ioasid_ioctl(devfd, IOASID_PCI_BIND, &cmd);
-	if (dev_id)
-		*dev_id = cmd.out_dev_id;
-	return rc;
-}
-
-static int pci_info(int devfd, struct ioasid_pci_info *info)
-{
-	*info = (struct ioasid_pci_info){ .size = sizeof(*info) };
-	return ioasid_ioctl(devfd, IOASID_PCI_INFO, info);
-}
-
-static int pci_config(int devfd, __u32 flags, __u32 offset, __u32 width,
-		      __u32 *value)
-{
-	struct ioasid_pci_config cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.offset = offset,
-		.width = width,
-		.value = *value,
-	};
-	int rc;
-
-	rc = ioasid_ioctl(devfd, IOASID_PCI_CONFIG, &cmd);
-	*value = cmd.value;
-	return rc;
-}
-
-static int pci_bus_master(int devfd, __u32 enable)
-{
-	struct ioasid_pci_bus_master cmd = {
-		.size = sizeof(cmd),
-		.enable = enable,
-	};
-
-	return ioasid_ioctl(devfd, IOASID_PCI_BUS_MASTER, &cmd);
-}
-
-static int pci_region(int devfd, __u32 index,
-		      struct ioasid_pci_region_info *info)
-{
-	*info = (struct ioasid_pci_region_info){
-		.size = sizeof(*info),
-		.index = index,
-	};
-	return ioasid_ioctl(devfd, IOASID_PCI_REGION_INFO, info);
-}
-
-/* The PCI command register, read through sysfs (no binding needed). */
-static int sysfs_command(const char *bdf)
-{
-	char path[PATH_MAX];
-	uint16_t cmd = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &cmd, 2, PCI_COMMAND) != 2)
-		cmd = 0xffff;
-	if (fd >= 0)
-		close(fd);
-	return cmd;
-}
-
-/*
- * edu registers are little-endian, except under qemu-system-ppc64 where
- * they read big-endian: learn the order from the ID register.
- */
-struct edu_bar {
-	uint32_t *regs;
-	bool swap;
-};
-
-/* Register accesses the compiler neither drops nor merges. */
-static uint32_t edu_read(struct edu_bar *bar, unsigned int reg)
-{
-	uint32_t v = __atomic_load_n(&bar->regs[reg / 4], __ATOMIC_RELAXED);
-
-	return bar->swap ? __builtin_bswap32(v) : v;
-}
-
-static void edu_write(struct edu_bar *bar, unsigned int reg, uint32_t v)
-{
-	__atomic_store_n(&bar->regs[reg / 4],
-			 bar->swap ? __builtin_bswap32(v) : v, __ATOMIC_RELAXED);
-}
-
-static int edu_map(int devfd, struct edu_bar *bar)
-{
-	struct ioasid_pci_region_info info;
-	void *p;
-	int rc;
-
-	rc = pci_region(devfd, 0, &info);
-	if (rc)
-		return rc;
-	p = mmap(NULL, info.out_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 devfd, info.out_offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	bar->regs = p;
-	bar->swap = false;
-	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
-	return 0;
-}
-
-/* Is @needle in the kernel log? */
-static bool klog_contains(const char *needle)
-{
-	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	bool found = false;
-	char *buf;
-	int len;
-
-	if (size <= 0)
-		return false;
-	buf = malloc(size + 1);
-	if (!buf)
-		return false;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	if (len > 0) {
-		buf[len] = '\0';
-		found = strstr(buf, needle);
-	}
-	free(buf);
-	return found;
-}
-
-/* Let devices without MSI isolation bind; returns the previous setting. */
-static char set_unsafe_interrupts(char value)
-{
-	char old[4] = "N", v[2] = { value, '\0' };
-
-	ioasid_read_file(UNSAFE_INTERRUPTS, old, sizeof(old));
-	sysfs_write(UNSAFE_INTERRUPTS, v);
-	return old[0];
-}
+#include "ioasid_pci_utils.h"
 
 /* One edu device bound to ioasid_pci, its file open, and a context. */
 FIXTURE(edu) {
@@ -448,7 +183,7 @@ TEST_F(edu, unisolated_msi_needs_the_opt_in)
 TEST_F(edu, bar_region_and_mmap)
 {
 	struct ioasid_pci_region_info region;
-	struct edu_bar bar;
+	struct edu_bar bar = {};
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, pci_region(self->devfd, 0, &region));
@@ -547,7 +282,7 @@ TEST_F(edu, bus_master_follows_the_file)
 TEST_F(edu, reset_keeps_the_device_usable)
 {
 	struct ioasid_pci_reset cmd = { .size = sizeof(cmd) };
-	struct edu_bar bar;
+	struct edu_bar bar = {};
 	int rc;
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
@@ -573,8 +308,9 @@ static int touch_in_child(struct edu_bar *bar)
 	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
+/* The device went: @objects objects are left in the contexts. */
 static void check_gone(struct __test_metadata *_metadata, int devfd,
-		       struct edu_bar *bar, const struct ioasid_counters *start)
+		       struct edu_bar *bar, long objects)
 {
 	struct ioasid_pci_info info;
 	struct ioasid_counters now;
@@ -584,37 +320,62 @@ static void check_gone(struct __test_metadata *_metadata, int devfd,
 	ASSERT_EQ(SIGBUS, touch_in_child(bar));
 	/* The binding is undone already; the context is free to go. */
 	ASSERT_EQ(0, ioasid_read_counters(&now));
-	ASSERT_EQ(start->objects, now.objects);
+	ASSERT_EQ(objects, now.objects);
 }
 
+/* Attached, mapped and mastering when the driver lets go. */
 TEST_F(edu, driver_unbind_while_in_use)
 {
+	struct ioasid_counters now;
 	char path[PATH_MAX];
-	struct edu_bar bar;
+	struct edu_bar bar = {};
+	__u32 dev_id, ioas_id;
+	__u64 iova = 0x100000;
+	bool attached;
+	char *page;
+	int rc;
 
-	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	rc = attach(self->fd, dev_id, ioas_id, 0);
+	/* pseries has no paging domain yet: unbind a bound device only. */
+	ASSERT_TRUE(rc == 0 || rc == -EOPNOTSUPP);
+	attached = !rc;
 	ASSERT_EQ(0, edu_map(self->devfd, &bar));
+	page = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, ioas_map(self->fd, ioas_id, page, getpagesize(), &iova,
+			      MAP_FIXED_RW));
 	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
 	ASSERT_EQ(0, touch_in_child(&bar));
+	if (attached)
+		ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, ioas_id));
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/ioasid_pci/unbind");
 	ASSERT_EQ(0, sysfs_write(path, self->bdf));
 	ASSERT_FALSE(sysfs_command(self->bdf) & PCI_COMMAND_MASTER);
-	check_gone(_metadata, self->devfd, &bar, &self->start);
+	/* The device object went; the IOAS stays. */
+	check_gone(_metadata, self->devfd, &bar, self->start.objects + 1);
+	/* Detached on the way out: its domain is gone, the IOAS free. */
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.domains, now.domains);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas_id));
 	munmap((void *)bar.regs, 1 << 20);
+	munmap(page, getpagesize());
 }
 
 TEST_F(edu, hot_unplug_while_in_use)
 {
 	char path[PATH_MAX];
-	struct edu_bar bar;
+	struct edu_bar bar = {};
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, edu_map(self->devfd, &bar));
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->bdf);
 	ASSERT_EQ(0, sysfs_write(path, "1"));
-	check_gone(_metadata, self->devfd, &bar, &self->start);
+	check_gone(_metadata, self->devfd, &bar, self->start.objects);
 	munmap((void *)bar.regs, 1 << 20);
 
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
@@ -713,6 +474,41 @@ TEST_F(edu_group, dma_api_sibling_makes_the_group_unviable)
 	ASSERT_TRUE(pci_bind_driver(self->b, DMA_API_DRIVER));
 }
 
+/* The IOMMU translates a group as one: its devices share an IOAS. */
+TEST_F(edu_group, devices_of_a_group_share_one_ioas)
+{
+	__u32 dev_a, dev_b, ioas1, ioas2;
+	int fda, fdb, rc;
+
+	ASSERT_TRUE(pci_bind_driver(self->a, "ioasid_pci"));
+	ASSERT_TRUE(pci_bind_driver(self->b, "ioasid_pci"));
+	fda = open_device_file(self->a);
+	fdb = open_device_file(self->b);
+	ASSERT_LE(0, fda);
+	ASSERT_LE(0, fdb);
+	ASSERT_EQ(0, pci_bind(fda, self->fd, &dev_a));
+	ASSERT_EQ(0, pci_bind(fdb, self->fd, &dev_b));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas1));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	rc = attach(self->fd, dev_a, ioas1, 0);
+	if (rc == -EOPNOTSUPP) {
+		close(fda);
+		close(fdb);
+		SKIP(return, "no paging IOMMU domain here: %s",
+		     "SPAPR TCE needs a backend of its own");
+	}
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(-EINVAL, attach(self->fd, dev_b, ioas2, 0));
+	ASSERT_EQ(0, attach(self->fd, dev_b, ioas1, 0));
+	/* The group stays in while one device of it is attached. */
+	ASSERT_EQ(0, detach(self->fd, dev_a));
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, ioas1));
+	ASSERT_EQ(0, detach(self->fd, dev_b));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas1));
+	close(fda);
+	close(fdb);
+}
+
 TEST_F(edu_group, a_group_belongs_to_one_context)
 {
 	int fda, fdb, other;
@@ -737,79 +533,6 @@ TEST_F(edu_group, a_group_belongs_to_one_context)
 	ASSERT_EQ(0, pci_bind(fdb, other, NULL));
 	close(fdb);
 	close(other);
-}
-
-/* edu's DMA engine: 100 ms of virtual time per transfer, <= 4095 bytes. */
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_COUNT 0x90
-#define EDU_DMA_CMD 0x98
-#define EDU_DMA_START 0x1
-#define EDU_DMA_TO_RAM 0x2
-#define EDU_DMA_BUFFER 0x40000
-#define EDU_DMA_MAX 4095
-/* edu masks DMA addresses to 28 bits: the IOVAs used stay below. */
-#define DMA_IOVA(n) (0x100000ULL + (n) * 0x10000ULL)
-
-static int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
-{
-	struct ioasid_device_attach cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.ioas_id = ioas_id,
-	};
-
-	return ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
-}
-
-static int detach(int fd, __u32 dev_id)
-{
-	struct ioasid_device_detach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-	};
-
-	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
-}
-
-/*
- * Run one transfer between RAM at @iova and the device's buffer.  Register
- * writes are 32-bit: edu zero-extends them, and the IOVAs fit.
- */
-static int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len, bool to_ram)
-{
-	int waited;
-
-	edu_write(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
-	edu_write(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
-	edu_write(bar, EDU_DMA_COUNT, len);
-	edu_write(bar, EDU_DMA_CMD,
-		  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
-	for (waited = 0; edu_read(bar, EDU_DMA_CMD) & EDU_DMA_START; waited++) {
-		if (waited > 20000)
-			return -ETIMEDOUT;
-		usleep(1000);
-	}
-	return 0;
-}
-
-/* The physical address of a page of ours, or 0 when it is not known. */
-static __u64 physical_address(void *va)
-{
-	__u64 entry = 0;
-	int fd;
-
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &entry, sizeof(entry),
-		  (uintptr_t)va / getpagesize() * sizeof(entry)) != sizeof(entry))
-		entry = 0;
-	close(fd);
-	if (!(entry & (1ULL << 63)))
-		return 0;
-	return (entry & ((1ULL << 55) - 1)) * getpagesize();
 }
 
 /* An edu device bound, attached to an IOAS and mastering the bus. */
@@ -1118,7 +841,7 @@ TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
 {
 	struct ioasid_counters before, after;
 	char bdfs[4][16], *other = NULL;
-	struct edu_bar bar2;
+	struct edu_bar bar2 = {};
 	__u32 dev2;
 	int i, n, devfd2;
 

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for PCI device files and QEMU's edu device (1234:11e8), shared by
+ * the selftests and the demo: giving a device to ioasid_pci through sysfs,
+ * the device file's commands, and edu's registers and DMA engine.
+ */
+#ifndef __SELFTEST_IOASID_PCI_UTILS_H
+#define __SELFTEST_IOASID_PCI_UTILS_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+
+#include <linux/pci_regs.h>
+
+#include "ioasid_utils.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define EDU_ID 0x010000edU
+#define EDU_REG_ID 0x00
+#define EDU_REG_LIVENESS 0x04
+#define UNSAFE_INTERRUPTS "/sys/module/ioasid/parameters/allow_unsafe_interrupts"
+
+static inline int sysfs_write(const char *path, const char *value)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static inline unsigned long sysfs_read_ulong(const char *path)
+{
+	char buf[32];
+
+	if (ioasid_read_file(path, buf, sizeof(buf)) <= 0)
+		return ULONG_MAX;
+	return strtoul(buf, NULL, 0);
+}
+
+/* The driver @bdf is bound to, in @driver, or "" when none. */
+static inline void pci_driver_of(const char *bdf, char *driver, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	driver[0] = '\0';
+	if (len > 0) {
+		link[len] = '\0';
+		snprintf(driver, size, "%s", strrchr(link, '/') + 1);
+	}
+}
+
+static inline int pci_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return -1;
+	link[len] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+/* Unbind @bdf from its driver and clear its driver_override. */
+static inline void pci_release(const char *bdf)
+{
+	char path[PATH_MAX], driver[64];
+
+	pci_driver_of(bdf, driver, sizeof(driver));
+	if (driver[0]) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
+			 bdf);
+		sysfs_write(path, bdf);
+	}
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
+	sysfs_write(path, "\n");
+}
+
+/* Bind @bdf to @driver; true if it is bound to it afterwards. */
+static inline bool pci_bind_driver(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], now[64];
+
+	pci_release(bdf);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
+	if (sysfs_write(path, driver))
+		return false;
+	/* A refused probe is not an error of the write: look at the result. */
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	pci_driver_of(bdf, now, sizeof(now));
+	return !strcmp(now, driver);
+}
+
+/* The edu devices, sorted; returns how many. */
+static inline int find_edu(char bdfs[][16], int max)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	int i, n, found = 0;
+
+	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *bdf = names[i]->d_name;
+
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
+		if (bdf[0] != '.' && sysfs_read_ulong(path) == 0x1234) {
+			snprintf(path, sizeof(path), PCI_DEVICES "/%s/device",
+				 bdf);
+			if (sysfs_read_ulong(path) == 0x11e8 && found < max &&
+			    strlen(bdf) < 16)
+				memcpy(bdfs[found++], bdf, strlen(bdf) + 1);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+static inline int open_device_file(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/ioasid-pci/%s", bdf);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static inline int pci_bind(int devfd, int ioasid_fd, __u32 *dev_id)
+{
+	struct ioasid_pci_bind cmd = {
+		.size = sizeof(cmd),
+		.ioasid_fd = ioasid_fd,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(devfd, IOASID_PCI_BIND, &cmd);
+	if (dev_id)
+		*dev_id = cmd.out_dev_id;
+	return rc;
+}
+
+static inline int pci_info(int devfd, struct ioasid_pci_info *info)
+{
+	*info = (struct ioasid_pci_info){ .size = sizeof(*info) };
+	return ioasid_ioctl(devfd, IOASID_PCI_INFO, info);
+}
+
+static inline int pci_config(int devfd, __u32 flags, __u32 offset,
+			     __u32 width, __u32 *value)
+{
+	struct ioasid_pci_config cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.offset = offset,
+		.width = width,
+		.value = *value,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(devfd, IOASID_PCI_CONFIG, &cmd);
+	*value = cmd.value;
+	return rc;
+}
+
+static inline int pci_bus_master(int devfd, __u32 enable)
+{
+	struct ioasid_pci_bus_master cmd = {
+		.size = sizeof(cmd),
+		.enable = enable,
+	};
+
+	return ioasid_ioctl(devfd, IOASID_PCI_BUS_MASTER, &cmd);
+}
+
+static inline int pci_region(int devfd, __u32 index,
+			     struct ioasid_pci_region_info *info)
+{
+	*info = (struct ioasid_pci_region_info){
+		.size = sizeof(*info),
+		.index = index,
+	};
+	return ioasid_ioctl(devfd, IOASID_PCI_REGION_INFO, info);
+}
+
+/* The PCI command register, read through sysfs (no binding needed). */
+static inline int sysfs_command(const char *bdf)
+{
+	char path[PATH_MAX];
+	uint16_t cmd = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, &cmd, 2, PCI_COMMAND) != 2)
+		cmd = 0xffff;
+	if (fd >= 0)
+		close(fd);
+	return cmd;
+}
+
+/*
+ * edu registers are little-endian, except under qemu-system-ppc64 where
+ * they read big-endian: learn the order from the ID register.
+ */
+struct edu_bar {
+	uint32_t *regs;
+	bool swap;
+};
+
+/* Register accesses the compiler neither drops nor merges. */
+static inline uint32_t edu_read(struct edu_bar *bar, unsigned int reg)
+{
+	uint32_t v = __atomic_load_n(&bar->regs[reg / 4], __ATOMIC_RELAXED);
+
+	return bar->swap ? __builtin_bswap32(v) : v;
+}
+
+static inline void edu_write(struct edu_bar *bar, unsigned int reg, uint32_t v)
+{
+	__atomic_store_n(&bar->regs[reg / 4],
+			 bar->swap ? __builtin_bswap32(v) : v, __ATOMIC_RELAXED);
+}
+
+static inline int edu_map(int devfd, struct edu_bar *bar)
+{
+	struct ioasid_pci_region_info info;
+	void *p;
+	int rc;
+
+	rc = pci_region(devfd, 0, &info);
+	if (rc)
+		return rc;
+	p = mmap(NULL, info.out_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 devfd, info.out_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	bar->regs = p;
+	bar->swap = false;
+	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
+	return 0;
+}
+
+/* Is @needle in the kernel log? */
+static inline bool klog_contains(const char *needle)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	bool found = false;
+	char *buf;
+	int len;
+
+	if (size <= 0)
+		return false;
+	buf = malloc(size + 1);
+	if (!buf)
+		return false;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (len > 0) {
+		buf[len] = '\0';
+		found = strstr(buf, needle);
+	}
+	free(buf);
+	return found;
+}
+
+/* Let devices without MSI isolation bind; returns the previous setting. */
+static inline char set_unsafe_interrupts(char value)
+{
+	char old[4] = "N", v[2] = { value, '\0' };
+
+	ioasid_read_file(UNSAFE_INTERRUPTS, old, sizeof(old));
+	sysfs_write(UNSAFE_INTERRUPTS, v);
+	return old[0];
+}
+
+/* edu's DMA engine: 100 ms of virtual time per transfer, <= 4095 bytes. */
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_START 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_DMA_BUFFER 0x40000
+#define EDU_DMA_MAX 4095
+/* edu masks DMA addresses to 28 bits: the IOVAs used stay below. */
+#define DMA_IOVA(n) (0x100000ULL + (n) * 0x10000ULL)
+
+static inline int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
+{
+	struct ioasid_device_attach cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.ioas_id = ioas_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
+}
+
+static inline int detach(int fd, __u32 dev_id)
+{
+	struct ioasid_device_detach cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+}
+
+/*
+ * Run one transfer between RAM at @iova and the device's buffer.  Register
+ * writes are 32-bit: edu zero-extends them, and the IOVAs fit.
+ */
+static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
+			  bool to_ram)
+{
+	int waited;
+
+	edu_write(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
+	edu_write(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
+	edu_write(bar, EDU_DMA_COUNT, len);
+	edu_write(bar, EDU_DMA_CMD,
+		  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (waited = 0; edu_read(bar, EDU_DMA_CMD) & EDU_DMA_START; waited++) {
+		if (waited > 20000)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* The physical address of a page of ours, or 0 when it is not known. */
+static inline __u64 physical_address(void *va)
+{
+	__u64 entry = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)va / getpagesize() * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	if (!(entry & (1ULL << 63)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * getpagesize();
+}
+
+#endif /* __SELFTEST_IOASID_PCI_UTILS_H */
