@@ -26,6 +26,42 @@
 #include "ioasid_utils.h"
 #include "ioasid_pci_utils.h"
 
+/*
+ * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
+ * setting in *@unsafe), open its device file and a context.
+ */
+static void edu_open(struct __test_metadata *_metadata, const char *bdf,
+		     char *unsafe, int *devfd, int *fd)
+{
+	*unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(bdf, "ioasid_pci"));
+	*devfd = open_device_file(bdf);
+	ASSERT_LE(0, *devfd);
+	*fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+}
+
+/* Undo edu_open(), and check that everything came back to @start. */
+static void edu_close(struct __test_metadata *_metadata, const char *bdf,
+		      char unsafe, int devfd, int fd,
+		      const struct ioasid_counters *start)
+{
+	struct ioasid_counters end;
+
+	if (devfd >= 0)
+		close(devfd);
+	if (fd >= 0)
+		close(fd);
+	pci_release(bdf);
+	set_unsafe_interrupts(unsafe);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_EQ(start->contexts, end.contexts);
+	ASSERT_EQ(start->objects, end.objects);
+	ASSERT_EQ(start->pinned_pages, end.pinned_pages);
+	ASSERT_EQ(start->accounted_pages, end.accounted_pages);
+	ASSERT_EQ(start->domains, end.domains);
+}
+
 /* One edu device bound to ioasid_pci, its file open, and a context. */
 FIXTURE(edu) {
 	char bdf[16];
@@ -46,29 +82,14 @@ FIXTURE_SETUP(edu)
 	if (find_edu(bdfs, 4) < 1)
 		SKIP(return, "no edu device (1234:11e8) on this machine");
 	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
-	self->unsafe = set_unsafe_interrupts('1');
-	ASSERT_TRUE(pci_bind_driver(self->bdf, "ioasid_pci"));
-	self->devfd = open_device_file(self->bdf);
-	ASSERT_LE(0, self->devfd);
-	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
+	edu_open(_metadata, self->bdf, &self->unsafe, &self->devfd, &self->fd);
 }
 
 FIXTURE_TEARDOWN(edu)
 {
-	struct ioasid_counters end;
-
-	if (self->devfd >= 0)
-		close(self->devfd);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (!self->bdf[0])
-		return;
-	pci_release(self->bdf);
-	set_unsafe_interrupts(self->unsafe);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_EQ(self->start.contexts, end.contexts);
-	ASSERT_EQ(self->start.objects, end.objects);
+	if (self->bdf[0])
+		edu_close(_metadata, self->bdf, self->unsafe, self->devfd,
+			  self->fd, &self->start);
 }
 
 TEST_F(edu, device_file_per_bound_device)
@@ -474,18 +495,25 @@ TEST_F(edu_group, dma_api_sibling_makes_the_group_unviable)
 	ASSERT_TRUE(pci_bind_driver(self->b, DMA_API_DRIVER));
 }
 
+/* Give both devices of the group to ioasid_pci and open their files. */
+static void open_both(struct __test_metadata *_metadata, const char *a,
+		      const char *b, int *fda, int *fdb)
+{
+	ASSERT_TRUE(pci_bind_driver(a, "ioasid_pci"));
+	ASSERT_TRUE(pci_bind_driver(b, "ioasid_pci"));
+	*fda = open_device_file(a);
+	*fdb = open_device_file(b);
+	ASSERT_LE(0, *fda);
+	ASSERT_LE(0, *fdb);
+}
+
 /* The IOMMU translates a group as one: its devices share an IOAS. */
 TEST_F(edu_group, devices_of_a_group_share_one_ioas)
 {
 	__u32 dev_a, dev_b, ioas1, ioas2;
 	int fda, fdb, rc;
 
-	ASSERT_TRUE(pci_bind_driver(self->a, "ioasid_pci"));
-	ASSERT_TRUE(pci_bind_driver(self->b, "ioasid_pci"));
-	fda = open_device_file(self->a);
-	fdb = open_device_file(self->b);
-	ASSERT_LE(0, fda);
-	ASSERT_LE(0, fdb);
+	open_both(_metadata, self->a, self->b, &fda, &fdb);
 	ASSERT_EQ(0, pci_bind(fda, self->fd, &dev_a));
 	ASSERT_EQ(0, pci_bind(fdb, self->fd, &dev_b));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas1));
@@ -513,12 +541,7 @@ TEST_F(edu_group, a_group_belongs_to_one_context)
 {
 	int fda, fdb, other;
 
-	ASSERT_TRUE(pci_bind_driver(self->a, "ioasid_pci"));
-	ASSERT_TRUE(pci_bind_driver(self->b, "ioasid_pci"));
-	fda = open_device_file(self->a);
-	fdb = open_device_file(self->b);
-	ASSERT_LE(0, fda);
-	ASSERT_LE(0, fdb);
+	open_both(_metadata, self->a, self->b, &fda, &fdb);
 	other = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
 
@@ -561,12 +584,7 @@ FIXTURE_SETUP(edu_dma)
 		SKIP(return, "no edu device (1234:11e8) on this machine");
 	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
 	self->page = getpagesize();
-	self->unsafe = set_unsafe_interrupts('1');
-	ASSERT_TRUE(pci_bind_driver(self->bdf, "ioasid_pci"));
-	self->devfd = open_device_file(self->bdf);
-	ASSERT_LE(0, self->devfd);
-	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
+	edu_open(_metadata, self->bdf, &self->unsafe, &self->devfd, &self->fd);
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &self->dev_id));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
 	rc = attach(self->fd, self->dev_id, self->ioas_id, 0);
@@ -584,22 +602,9 @@ FIXTURE_SETUP(edu_dma)
 
 FIXTURE_TEARDOWN(edu_dma)
 {
-	struct ioasid_counters end;
-
-	if (self->devfd >= 0)
-		close(self->devfd);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (!self->bdf[0])
-		return;
-	pci_release(self->bdf);
-	set_unsafe_interrupts(self->unsafe);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(end.contexts == self->start.contexts &&
-		    end.objects == self->start.objects &&
-		    end.pinned_pages == self->start.pinned_pages &&
-		    end.accounted_pages == self->start.accounted_pages);
-	ASSERT_EQ(self->start.domains, end.domains);
+	if (self->bdf[0])
+		edu_close(_metadata, self->bdf, self->unsafe, self->devfd,
+			  self->fd, &self->start);
 }
 
 /*
