@@ -199,10 +199,14 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
-		if (!group_set_domain(idev, hwpt->domain, old)) {
+		rc = group_set_domain(idev, hwpt->domain, old);
+		if (!rc) {
 			hwpt->users++;
 			return hwpt;
 		}
+		/* -EINVAL: the IOMMU cannot use that domain; try another. */
+		if (rc != -EINVAL)
+			return ERR_PTR(rc);
 	}
 
 	hwpt = ioasid_hwpt_alloc(idev->dev);
@@ -214,9 +218,8 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	rc = ioasid_hwpt_install(ioas, hwpt);
 	if (!rc)
 		return hwpt;
-	if (old)
-		WARN_ON(iommu_group_replace_domain(idev->group, old));
-	else
+	/* Back where it was; should that fail, blocked rather than freed. */
+	if (!old || WARN_ON(iommu_group_replace_domain(idev->group, old)))
 		iommu_detach_group(hwpt->domain, idev->group);
 out_free:
 	ioasid_hwpt_free(hwpt);

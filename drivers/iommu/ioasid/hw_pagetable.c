@@ -26,13 +26,14 @@
 /**
  * ioasid_area_map_domain() - map an area into a domain, run by run
  * @area: the area
- * @domain: the domain
+ * @hwpt: the hardware page table of the domain
  *
  * Return: 0, or the error of iommu_map(); then nothing of @area is mapped.
  */
-int ioasid_area_map_domain(struct ioasid_area *area,
-			   struct iommu_domain *domain)
+int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
 {
+	struct iommu_domain *domain = hwpt->domain;
+	int prot = area->prot | (hwpt->coherent ? IOMMU_CACHE : 0);
 	unsigned long index = area->pgoff;
 	unsigned long end = index + (ioasid_area_length(area) >> PAGE_SHIFT);
 	unsigned long iova = area->node.start;
@@ -43,7 +44,7 @@ int ioasid_area_map_domain(struct ioasid_area *area,
 		pfn = ioasid_pages_pfn(area->pages, index, &npages);
 		npages = min(npages, end - index);
 		rc = iommu_map(domain, iova, PFN_PHYS(pfn), npages << PAGE_SHIFT,
-			       area->prot, GFP_KERNEL_ACCOUNT);
+			       prot, GFP_KERNEL_ACCOUNT);
 		if (rc) {
 			if (iova != area->node.start)
 				iommu_unmap(domain, area->node.start,
@@ -58,15 +59,15 @@ int ioasid_area_map_domain(struct ioasid_area *area,
 
 /**
  * ioasid_area_unmap_domain() - unmap an area from a domain
- * @area: the area, mapped in @domain
- * @domain: the domain
+ * @area: the area, mapped in @hwpt's domain
+ * @hwpt: the hardware page table of the domain
  */
 void ioasid_area_unmap_domain(struct ioasid_area *area,
-			      struct iommu_domain *domain)
+			      struct ioasid_hwpt *hwpt)
 {
 	size_t unmapped;
 
-	unmapped = iommu_unmap(domain, area->node.start,
+	unmapped = iommu_unmap(hwpt->domain, area->node.start,
 			       ioasid_area_length(area));
 	WARN_ON(unmapped != ioasid_area_length(area));
 }
@@ -110,6 +111,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev)
 		return ERR_PTR(rc);
 	}
 	ioasid_count(IOASID_CNT_DOMAINS, 1);
+	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	hwpt->users = 1;
 	INIT_LIST_HEAD(&hwpt->link);
 	return hwpt;
@@ -133,7 +135,7 @@ int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 
 	rc = hwpt_reserve_aperture(ioas, hwpt);
 	if (!rc)
-		rc = ioasid_ioas_fill_domain(ioas, hwpt->domain);
+		rc = ioasid_ioas_fill_domain(ioas, hwpt);
 	if (rc) {
 		ioasid_ioas_unreserve(ioas, hwpt);
 		return rc;

@@ -192,7 +192,7 @@ static int area_map_hwpts(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	int rc;
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
-		rc = ioasid_area_map_domain(area, hwpt->domain);
+		rc = ioasid_area_map_domain(area, hwpt);
 		if (rc)
 			goto out_unmap;
 	}
@@ -203,7 +203,7 @@ out_unmap:
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
 		if (hwpt == failed)
 			break;
-		ioasid_area_unmap_domain(area, hwpt->domain);
+		ioasid_area_unmap_domain(area, hwpt);
 	}
 	return rc;
 }
@@ -213,7 +213,7 @@ static void area_unmap_hwpts(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	struct ioasid_hwpt *hwpt;
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link)
-		ioasid_area_unmap_domain(area, hwpt->domain);
+		ioasid_area_unmap_domain(area, hwpt);
 }
 
 /* Insert @areas at @iova and map them everywhere, or leave all as it was. */
@@ -530,13 +530,12 @@ int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 	return rc;
 }
 
-/* Report [start, last] less the reserved ranges; @n counts ranges. */
-static int span_to_user(struct ioasid_ioas *ioas,
-			struct ioasid_iova_range __user *out, unsigned int *n,
+/* Put [start, last] less the reserved ranges in @out; @n counts them all. */
+static void span_ranges(struct ioasid_ioas *ioas,
+			struct ioasid_iova_range *out, unsigned int *n,
 			unsigned int max, unsigned long start,
 			unsigned long last)
 {
-	struct ioasid_iova_range range;
 	struct interval_tree_node *busy;
 
 	for (;;) {
@@ -544,49 +543,45 @@ static int span_to_user(struct ioasid_ioas *ioas,
 		/* Skip to the end of a run of reserved ranges over start. */
 		while (busy && busy->start <= start) {
 			if (busy->last >= last)
-				return 0;
+				return;
 			start = max(start, busy->last + 1);
 			busy = interval_tree_iter_first(&ioas->reserved, start,
 							last);
 		}
-		range.start = start;
-		range.last = busy ? busy->start - 1 : last;
-		if (*n < max && copy_to_user(&out[*n], &range, sizeof(range)))
-			return -EFAULT;
+		if (*n < max) {
+			out[*n].start = start;
+			out[*n].last = busy ? busy->start - 1 : last;
+		}
 		(*n)++;
 		if (!busy)
-			return 0;
+			return;
 		start = busy->start;
-		cond_resched();
 	}
 }
 
 /**
- * ioasid_ioas_usable_ranges() - report the IOVA ranges that can be mapped
+ * ioasid_ioas_usable_ranges() - the IOVA ranges that can be mapped
  * @ioas: the IO address space
- * @out: the caller's array, filled with up to @max ranges in IOVA order
+ * @out: filled with up to @max ranges, in IOVA order
  * @max: the room in @out
- * @num: set to the number of usable ranges, which may be above @max
  *
- * Return: 0, or -EFAULT when @out cannot be written.
+ * Return: the number of usable ranges, which may be above @max.
  */
-int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
-			      struct ioasid_iova_range __user *out,
-			      unsigned int max, unsigned int *num)
+unsigned int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
+				       struct ioasid_iova_range *out,
+				       unsigned int max)
 {
 	struct interval_tree_node *node;
 	unsigned int n = 0;
-	int rc = 0;
 
 	down_read(&ioas->iova_rwsem);
 	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
-		rc = span_to_user(ioas, out, &n, max, 0, ULONG_MAX);
+		span_ranges(ioas, out, &n, max, 0, ULONG_MAX);
 	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
-	     node && !rc; node = interval_tree_iter_next(node, 0, ULONG_MAX))
-		rc = span_to_user(ioas, out, &n, max, node->start, node->last);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		span_ranges(ioas, out, &n, max, node->start, node->last);
 	up_read(&ioas->iova_rwsem);
-	*num = n;
-	return rc;
+	return n;
 }
 
 /**
@@ -643,12 +638,11 @@ void ioasid_ioas_unreserve(struct ioasid_ioas *ioas, const void *owner)
 /**
  * ioasid_ioas_fill_domain() - map every area of an IOAS into a new domain
  * @ioas: the IO address space, with iova_rwsem held for writing
- * @domain: an empty paging domain
+ * @hwpt: the hardware page table of an empty paging domain
  *
- * Return: 0, or the error of iommu_map(); then @domain is empty again.
+ * Return: 0, or the error of iommu_map(); then the domain is empty again.
  */
-int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
-			    struct iommu_domain *domain)
+int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
 	struct ioasid_area *area, *failed;
 	int rc = 0;
@@ -657,7 +651,7 @@ int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
 
 	for (area = area_first(ioas, 0, ULONG_MAX); area;
 	     area = area_next(area, 0, ULONG_MAX)) {
-		rc = ioasid_area_map_domain(area, domain);
+		rc = ioasid_area_map_domain(area, hwpt);
 		if (rc)
 			break;
 	}
@@ -666,7 +660,7 @@ int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
 	failed = area;
 	for (area = area_first(ioas, 0, ULONG_MAX); area != failed;
 	     area = area_next(area, 0, ULONG_MAX))
-		ioasid_area_unmap_domain(area, domain);
+		ioasid_area_unmap_domain(area, hwpt);
 	return rc;
 }
 

@@ -238,12 +238,39 @@ int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
 	return rc;
 }
 
+/*
+ * The usable ranges, up to @max of them, in a buffer of the kernel's, so
+ * that they are copied out with no lock held: a fault on the caller's
+ * buffer may take mmap_lock, which other paths hold while they come to the
+ * IOAS.  Sets *@num to the number of ranges; they may change meanwhile.
+ */
+static struct ioasid_iova_range *usable_ranges(struct ioasid_ioas *ioas,
+					       unsigned int max,
+					       unsigned int *num)
+{
+	struct ioasid_iova_range *ranges = NULL;
+	unsigned int room = 0;
+
+	for (;;) {
+		*num = ioasid_ioas_usable_ranges(ioas, ranges, room);
+		if (*num <= room || room == max)
+			return ranges;
+		kvfree(ranges);
+		room = min(*num, max);
+		ranges = kvcalloc(room, sizeof(*ranges),
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!ranges)
+			return ERR_PTR(-ENOMEM);
+	}
+}
+
 int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct ioasid_iova_range *ranges;
 	struct ioasid_ioas *ioas;
 	unsigned int n;
-	int rc;
+	int rc = 0;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
@@ -251,17 +278,21 @@ int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 	ioas = ioas_get(ucmd, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	rc = ioasid_ioas_usable_ranges(ioas, u64_to_user_ptr(cmd->allowed_iovas),
-				       cmd->num_iovas, &n);
-	if (!rc) {
-		rc = n > cmd->num_iovas ? -EMSGSIZE : 0;
-		cmd->num_iovas = n;
-		cmd->out_iova_alignment = PAGE_SIZE;
-		if (ioasid_ucmd_respond(ucmd))
-			rc = -EFAULT;
-	}
+	ranges = usable_ranges(ioas, cmd->num_iovas, &n);
 	ioas_put(ioas);
-	return rc;
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+
+	if (copy_to_user(u64_to_user_ptr(cmd->allowed_iovas), ranges,
+			 min(n, cmd->num_iovas) * sizeof(*ranges)))
+		rc = -EFAULT;
+	kvfree(ranges);
+	if (rc)
+		return rc;
+	rc = n > cmd->num_iovas ? -EMSGSIZE : 0;
+	cmd->num_iovas = n;
+	cmd->out_iova_alignment = PAGE_SIZE;
+	return ioasid_ucmd_respond(ucmd) ?: rc;
 }
 
 static int check_allowed_range(const struct ioasid_iova_range *range)

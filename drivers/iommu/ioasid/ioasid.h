@@ -256,11 +256,14 @@ struct ioasid_ioas {
  * @domain: the paging domain, holding every area of the IOAS
  * @link: in ioas->hwpts
  * @users: the groups attached to it; the last one frees it
+ * @coherent: the IOMMU keeps DMA coherent with the CPU caches, so mappings
+ *	ask for cacheable accesses (IOMMU_CACHE)
  */
 struct ioasid_hwpt {
 	struct iommu_domain *domain;
 	struct list_head link;
 	unsigned int users;
+	bool coherent;
 };
 
 /**
@@ -322,19 +325,19 @@ int ioasid_ioas_reserve(struct ioasid_ioas *ioas, const void *owner,
 			unsigned long start, unsigned long last);
 void ioasid_ioas_unreserve(struct ioasid_ioas *ioas, const void *owner);
 int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas,
-			    struct iommu_domain *domain);
+			    struct ioasid_hwpt *hwpt);
 int ioasid_area_map_domain(struct ioasid_area *area,
-			   struct iommu_domain *domain);
+			   struct ioasid_hwpt *hwpt);
 void ioasid_area_unmap_domain(struct ioasid_area *area,
-			      struct iommu_domain *domain);
+			      struct ioasid_hwpt *hwpt);
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev);
 int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ictx, u32 id);
-int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
-			      struct ioasid_iova_range __user *out,
-			      unsigned int max, unsigned int *num);
+unsigned int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
+				       struct ioasid_iova_range *out,
+				       unsigned int max);
 
 int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);

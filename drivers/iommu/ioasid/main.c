@@ -174,6 +174,8 @@ void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj)
 void ioasid_put_object(struct ioasid_object *obj)
 {
 	refcount_dec(&obj->users);
+	/* Order the drop before wake_up_var()'s look at the waitqueue. */
+	smp_mb__after_atomic();
 	wake_up_var(&obj->users);
 }
 

@@ -20,7 +20,9 @@
  *
  * Locking: ipdev->lock guards the binding and the gone flag; mmap() takes
  * it under mmap_lock, and remove() zaps mappings under it, which takes
- * i_mmap_rwsem: mmap_lock, then ipdev->lock, then i_mmap_rwsem.
+ * i_mmap_rwsem: mmap_lock, then ipdev->lock, then i_mmap_rwsem.  remove()
+ * runs under the device lock, so under ipdev->lock the device lock is only
+ * ever tried (reset).
  */
 #include <linux/cdev.h>
 #include <linux/file.h>
@@ -187,6 +189,14 @@ static int ioasid_pci_cmd_info(struct ioasid_ucmd *ucmd)
 	return rc ?: ioasid_ucmd_respond(ucmd);
 }
 
+/* Can BAR @index be mmap()ed: MMIO, page-aligned and at least a page? */
+static bool bar_mmappable(struct pci_dev *pdev, unsigned int index)
+{
+	return (pci_resource_flags(pdev, index) & IORESOURCE_MEM) &&
+	       PAGE_ALIGNED(pci_resource_start(pdev, index)) &&
+	       pci_resource_len(pdev, index) >= PAGE_SIZE;
+}
+
 static int ioasid_pci_cmd_region_info(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_pci_region_info *cmd = ucmd->cmd;
@@ -207,6 +217,8 @@ static int ioasid_pci_cmd_region_info(struct ioasid_ucmd *ucmd)
 			cmd->out_flags = IOASID_PCI_REGION_MMIO;
 		else if (flags & IORESOURCE_IO)
 			cmd->out_flags = IOASID_PCI_REGION_IO;
+		if (bar_mmappable(ipdev->pdev, cmd->index))
+			cmd->out_flags |= IOASID_PCI_REGION_MMAP;
 		cmd->out_size = pci_resource_len(ipdev->pdev, cmd->index);
 		cmd->out_offset = (u64)cmd->index << IOASID_PCI_REGION_SHIFT;
 	}
@@ -214,25 +226,40 @@ static int ioasid_pci_cmd_region_info(struct ioasid_ucmd *ucmd)
 	return rc ?: ioasid_ucmd_respond(ucmd);
 }
 
+/* The lowest offset of any capability structure, or 0 if none. */
+static unsigned int lowest_capability(struct pci_dev *pdev)
+{
+	unsigned int lowest = 0, ttl = 48;
+	u16 status = 0;
+	u8 pos = 0;
+
+	pci_read_config_word(pdev, PCI_STATUS, &status);
+	if (!(status & PCI_STATUS_CAP_LIST))
+		return 0;
+	pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &pos);
+	/* QEMU, for one, links capabilities from the highest down. */
+	while ((pos &= ~3) >= PCI_STD_HEADER_SIZEOF && ttl--) {
+		if (!lowest || pos < lowest)
+			lowest = pos;
+		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_NEXT, &pos);
+	}
+	return lowest ?: PCI_STD_HEADER_SIZEOF;
+}
+
 /*
  * Writable: the interrupt line, a scratch register by definition, and the
- * device-specific area before the first capability structure.
+ * device-specific area below every capability structure.
  */
 static bool config_write_allowed(struct pci_dev *pdev, u32 offset, u32 width)
 {
-	u16 status = 0;
-	u8 first_cap = 0;
+	unsigned int end;
 
 	if (offset == PCI_INTERRUPT_LINE && width == 1)
 		return true;
 	if (offset < PCI_STD_HEADER_SIZEOF)
 		return false;
-	pci_read_config_word(pdev, PCI_STATUS, &status);
-	if (!(status & PCI_STATUS_CAP_LIST))
-		return offset + width <= PCI_CFG_SPACE_SIZE;
-	pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &first_cap);
-	first_cap &= ~3;
-	return first_cap >= PCI_STD_HEADER_SIZEOF && offset + width <= first_cap;
+	end = lowest_capability(pdev) ?: PCI_CFG_SPACE_SIZE;
+	return (u64)offset + width <= end;
 }
 
 static int config_access(struct pci_dev *pdev, struct ioasid_pci_config *cmd)
@@ -285,7 +312,7 @@ static int ioasid_pci_cmd_config(struct ioasid_ucmd *ucmd)
 
 	mutex_lock(&ipdev->lock);
 	rc = ipdev_check_bound(ipdev);
-	if (!rc && cmd->offset + cmd->width > ipdev->pdev->cfg_size)
+	if (!rc && (u64)cmd->offset + cmd->width > ipdev->pdev->cfg_size)
 		rc = -EINVAL;
 	if (!rc)
 		rc = config_access(ipdev->pdev, cmd);
@@ -323,8 +350,15 @@ static int ioasid_pci_cmd_reset(struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	mutex_lock(&ipdev->lock);
 	rc = ipdev_check_bound(ipdev);
-	if (!rc)
-		rc = pci_reset_function(ipdev->pdev);
+	/*
+	 * Only try the device lock: remove() holds it while it waits for
+	 * ipdev->lock, which is held here.
+	 */
+	if (!rc) {
+		/* No MMIO may reach the function while it resets. */
+		unmap_mapping_range(ipdev->mapping, 0, 0, true);
+		rc = pci_try_reset_function(ipdev->pdev);
+	}
 	mutex_unlock(&ipdev->lock);
 	return rc;
 }
@@ -356,26 +390,50 @@ static long ioasid_pci_fops_ioctl(struct file *filp, unsigned int cmd,
 			       IOASID_CMD_PCI_BIND, &ucmd, cmd, arg);
 }
 
+/*
+ * BAR pages are inserted at fault time, under ipdev->lock, so that remove()
+ * and reset, which zap the file's mappings under the same lock, can never
+ * miss a page being mapped.
+ */
+static vm_fault_t ioasid_pci_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ioasid_pci_dev *ipdev = vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&ipdev->lock);
+	/* vm_pgoff is the BAR's first frame, so pgoff is the fault's frame. */
+	if (!ipdev->gone && ipdev->idev)
+		ret = vmf_insert_pfn(vma, vmf->address, vmf->pgoff);
+	mutex_unlock(&ipdev->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct ioasid_pci_mmap_ops = {
+	.fault = ioasid_pci_mmap_fault,
+};
+
 static int ipdev_mmap(struct ioasid_pci_dev *ipdev, struct vm_area_struct *vma)
 {
-	unsigned long index = vma->vm_pgoff >> (IOASID_PCI_REGION_SHIFT - PAGE_SHIFT);
+	unsigned long index = vma->vm_pgoff >>
+			      (IOASID_PCI_REGION_SHIFT - PAGE_SHIFT);
 	unsigned long pgoff = vma->vm_pgoff &
 			      ((1UL << (IOASID_PCI_REGION_SHIFT - PAGE_SHIFT)) - 1);
 	unsigned long len = vma->vm_end - vma->vm_start;
 	struct pci_dev *pdev = ipdev->pdev;
 
-	if (index >= IOASID_PCI_NUM_REGIONS ||
-	    !(pci_resource_flags(pdev, index) & IORESOURCE_MEM))
+	if (index >= IOASID_PCI_NUM_REGIONS || !bar_mmappable(pdev, index))
 		return -EINVAL;
-	if ((pgoff << PAGE_SHIFT) + len >
-	    PAGE_ALIGN(pci_resource_len(pdev, index)))
+	if ((pgoff << PAGE_SHIFT) + len > pci_resource_len(pdev, index))
 		return -EINVAL;
 
+	/* From here on vm_pgoff is the page frame the mapping starts at. */
+	vma->vm_pgoff = (pci_resource_start(pdev, index) >> PAGE_SHIFT) + pgoff;
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	return io_remap_pfn_range(vma, vma->vm_start,
-				  (pci_resource_start(pdev, index) >> PAGE_SHIFT) +
-				  pgoff, len, vma->vm_page_prot);
+	vma->vm_private_data = ipdev;
+	vma->vm_ops = &ioasid_pci_mmap_ops;
+	return 0;
 }
 
 static int ioasid_pci_fops_mmap(struct file *filp, struct vm_area_struct *vma)

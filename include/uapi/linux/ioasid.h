@@ -456,12 +456,16 @@ struct ioasid_pci_info {
 
 /**
  * enum ioasid_pci_region_flags - kinds of BAR region
- * @IOASID_PCI_REGION_MMIO: memory space; can be mmap()ed
- * @IOASID_PCI_REGION_IO: I/O port space; cannot be mmap()ed
+ * @IOASID_PCI_REGION_MMIO: memory space
+ * @IOASID_PCI_REGION_IO: I/O port space
+ * @IOASID_PCI_REGION_MMAP: can be mmap()ed: memory space, page-aligned and
+ *	at least a page long, so that a mapping holds nothing of another
+ *	device's registers
  */
 enum ioasid_pci_region_flags {
 	IOASID_PCI_REGION_MMIO = 1 << 0,
 	IOASID_PCI_REGION_IO = 1 << 1,
+	IOASID_PCI_REGION_MMAP = 1 << 2,
 };
 
 /**
@@ -473,9 +477,9 @@ enum ioasid_pci_region_flags {
  * @out_size: the size of the BAR in bytes
  * @out_offset: the mmap() offset of the BAR in the device file
  *
- * A BAR is mapped with mmap(fd, @out_offset + n) for n a multiple of the
- * page size below @out_size; the mapping is uncached and is revoked when the
- * device goes away.
+ * A BAR with IOASID_PCI_REGION_MMAP is mapped with mmap(fd, @out_offset + n)
+ * for n a multiple of the page size below @out_size; the mapping is uncached,
+ * and is revoked while the function resets and when the device goes away.
  *
  * Errors: -EINVAL @index is above 5, or the file is not bound; -ENODEV the
  * device is gone.
@@ -510,10 +514,11 @@ enum ioasid_pci_config_flags {
  *
  * Read anything in the device's configuration space.  Writes are limited
  * to what cannot break isolation: the interrupt line register and the
- * device-specific area (0x40 to 0xff) outside every capability structure.
+ * device-specific area from 0x40 up to the lowest capability structure (or
+ * to 0xff when there is none).
  * The command register is reached through IOASID_PCI_BUS_MASTER only.
  *
- * Errors: -EINVAL a bad @width, an unaligned @offset, an @offset beyond the
+ * Errors: -EINVAL a bad @width, an unaligned @offset, an access beyond the
  * configuration space, or the file is not bound; -EPERM a write outside the
  * writable registers; -ENODEV the device is gone.
  */
@@ -556,8 +561,9 @@ struct ioasid_pci_bus_master {
  * secondary bus reset when it is alone on its bus, ...).  The configuration
  * space is restored afterwards.
  *
- * Errors: -ENOTTY the function has no reset method; -EINVAL the file is not
- * bound; -ENODEV the device is gone.
+ * Errors: -ENOTTY the function has no reset method; -EAGAIN the kernel is
+ * working on the device (being unbound, say): retry; -EINVAL the file is
+ * not bound; -ENODEV the device is gone.
  */
 struct ioasid_pci_reset {
 	__u32 size;
