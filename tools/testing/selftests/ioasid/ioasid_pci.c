@@ -208,7 +208,8 @@ TEST_F(edu, bar_region_and_mmap)
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, pci_region(self->devfd, 0, &region));
-	ASSERT_EQ(IOASID_PCI_REGION_MMIO, region.out_flags);
+	ASSERT_EQ(IOASID_PCI_REGION_MMIO | IOASID_PCI_REGION_MMAP,
+		  region.out_flags);
 	ASSERT_EQ(1 << 20, region.out_size);
 	ASSERT_EQ(-EINVAL, pci_region(self->devfd, 6, &region));
 	ASSERT_EQ(0, pci_region(self->devfd, 1, &region));
@@ -258,6 +259,10 @@ TEST_F(edu, config_space)
 	ASSERT_EQ(-EINVAL, pci_config(self->devfd, 0, 0, 3, &value));
 	ASSERT_EQ(-EINVAL, pci_config(self->devfd, 0, 2, 4, &value));
 	ASSERT_EQ(-EINVAL, pci_config(self->devfd, 0, 4096, 4, &value));
+	/* An offset whose end wraps around 32 bits is no way in. */
+	ASSERT_EQ(-EINVAL, pci_config(self->devfd, 0, 0xfffffffc, 4, &value));
+	ASSERT_EQ(-EINVAL, pci_config(self->devfd, IOASID_PCI_CONFIG_WRITE,
+				      0xfffffffc, 4, &value));
 
 	/* The interrupt line is a scratch register: it is writable. */
 	value = 0x5a;
@@ -685,21 +690,34 @@ TEST_F(edu_dma, read_only_mapping_blocks_device_writes)
  * given, as an IOVA, whether never mapped or just unmapped, must not land:
  * without the IOMMU it would.
  */
-TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
+#define VICTIMS 1024
+
+/*
+ * A page of @victims (VICTIMS pages) filled with 0x77 whose physical
+ * address, in *@pa, edu can reach, and that no test IOVA uses; or NULL.
+ */
+static char *find_victim(char *victims, size_t page, __u64 *pa)
 {
-	char *victims, *victim = NULL;
-	__u64 pa = 0, iova;
 	int i;
 
-	victims = mmap(NULL, 256 * self->page, PROT_READ | PROT_WRITE,
+	for (i = 0; i < VICTIMS; i++) {
+		fill(victims + i * page, 0x77, page);
+		*pa = physical_address(victims + i * page);
+		if (*pa >= DMA_IOVA(16) && *pa < (1ULL << 28))
+			return victims + i * page;
+	}
+	return NULL;
+}
+
+TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
+{
+	char *victims, *victim;
+	__u64 pa, iova;
+
+	victims = mmap(NULL, VICTIMS * self->page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, victims);
-	for (i = 0; i < 256 && !victim; i++) {
-		fill(victims + i * self->page, 0x77, self->page);
-		pa = physical_address(victims + i * self->page);
-		if (pa && pa < (1ULL << 28) && pa >= DMA_IOVA(16))
-			victim = victims + i * self->page;
-	}
+	victim = find_victim(victims, self->page, &pa);
 	if (!victim)
 		SKIP(return, "no page of ours below edu's 28-bit DMA limit");
 
@@ -721,11 +739,14 @@ TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
 	ASSERT_EQ(0, edu_dma(&self->bar, pa, 64, true));
 	ASSERT_TRUE(all(victim, 0x77, self->page));
 	ASSERT_TRUE(all(self->buf + 3 * self->page, 0x22, self->page));
-	munmap(victims, 256 * self->page);
+	munmap(victims, VICTIMS * self->page);
 }
 
 TEST_F(edu_dma, detach_blocks_dma)
 {
+	char *victims, *victim;
+	__u64 pa;
+
 	fill(self->buf, 0x5e, self->page);
 	fill(self->buf + self->page, 0x11, self->page);
 	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
@@ -734,6 +755,16 @@ TEST_F(edu_dma, detach_blocks_dma)
 	ASSERT_EQ(0, detach(self->fd, self->dev_id));
 	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
 	ASSERT_TRUE(all(self->buf + self->page, 0x11, self->page));
+	/* Blocked, not untranslated: a physical address is no way in. */
+	victims = mmap(NULL, VICTIMS * self->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, victims);
+	victim = find_victim(victims, self->page, &pa);
+	if (victim) {
+		ASSERT_EQ(0, edu_dma(&self->bar, pa, 64, true));
+		ASSERT_TRUE(all(victim, 0x77, self->page));
+	}
+	munmap(victims, VICTIMS * self->page);
 	ASSERT_EQ(-EINVAL, detach(self->fd, self->dev_id));
 
 	ASSERT_EQ(0, attach(self->fd, self->dev_id, self->ioas_id, 0));
