@@ -63,7 +63,10 @@ static struct ioasid_area *area_next(struct ioasid_area *area,
 	return node ? container_of(node, struct ioasid_area, node) : NULL;
 }
 
-/* Is all of [start, last] inside the allowed ranges of @allowed? */
+/*
+ * Is all of [start, last] inside one allowed range of @allowed?  Ranges
+ * that touch are merged (allowed_merge()), so one is enough.
+ */
 static bool iova_allowed(struct rb_root_cached *allowed, unsigned long start,
 			 unsigned long last)
 {
@@ -71,14 +74,8 @@ static bool iova_allowed(struct rb_root_cached *allowed, unsigned long start,
 
 	if (RB_EMPTY_ROOT(&allowed->rb_root))
 		return true;
-	for (;;) {
-		node = interval_tree_iter_first(allowed, start, start);
-		if (!node)
-			return false;
-		if (node->last >= last)
-			return true;
-		start = node->last + 1;
-	}
+	node = interval_tree_iter_first(allowed, start, start);
+	return node && node->last >= last;
 }
 
 static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,

@@ -76,14 +76,6 @@ static void assert_counters(struct __test_metadata *_metadata,
 #define ASSERT_COUNTERS(start, pinned, accounted) \
 	assert_counters(_metadata, start, pinned, accounted)
 
-static bool counters_equal(const struct ioasid_counters *a,
-			   const struct ioasid_counters *b)
-{
-	return a->contexts == b->contexts && a->objects == b->objects &&
-	       a->pinned_pages == b->pinned_pages &&
-	       a->accounted_pages == b->accounted_pages;
-}
-
 static void skip_unless_loaded(struct __test_metadata *_metadata,
 			       struct ioasid_counters *start)
 {
@@ -113,7 +105,7 @@ FIXTURE_TEARDOWN(ioasid)
 		return;
 	close(self->fd);
 	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(counters_equal(&self->start, &end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
 }
 
 TEST_F(ioasid, ioas_alloc_and_destroy)
@@ -383,7 +375,7 @@ FIXTURE_TEARDOWN(ioas)
 	close(self->fd);
 	munmap(self->buf, self->size);
 	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(counters_equal(&self->start, &end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
 }
 
 /* A fixed IOVA clear of everything the tests map by default. */
@@ -1179,7 +1171,7 @@ TEST(kill_during_a_large_map_releases_everything)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_EQ(0, ioasid_read_counters(&now));
-	ASSERT_TRUE(counters_equal(&start, &now));
+	ASSERT_TRUE(ioasid_counters_equal(&start, &now));
 }
 
 /* Several threads mapping, copying and unmapping on one context. */

@@ -6,6 +6,7 @@
 #define __SELFTEST_IOASID_UTILS_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,15 @@ static inline int ioasid_read_counters(struct ioasid_counters *c)
 	c->domains = ioasid_counter("domains");
 	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
 	       c->accounted_pages < 0 || c->domains < 0 ? -1 : 0;
+}
+
+static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
+					 const struct ioasid_counters *b)
+{
+	return a->contexts == b->contexts && a->objects == b->objects &&
+	       a->pinned_pages == b->pinned_pages &&
+	       a->accounted_pages == b->accounted_pages &&
+	       a->domains == b->domains;
 }
 
 /*
