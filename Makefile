@@ -41,10 +41,12 @@ USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi -C $(1)
 
 # Kbuild writes objects beside the sources, so each architecture builds in
-# a tree of links of its own.
+# a tree of links of its own.  Out of tree, the kernel's autoconf.h knows
+# none of ioasid's options: the test interfaces are defined here.
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m \
-	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
+	CONFIG_IOMMU_IOASID_TEST=y \
+	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include -DCONFIG_IOMMU_IOASID_TEST=1"
 
 .PHONY: all module selftests tools check demo lint fetch clean help
 

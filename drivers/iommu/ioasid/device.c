@@ -272,11 +272,12 @@ static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	struct ioasid_group_attach *ga;
 	int rc;
 
-	ga = kzalloc(sizeof(*ga), GFP_KERNEL_ACCOUNT);
+	ga = ioasid_kzalloc(sizeof(*ga));
 	if (!ga)
 		return -ENOMEM;
 	ga->group = idev->group;
-	rc = xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
+	rc = ioasid_should_fail() ? -ENOMEM :
+	     xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
 		       GFP_KERNEL_ACCOUNT);
 	if (!rc) {
 		rc = group_enter(ga, idev, ioas, NULL);

@@ -372,7 +372,7 @@ static struct ioasid_area *area_slice(struct ioasid_area *src,
 {
 	struct ioasid_area *area;
 
-	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	area = ioasid_kzalloc(sizeof(*area));
 	if (!area)
 		return NULL;
 	ioasid_pages_get(src->pages);
@@ -467,7 +467,7 @@ int ioasid_allowed_add(struct rb_root_cached *allowed, unsigned long start,
 
 	if (interval_tree_iter_first(allowed, start, last))
 		return -EINVAL;
-	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	range = ioasid_kzalloc(sizeof(*range));
 	if (!range)
 		return -ENOMEM;
 	range->node.start = start;
@@ -599,7 +599,7 @@ int ioasid_ioas_reserve(struct ioasid_ioas *ioas, const void *owner,
 
 	if (area_first(ioas, start, last))
 		return -EADDRINUSE;
-	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	reserved = ioasid_kzalloc(sizeof(*reserved));
 	if (!reserved)
 		return -ENOMEM;
 	reserved->owner = owner;

@@ -146,7 +146,7 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	area = ioasid_kzalloc(sizeof(*area));
 	if (!area) {
 		rc = -ENOMEM;
 		goto out_put;
@@ -257,7 +257,8 @@ static struct ioasid_iova_range *usable_ranges(struct ioasid_ioas *ioas,
 			return ranges;
 		kvfree(ranges);
 		room = min(*num, max);
-		ranges = kvcalloc(room, sizeof(*ranges),
+		ranges = ioasid_should_fail() ? NULL :
+			 kvcalloc(room, sizeof(*ranges),
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!ranges)
 			return ERR_PTR(-ENOMEM);

@@ -11,8 +11,10 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/slab.h>
 #include <linux/xarray.h>
 
+struct dentry;
 struct device;
 struct file;
 struct iommu_domain;
@@ -38,6 +40,38 @@ extern atomic_long_t ioasid_counters[IOASID_CNT_MAX];
 static inline void ioasid_count(enum ioasid_counter counter, long delta)
 {
 	atomic_long_add(delta, &ioasid_counters[counter]);
+}
+
+/*
+ * Failure injection (fault.c): every allocation and pin made for a command
+ * asks ioasid_should_fail() first, so that the selftests can fail each in
+ * turn and check that nothing is left behind.
+ */
+#ifdef CONFIG_IOMMU_IOASID_TEST
+bool ioasid_should_fail(void);
+void ioasid_fault_init(struct dentry *dir);
+void ioasid_fault_exit(void);
+#else
+static inline bool ioasid_should_fail(void)
+{
+	return false;
+}
+
+static inline void ioasid_fault_init(struct dentry *dir)
+{
+}
+
+static inline void ioasid_fault_exit(void)
+{
+}
+#endif
+
+/* kzalloc() of what a command creates: a point of failure injection. */
+static inline void *ioasid_kzalloc(size_t size)
+{
+	if (ioasid_should_fail())
+		return NULL;
+	return kzalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
 /**

@@ -69,12 +69,13 @@ struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
 	struct ioasid_object *obj;
 	int rc;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	obj = ioasid_kzalloc(size);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 	obj->type = type;
 	refcount_set(&obj->users, 1);
-	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+	rc = ioasid_should_fail() ? -ENOMEM :
+	     xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);
 	if (rc) {
 		kfree(obj);
@@ -330,7 +331,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
 	struct ioasid_ctx *ictx;
 
-	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	ictx = ioasid_kzalloc(sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
@@ -426,12 +427,14 @@ static int __init ioasid_init(void)
 	ioasid_debugfs_dir = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("counters", 0400, ioasid_debugfs_dir, NULL,
 			    &ioasid_counters_fops);
+	ioasid_fault_init(ioasid_debugfs_dir);
 	return 0;
 }
 
 static void __exit ioasid_exit(void)
 {
 	debugfs_remove_recursive(ioasid_debugfs_dir);
+	ioasid_fault_exit();
 	ioasid_pci_exit();
 	misc_deregister(&ioasid_misc_dev);
 }

@@ -77,6 +77,8 @@ static int pages_reserve_runs(struct ioasid_pages *pages,
 	if (want <= *capacity)
 		return 0;
 	want = max(want, 2 * *capacity);
+	if (ioasid_should_fail())
+		return -ENOMEM;
 	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
 			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!runs)
@@ -113,6 +115,8 @@ static long pages_pin_batch(struct ioasid_pages *pages, unsigned long uptr,
 
 	if (pages->writable)
 		gup_flags |= FOLL_WRITE;
+	if (ioasid_should_fail())
+		return -ENOMEM;
 	pinned = pin_user_pages_fast(uptr + done * PAGE_SIZE, n, gup_flags,
 				     batch);
 	if (pinned <= 0)
@@ -131,7 +135,8 @@ static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
 	struct page **batch;
 	long rc = 0;
 
-	batch = (struct page **)__get_free_page(GFP_KERNEL);
+	batch = ioasid_should_fail() ? NULL :
+		(struct page **)__get_free_page(GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
 
@@ -359,7 +364,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 	    !capable(CAP_IPC_LOCK))
 		return ERR_PTR(-ENOMEM);
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = ioasid_kzalloc(sizeof(*pages));
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
