@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every error path of every command sequence: run the sequence with its Nth
+ * allocation or pin failing, for N = 1, 2, ... until it completes without
+ * reaching N.  After each failed step the module counters must be where the
+ * step found them (nothing half done), the errno must be -ENOMEM, and after
+ * closing everything they must be back to their start values.
+ *
+ * Failures come from the kernel's fail-nth (/proc/self/task/TID/fail-nth:
+ * every slab and page allocation of the kernel, and ioasid's own points)
+ * where the kernel has CONFIG_FAULT_INJECTION, and else from ioasid's own
+ * debugfs knob (ioasid/fail_nth: every allocation and pin ioasid makes).
+ * Each sequence prints how many runs it took.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_utils.h"
+#include "ioasid_pci_utils.h"
+
+#define IOASID_FAIL_NTH "/sys/kernel/debug/ioasid/fail_nth"
+#define NR_PAGES 16
+/*
+ * The module pins a page of page pointers at a time: a map bigger than
+ * that fails part way too.  Capped for 64K pages, where it would be 512M.
+ */
+#define PIN_BATCH(page) ((page) / sizeof(void *))
+#define BIG_MAX (16UL << 20)
+#define MAX_STEPS 12
+/* No sequence has this many points: a bound on a runaway loop. */
+#define MAX_RUNS 10000
+
+/* The state a sequence works on; set up unarmed, closed after each run. */
+struct seq_state {
+	int fd, devfd;
+	__u32 ioas[2], dev_id;
+	char *buf, *big;
+	size_t page, big_len;
+	const char *bdf;
+};
+
+typedef int (*seq_step)(struct seq_state *s);
+
+/* The knob that arms a failure, kept open so that arming allocates nothing. */
+struct fail_knob {
+	int fd;
+	bool kernel;
+};
+
+/* Where the kernel has fail-nth, let it fail every kind of allocation. */
+static void kernel_fail_nth_setup(void)
+{
+	static const char * const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "failslab/verbose", "0" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+		{ "fail_page_alloc/verbose", "0" },
+	};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
+		sysfs_write(path, knobs[i][1]);
+	}
+}
+
+static int fail_knob_open(struct fail_knob *knob)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	knob->fd = open(path, O_RDWR | O_CLOEXEC);
+	knob->kernel = knob->fd >= 0;
+	if (knob->kernel) {
+		kernel_fail_nth_setup();
+		return 0;
+	}
+	knob->fd = open(IOASID_FAIL_NTH, O_RDWR | O_CLOEXEC);
+	return knob->fd >= 0 ? 0 : -errno;
+}
+
+static int fail_knob_arm(struct fail_knob *knob, unsigned int nth)
+{
+	char buf[16];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%u", nth);
+	return pwrite(knob->fd, buf, len, 0) == len ? 0 : -errno;
+}
+
+/* Disarm; returns the points still to go (0: the failure was injected). */
+static long fail_knob_disarm(struct fail_knob *knob)
+{
+	char buf[16] = "";
+	long left;
+
+	if (pread(knob->fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	left = strtol(buf, NULL, 10);
+	if (fail_knob_arm(knob, 0))
+		return -1;
+	return left;
+}
+
+/* The steps of the sequences. */
+static int ioas_alloc_0(struct seq_state *s)
+{
+	return ioas_alloc(s->fd, &s->ioas[0]);
+}
+
+static int ioas_alloc_1(struct seq_state *s)
+{
+	return ioas_alloc(s->fd, &s->ioas[1]);
+}
+
+static int destroy_0(struct seq_state *s)
+{
+	return ioasid_destroy(s->fd, s->ioas[0]);
+}
+
+static int destroy_1(struct seq_state *s)
+{
+	return ioasid_destroy(s->fd, s->ioas[1]);
+}
+
+static int map_fixed(struct seq_state *s)
+{
+	__u64 iova = 0x100000;
+
+	return ioas_map(s->fd, s->ioas[0], s->buf, NR_PAGES * s->page, &iova,
+			MAP_FIXED_RW);
+}
+
+/* The first half again, elsewhere: its pins are shared, not charged. */
+static int map_again(struct seq_state *s)
+{
+	__u64 iova = 0x400000;
+
+	return ioas_map(s->fd, s->ioas[0], s->buf, NR_PAGES / 2 * s->page,
+			&iova, MAP_FIXED_RW);
+}
+
+static int map_big(struct seq_state *s)
+{
+	__u64 iova = 0x10000000;
+
+	return ioas_map(s->fd, s->ioas[0], s->big, s->big_len, &iova,
+			MAP_FIXED_RW);
+}
+
+static int map_anywhere(struct seq_state *s)
+{
+	__u64 iova = 0;
+
+	return ioas_map(s->fd, s->ioas[0], s->buf + s->page, 3 * s->page,
+			&iova, MAP_RW);
+}
+
+static int copy_0_to_1(struct seq_state *s)
+{
+	__u64 iova = 0x800000;
+
+	return ioas_copy(s->fd, s->ioas[1], s->ioas[0], NR_PAGES * s->page,
+			 &iova, 0x100000, IOASID_IOAS_MAP_FIXED_IOVA | MAP_RW);
+}
+
+static int unmap_fixed(struct seq_state *s)
+{
+	return ioas_unmap(s->fd, s->ioas[0], 0x100000, NR_PAGES * s->page,
+			  NULL);
+}
+
+static int unmap_all_0(struct seq_state *s)
+{
+	return ioas_unmap_all(s->fd, s->ioas[0], NULL);
+}
+
+static int allow_iovas(struct seq_state *s)
+{
+	static const struct ioasid_iova_range ranges[] = {
+		{ .start = 0x100000, .last = 0x1fffff },
+		{ .start = 0x400000, .last = 0x4fffff },
+		{ .start = 0x10000000, .last = 0x1fffffff },
+	};
+
+	return ioas_allow_iovas(s->fd, s->ioas[0], ranges, 3);
+}
+
+static int iova_ranges(struct seq_state *s)
+{
+	struct ioasid_iova_range ranges[8];
+	__u32 num = 8;
+
+	return ioas_iova_ranges(s->fd, s->ioas[0], ranges, &num);
+}
+
+static int bind(struct seq_state *s)
+{
+	return pci_bind(s->devfd, s->fd, &s->dev_id);
+}
+
+static int attach_0(struct seq_state *s)
+{
+	return attach(s->fd, s->dev_id, s->ioas[0], 0);
+}
+
+static int replace_1(struct seq_state *s)
+{
+	return attach(s->fd, s->dev_id, s->ioas[1],
+		      IOASID_DEVICE_ATTACH_REPLACE);
+}
+
+static int detach_dev(struct seq_state *s)
+{
+	return detach(s->fd, s->dev_id);
+}
+
+static int prepare_two_ioas(struct seq_state *s)
+{
+	return ioas_alloc_0(s) ?: ioas_alloc_1(s);
+}
+
+static int prepare_mapped(struct seq_state *s)
+{
+	return prepare_two_ioas(s) ?: map_fixed(s);
+}
+
+FIXTURE(fail_nth) {
+	struct fail_knob knob;
+	struct ioasid_counters start;
+	char bdf[16];
+	char unsafe;
+	size_t page, big_len;
+	char *buf, *big;
+};
+
+/* A sequence: the steps run armed, in order, until one fails. */
+FIXTURE_VARIANT(fail_nth) {
+	const char *name;
+	bool device;
+	seq_step prepare;	/* unarmed, before the steps; may be NULL */
+	seq_step steps[MAX_STEPS];
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, ioas_alloc_destroy) {
+	.name = "ioas_alloc_destroy",
+	.steps = { ioas_alloc_0, ioas_alloc_1, destroy_0, destroy_1 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, ioas_map_unmap) {
+	.name = "ioas_map_unmap",
+	.prepare = ioas_alloc_0,
+	.steps = { map_fixed, map_again, map_anywhere, map_big, unmap_fixed,
+		   unmap_all_0, destroy_0 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, ioas_copy) {
+	.name = "ioas_copy",
+	.prepare = prepare_mapped,
+	.steps = { copy_0_to_1, unmap_all_0, destroy_0, destroy_1 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {
+	.name = "ioas_iova_ranges",
+	.prepare = ioas_alloc_0,
+	.steps = { allow_iovas, iova_ranges, map_fixed, destroy_0 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, device_bind_attach) {
+	.name = "device_bind_attach",
+	.device = true,
+	.steps = { bind, ioas_alloc_0, map_fixed, attach_0, map_again,
+		   ioas_alloc_1, replace_1, detach_dev, attach_0, unmap_all_0,
+		   detach_dev },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, device_attach_over_mappings) {
+	.name = "device_attach_over_mappings",
+	.device = true,
+	.prepare = prepare_mapped,
+	.steps = { bind, copy_0_to_1, attach_0, replace_1, map_anywhere,
+		   detach_dev },
+};
+
+/* Whether the device can be attached at all, unarmed. */
+static int probe_attach(const char *bdf)
+{
+	__u32 dev_id, ioas_id;
+	int fd, devfd, rc;
+
+	fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	devfd = open_device_file(bdf);
+	rc = fd < 0 || devfd < 0 ? -ENODEV :
+	     pci_bind(devfd, fd, &dev_id) ?: ioas_alloc(fd, &ioas_id) ?:
+	     attach(fd, dev_id, ioas_id, 0);
+	close(devfd);
+	close(fd);
+	return rc;
+}
+
+FIXTURE_SETUP(fail_nth)
+{
+	char bdfs[4][16];
+	int rc;
+
+	self->knob.fd = -1;
+	self->bdf[0] = '\0';
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	rc = fail_knob_open(&self->knob);
+	if (rc)
+		SKIP(return, "no fail-nth in the kernel, and no %s (%s)",
+		     IOASID_FAIL_NTH, "CONFIG_IOMMU_IOASID_TEST=n");
+	self->page = getpagesize();
+	self->buf = mmap(NULL, NR_PAGES * self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	self->big_len = (PIN_BATCH(self->page) + 1) * self->page;
+	if (self->big_len > BIG_MAX)
+		self->big_len = BIG_MAX;
+	self->big = mmap(NULL, self->big_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->big);
+	if (!variant->device)
+		return;
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->bdf, "ioasid_pci"));
+	rc = probe_attach(self->bdf);
+	if (rc == -EOPNOTSUPP)
+		SKIP(return, "no paging IOMMU domain here: %s",
+		     "SPAPR TCE needs a backend of its own");
+	ASSERT_EQ(0, rc);
+}
+
+FIXTURE_TEARDOWN(fail_nth)
+{
+	struct ioasid_counters end;
+
+	if (self->bdf[0]) {
+		pci_release(self->bdf);
+		set_unsafe_interrupts(self->unsafe);
+	}
+	if (self->knob.fd >= 0)
+		close(self->knob.fd);
+	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
+		EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
+}
+
+/*
+ * Open what a run of the sequence needs, unarmed.  (The fixture's type is
+ * spelt out: checkpatch misreads FIXTURE_DATA(fail_nth) *self.)
+ */
+static void run_open(struct __test_metadata *_metadata,
+		     struct _test_data_fail_nth *self, const struct _fixture_variant_fail_nth *seq,
+		     struct seq_state *s)
+{
+	*s = (struct seq_state){
+		.devfd = -1,
+		.buf = self->buf,
+		.big = self->big,
+		.page = self->page,
+		.big_len = self->big_len,
+		.bdf = self->bdf,
+	};
+	s->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, s->fd);
+	if (seq->device) {
+		s->devfd = open_device_file(self->bdf);
+		ASSERT_LE(0, s->devfd);
+	}
+	if (seq->prepare)
+		ASSERT_EQ(0, seq->prepare(s));
+}
+
+/*
+ * One run with the Nth point failing.  Returns whether the failure was
+ * reached; a step it fails must leave the counters as they were before it.
+ */
+static bool run_once(struct __test_metadata *_metadata,
+		     struct _test_data_fail_nth *self, const struct _fixture_variant_fail_nth *seq,
+		     unsigned int nth)
+{
+	struct ioasid_counters before, after;
+	struct seq_state s;
+	bool injected = false;
+	long left = nth;
+	int i, rc;
+
+	run_open(_metadata, self, seq, &s);
+	for (i = 0; i < MAX_STEPS && seq->steps[i]; i++) {
+		ASSERT_EQ(0, ioasid_read_counters(&before));
+		if (left)
+			ASSERT_EQ(0, fail_knob_arm(&self->knob, left));
+		rc = seq->steps[i](&s);
+		if (left) {
+			left = fail_knob_disarm(&self->knob);
+			ASSERT_LE(0, left);
+			injected |= !left;
+		}
+		if (rc) {
+			/* Only an injected failure may stop the sequence. */
+			ASSERT_TRUE(injected) TH_LOG("step %d failed: %d", i, rc);
+			ASSERT_EQ(-ENOMEM, rc) TH_LOG("step %d", i);
+			ASSERT_EQ(0, ioasid_read_counters(&after));
+			ASSERT_TRUE(ioasid_counters_equal(&before, &after))
+				TH_LOG("step %d of run %u left state behind",
+				       i, nth);
+			break;
+		}
+	}
+	if (s.devfd >= 0)
+		close(s.devfd);
+	close(s.fd);
+	ASSERT_EQ(0, ioasid_read_counters(&after));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &after))
+		TH_LOG("run %u leaked", nth);
+	return injected;
+}
+
+TEST_F(fail_nth, every_failure_is_undone)
+{
+	unsigned int nth;
+
+	for (nth = 1; nth < MAX_RUNS; nth++) {
+		if (!run_once(_metadata, self, variant, nth))
+			break;
+	}
+	ASSERT_LT(nth, MAX_RUNS);
+	/* The last run completed: at least one point was failed before it. */
+	ASSERT_LT(1, nth);
+	ksft_print_msg("fail-nth %s: %u points failed in turn (%s)\n",
+		       variant->name, nth - 1,
+		       self->knob.kernel ? "kernel" : "module");
+}
+
+TEST_HARNESS_MAIN
