@@ -887,7 +887,8 @@ TEST_F(ioas, no_iova_space_left)
 }
 
 /* VFIO type1 stops at 65535 mappings; there is no such limit here. */
-TEST_F(ioas, more_than_65535_mappings)
+/* Slow on a debug kernel (KASAN, lockdep) under TCG: 5 minutes. */
+TEST_F_TIMEOUT(ioas, more_than_65535_mappings, 300)
 {
 	const unsigned long count = 70000;
 	__u64 iova, unmapped;
