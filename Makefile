@@ -5,6 +5,9 @@
 #   make                      ioasid.ko for x86_64 against Debian's 6.12 headers
 #   make ARCH=arm64           the same, cross-built (ARCH=powerpc likewise)
 #   make KDIR=/lib/modules/$(uname -r)/build    against any other kernel tree
+#   make KERNEL=debug         against the debug lane's kernel (KASAN, lockdep,
+#                             kmemleak, fault injection), built from
+#                             linux-source-6.12 into the cache on first use
 #   make check [LANES=...]    style gate, then the selftests in the QEMU lanes
 #   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
@@ -27,15 +30,25 @@ endif
 IOASID_CACHE ?= $(CURDIR)/.cache
 export IOASID_CACHE
 
-# Without KDIR, build against the Debian kernel fetched into the cache.
-ifeq ($(origin KDIR),undefined)
+KERNEL ?= debian
+ifeq ($(filter debian debug,$(KERNEL)),)
+$(error KERNEL must be debian or debug)
+endif
+
+# Without KDIR, build against Debian's kernel fetched into the cache, or
+# against the debug kernel built there.
+ifneq ($(origin KDIR),undefined)
+FETCH = true
+else ifeq ($(KERNEL),debug)
+KDIR = $(IOASID_CACHE)/debug-kernel/$(ARCH)/linux
+FETCH = scripts/debug-kernel.sh $(ARCH) >/dev/null
+else
 KDIR = $(IOASID_CACHE)/kernel/$(DEBARCH)/kdir
 FETCH = scripts/fetch-kernel.sh $(DEBARCH) >/dev/null
-else
-FETCH = true
 endif
 
 BUILD := $(CURDIR)/build/$(ARCH)
+MODULE_BUILD := $(BUILD)/module$(if $(filter debug,$(KERNEL)),-debug)
 KSFT_DIR := $(IOASID_CACHE)/linux-source/tools/testing/selftests
 USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi -C $(1)
@@ -43,7 +56,7 @@ USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 # Kbuild writes objects beside the sources, so each architecture builds in
 # a tree of links of its own.  Out of tree, the kernel's autoconf.h knows
 # none of ioasid's options: the test interfaces are defined here.
-KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(BUILD)/module ARCH=$(ARCH) \
+KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(MODULE_BUILD) ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m \
 	CONFIG_IOMMU_IOASID_TEST=y \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include -DCONFIG_IOMMU_IOASID_TEST=1"
@@ -55,10 +68,10 @@ all: module
 module:
 	@scripts/host-deps.sh build $(ARCH)
 	@$(FETCH)
-	@mkdir -p $(BUILD)/module
-	@cp -rsf $(CURDIR)/drivers/iommu/ioasid/. $(BUILD)/module/
+	@mkdir -p $(MODULE_BUILD)
+	@cp -rsf $(CURDIR)/drivers/iommu/ioasid/. $(MODULE_BUILD)/
 	$(KBUILD_MAKE) modules
-	@echo "ioasid: built $(BUILD)/module/ioasid.ko"
+	@echo "ioasid: built $(MODULE_BUILD)/ioasid.ko"
 
 selftests:
 	@scripts/host-deps.sh build $(ARCH)

@@ -15,39 +15,54 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lanes.sh"
 
-KERNEL_SPLATS='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t:|list_del corruption'
+# What a kernel prints when it finds a bug: the stock kernel's warnings,
+# and what the debug kernel's KASAN, UBSAN, lockdep and kmemleak report.
+KERNEL_SPLATS='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t:'
+KERNEL_SPLATS+='|list_del corruption|list_add corruption'
+KERNEL_SPLATS+='|possible circular locking|possible recursive locking'
+KERNEL_SPLATS+='|inconsistent lock state|suspicious RCU usage'
+KERNEL_SPLATS+='|sleeping function called from invalid context'
+KERNEL_SPLATS+='|unreferenced object|new suspected memory leaks'
 
 mode=${1:?usage: check.sh test|demo [LANE...]}
 shift
 lanes=${*:-$ALL_LANES}
 
-# The architectures the chosen lanes need; fails on an unknown lane.
-lane_arches() {
-	local lane arches=""
+# The builds (ARCH:KERNEL) the chosen lanes need; fails on an unknown lane.
+lane_builds() {
+	local lane builds=""
 
 	for lane in $lanes; do
 		lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
-		case " $arches " in
-		*" $lane_arch "*) ;;
-		*) arches="$arches $lane_arch" ;;
+		case " $builds " in
+		*" $lane_arch:$lane_kernel "*) ;;
+		*) builds="$builds $lane_arch:$lane_kernel" ;;
 		esac
 	done
-	echo "$arches"
+	echo "$builds"
 }
 
 # Build module, selftests and tools from scratch (so that no binary of a
-# removed test survives), then the initramfs.
+# removed test survives), then the initramfs.  The debug kernel is built
+# first when its cache is cold, in sight: that takes a while.
 build_lanes() {
-	local arch
+	local build arch kernel name
 
-	for arch in $arches; do
-		log "building module, selftests and initramfs for $arch"
+	for build in $builds; do
+		arch=${build%:*}
+		kernel=${build#*:}
+		name=$arch-$kernel
+		log "building module, selftests and initramfs for $name"
+		if [ "$kernel" = debug ]; then
+			"$topdir/scripts/debug-kernel.sh" "$arch" >/dev/null ||
+				die "the $arch debug kernel did not build"
+		fi
 		rm -rf "$topdir/build/$arch/tools"
-		make -s -C "$topdir" ARCH="$arch" module selftests tools \
-			>"$topdir/logs/build.$arch.log" 2>&1 ||
-			die "build for $arch failed: see logs/build.$arch.log"
-		"$topdir/scripts/mkinitramfs.sh" "$arch" ||
-			die "packing the initramfs for $arch failed"
+		make -s -C "$topdir" ARCH="$arch" KERNEL="$kernel" module \
+			selftests tools >"$topdir/logs/build.$name.log" 2>&1 ||
+			die "build for $name failed: see logs/build.$name.log"
+		"$topdir/scripts/mkinitramfs.sh" "$arch" "$kernel" ||
+			die "packing the initramfs for $name failed"
 	done
 }
 
@@ -190,7 +205,7 @@ $problems"
 }
 
 mkdir -p "$topdir/logs"
-arches=$(lane_arches) || exit 1
+builds=$(lane_builds) || exit 1
 "$topdir/scripts/host-deps.sh" qemu || exit 1
 case $mode in
 test) run_tests ;;

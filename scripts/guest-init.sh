@@ -52,6 +52,18 @@ print_tap() {
 	echo "IOASID-TAP-END $1 $3"
 }
 
+# On a kernel with kmemleak, forget what boot left unreferenced, and after
+# the run report what is new: the lane fails on any leak.
+kmemleak=/sys/kernel/debug/kmemleak
+kmemleak_scan() {
+	echo scan >$kmemleak
+}
+
+if [ -e $kmemleak ]; then
+	kmemleak_scan
+	echo clear >$kmemleak
+fi
+
 echo "IOASID-NOTE iommus: $(ls /sys/class/iommu | tr '\n' ' ')"
 ls /sys/class/iommu | grep -q "^$ioasid_iommu"
 lane_check $? "the lane's IOMMU ($ioasid_iommu*) is registered"
@@ -78,6 +90,17 @@ rmmod ioasid
 lane_check $? "rmmod ioasid"
 [ ! -e /dev/ioasid ]
 lane_check $? "no /dev/ioasid after rmmod"
+if [ -e $kmemleak ]; then
+	# An object is a suspect only once it is 5 s old; a second scan
+	# drops what the first caught in the middle of a change.
+	sleep 6
+	kmemleak_scan
+	kmemleak_scan
+	cat $kmemleak >/tmp/leaks
+	cat /tmp/leaks
+	[ ! -s /tmp/leaks ]
+	lane_check $? "kmemleak finds no leak after the selftests"
+fi
 { echo "TAP version 13"; echo "1..$lane_n"; cat "$lane_tap"; } >/tmp/lane.full
 print_tap lane /tmp/lane.full $lane_failed
 

@@ -7,6 +7,7 @@
 #   build   module and user-space builds for ARCH (x86_64, arm64, powerpc)
 #   lint    checkpatch and sparse
 #   qemu    booting the test lanes
+#   kernel  building the debug lane's kernel from linux-source
 
 set -euo pipefail
 
@@ -24,6 +25,9 @@ packages() {
 		echo sparse perl g++ linux-source-6.12 ;;
 	qemu)
 		echo qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gzip ;;
+	kernel)
+		echo make gcc libc6-dev bc bison flex libelf-dev libssl-dev \
+			linux-source-6.12 xz-utils ;;
 	*)
 		die "unknown step '$1'" ;;
 	esac

@@ -5,6 +5,8 @@
 #   lane_append    the lane's kernel command line
 #   lane_preload   modules to load before ioasid.ko (comma separated)
 #   lane_iommu     the prefix of the IOMMU's name in /sys/class/iommu
+#   lane_kernel    debian (Debian's own kernel) or debug (scripts/debug-kernel.sh)
+#   lane_timeout   seconds the whole boot may take
 # All lanes carry edu devices (PCI 1234:11e8), QEMU's DMA engine: one alone
 # in its IOMMU group, and two more sharing one where the IOMMU allows it
 # (behind a conventional PCI bridge, or on one pseries host bridge), for the
@@ -17,7 +19,8 @@
 EDU_BRIDGE="-device pci-bridge,id=br0,chassis_nr=1,bus=pcie.0,addr=5
 	-device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2"
 
-ALL_LANES="x86-vtd x86-virtio-iommu x86-amd-iommu arm64-smmuv3 ppc64-spapr"
+ALL_LANES="x86-vtd x86-virtio-iommu x86-amd-iommu arm64-smmuv3 ppc64-spapr
+	x86-vtd-debug"
 
 # x86 guests run their two vCPUs in one host thread: with one thread per
 # vCPU, Debian's kernel was seen to oops on a stray int3 while patching its
@@ -28,14 +31,22 @@ lane_setup() {
 	local common="-m 1G -smp 2 -display none -vga none -monitor none -nic none -no-reboot"
 
 	lane_preload=uio,uio_pci_generic
+	lane_kernel=debian
+	lane_timeout=${IOASID_LANE_TIMEOUT:-600}
 	case $1 in
-	x86-vtd)
+	x86-vtd | x86-vtd-debug)
 		lane_arch=x86_64
 		lane_qemu="qemu-system-x86_64 $common $X86_TCG -M q35,kernel-irqchip=split
 			-device intel-iommu,intremap=on,caching-mode=on
 			-device edu,addr=4 $EDU_BRIDGE"
 		lane_append="console=ttyS0 intel_iommu=on iommu.passthrough=0"
 		lane_iommu=dmar
+		if [ "$1" = x86-vtd-debug ]; then
+			# The debug kernel has everything built in but ioasid.
+			lane_kernel=debug
+			lane_preload=
+			lane_timeout=${IOASID_LANE_TIMEOUT:-2400}
+		fi
 		;;
 	x86-virtio-iommu)
 		lane_arch=x86_64

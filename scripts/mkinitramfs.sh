@@ -1,28 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Pack the test initramfs of one architecture: busybox, /init, ioasid.ko,
-# the selftests, the user tools and the kernel modules the lanes preload.
+# Pack the test initramfs of one architecture and kernel (debian or debug):
+# busybox, /init, ioasid.ko, the selftests, the user tools and the kernel
+# modules the lanes preload.
 #
-# Usage: mkinitramfs.sh ARCH     (after make ARCH=ARCH module selftests tools)
+# Usage: mkinitramfs.sh ARCH [KERNEL]
+#        (after make ARCH=ARCH KERNEL=KERNEL module selftests tools)
 
 set -euo pipefail
 
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lanes.sh"
 
-arch=${1:?usage: mkinitramfs.sh ARCH}
+arch=${1:?usage: mkinitramfs.sh ARCH [KERNEL]}
+flavour=${2:-debian}
 build=$topdir/build/$arch
 kernel=$IOASID_CACHE/kernel/$(debarch_of "$arch")
+module=$build/module
+[ "$flavour" = debug ] && module=$build/module-debug
 
-# The kernel modules the lanes of this architecture load first.
+# The kernel modules the lanes of this architecture and kernel load first.
 preload_modules() {
 	local lane
 
 	for lane in $ALL_LANES; do
 		lane_setup "$lane"
-		[ "$lane_arch" = "$arch" ] && echo "${lane_preload//,/ }"
-	done | tr ' ' '\n' | sort -u
+		[ "$lane_arch" = "$arch" ] && [ "$lane_kernel" = "$flavour" ] &&
+			echo "${lane_preload//,/ }"
+	done | tr ' ' '\n' | sed '/^$/d' | sort -u
 }
 
 root=$(mktemp -d)
@@ -30,7 +36,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,selftests,tools}
 install -m 0755 "$kernel/busybox" "$root/bin/busybox"
 install -m 0755 "$topdir/scripts/guest-init.sh" "$root/init"
-install -m 0644 "$build/module/ioasid.ko" "$root/ioasid.ko"
+install -m 0644 "$module/ioasid.ko" "$root/ioasid.ko"
 install -m 0755 "$build/tools/testing/selftests/ioasid"/* "$root/selftests/"
 install -m 0755 "$build/tools/ioasid"/* "$root/tools/"
 for mod in $(preload_modules); do
@@ -39,4 +45,4 @@ for mod in $(preload_modules); do
 	cp "$path" "$root/modules/"
 done
 
-(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$build/initramfs.cpio.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$build/initramfs-$flavour.cpio.gz"

@@ -4,8 +4,9 @@
 # Boot one lane under QEMU (TCG) and keep its serial console in a log.
 #
 # Usage: run-lane.sh LANE test|demo
-# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600) bounds
-# the whole boot; QEMU's exit status is returned (124 on time-out).
+# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds; by default 600, and
+# 2400 for a debug kernel) bounds the whole boot; QEMU's exit status is
+# returned (124 on time-out).
 
 set -uo pipefail
 
@@ -16,15 +17,19 @@ lane=${1:?usage: run-lane.sh LANE test|demo}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
 
-kernel=$IOASID_CACHE/kernel/$(debarch_of "$lane_arch")/vmlinuz
-initrd=$topdir/build/$lane_arch/initramfs.cpio.gz
+if [ "$lane_kernel" = debug ]; then
+	kernel=$IOASID_CACHE/debug-kernel/$lane_arch/vmlinuz
+else
+	kernel=$IOASID_CACHE/kernel/$(debarch_of "$lane_arch")/vmlinuz
+fi
+initrd=$topdir/build/$lane_arch/initramfs-$lane_kernel.cpio.gz
 logdir=$topdir/logs
 log=$logdir/$lane.$mode.log
 mkdir -p "$logdir"
 : >"$log"
 
 # shellcheck disable=SC2086 # lane_qemu is a word list
-timeout -k 10 "${IOASID_LANE_TIMEOUT:-600}" $lane_qemu \
+timeout -k 10 "$lane_timeout" $lane_qemu \
 	-kernel "$kernel" -initrd "$initrd" -serial "file:$log" \
 	-append "$lane_append panic=-1 ioasid_lane=$lane ioasid_mode=$mode ioasid_preload=$lane_preload ioasid_iommu=$lane_iommu" \
 	</dev/null >"$log.qemu" 2>&1
