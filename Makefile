@@ -8,6 +8,8 @@
 #   make KERNEL=debug         against the debug lane's kernel (KASAN, lockdep,
 #                             kmemleak, fault injection), built from
 #                             linux-source-6.12 into the cache on first use
+#   make IOASID_TEST=1        with the test interfaces (CONFIG_IOMMU_IOASID_TEST:
+#                             the fail_nth knob), as make check builds it
 #   make check [LANES=...]    style gate, then the selftests in the QEMU lanes
 #   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
@@ -53,13 +55,18 @@ KSFT_DIR := $(IOASID_CACHE)/linux-source/tools/testing/selftests
 USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi -C $(1)
 
+# Out of tree, the kernel's autoconf.h knows none of ioasid's options: the
+# test interfaces, off by default, are turned on here.
+ifeq ($(IOASID_TEST),1)
+KBUILD_OPTIONS := CONFIG_IOMMU_IOASID_TEST=y
+KCFLAGS += -DCONFIG_IOMMU_IOASID_TEST=1
+endif
+
 # Kbuild writes objects beside the sources, so each architecture builds in
-# a tree of links of its own.  Out of tree, the kernel's autoconf.h knows
-# none of ioasid's options: the test interfaces are defined here.
+# a tree of links of its own.
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(MODULE_BUILD) ARCH=$(ARCH) \
-	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m \
-	CONFIG_IOMMU_IOASID_TEST=y \
-	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include -DCONFIG_IOMMU_IOASID_TEST=1"
+	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m $(KBUILD_OPTIONS) \
+	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
 .PHONY: all module selftests tools check demo lint fetch clean help
 

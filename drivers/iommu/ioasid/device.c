@@ -158,9 +158,12 @@ static int reserve_group_regions(struct ioasid_ioas *ioas,
 {
 	struct iommu_resv_region *region;
 	LIST_HEAD(regions);
-	int rc = 0;
+	int rc;
 
-	rc = iommu_get_group_resv_regions(idev->group, &regions);
+	if (ioasid_should_fail())
+		rc = -ENOMEM;
+	else
+		rc = iommu_get_group_resv_regions(idev->group, &regions);
 	list_for_each_entry(region, &regions, list) {
 		/* Firmware mappings the OS may drop once it owns the device. */
 		if (rc || region->type == IOMMU_RESV_DIRECT_RELAXABLE)
@@ -179,6 +182,9 @@ static int group_set_domain(struct ioasid_device *idev,
 			    struct iommu_domain *domain,
 			    struct iommu_domain *old)
 {
+	/* The IOMMU driver allocates too (context entries, ...). */
+	if (ioasid_should_fail())
+		return -ENOMEM;
 	if (old)
 		return iommu_group_replace_domain(idev->group, domain);
 	return iommu_attach_group(domain, idev->group);
@@ -276,9 +282,11 @@ static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	if (!ga)
 		return -ENOMEM;
 	ga->group = idev->group;
-	rc = ioasid_should_fail() ? -ENOMEM :
-	     xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
-		       GFP_KERNEL_ACCOUNT);
+	if (ioasid_should_fail())
+		rc = -ENOMEM;
+	else
+		rc = xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
+			       GFP_KERNEL_ACCOUNT);
 	if (!rc) {
 		rc = group_enter(ga, idev, ioas, NULL);
 		if (rc)
@@ -350,11 +358,19 @@ static void detach_device(struct ioasid_device *idev)
 	kfree(ga);
 }
 
-static struct ioasid_device *device_get(struct ioasid_ucmd *ucmd, u32 id)
+/**
+ * ioasid_device_get() - look up a bound device of a context
+ * @ictx: the context
+ * @id: the device's object id
+ *
+ * Return: the device with a reference (ioasid_put_object()), or an ERR_PTR:
+ * -ENOENT no object @id, -EINVAL it is not a device.
+ */
+struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id)
 {
 	struct ioasid_object *obj;
 
-	obj = ioasid_get_object(ucmd->ictx, id, IOASID_OBJ_DEVICE);
+	obj = ioasid_get_object(ictx, id, IOASID_OBJ_DEVICE);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	return container_of(obj, struct ioasid_device, obj);
@@ -369,7 +385,7 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags & ~IOASID_DEVICE_ATTACH_REPLACE)
 		return -EOPNOTSUPP;
-	idev = device_get(ucmd, cmd->dev_id);
+	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	ioas = ioasid_ioas_get(ucmd->ictx, cmd->ioas_id);
@@ -397,7 +413,7 @@ int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
-	idev = device_get(ucmd, cmd->dev_id);
+	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	mutex_lock(&ucmd->ictx->attach_lock);

@@ -43,9 +43,12 @@ int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
 	while (index < end) {
 		pfn = ioasid_pages_pfn(area->pages, index, &npages);
 		npages = min(npages, end - index);
-		rc = ioasid_should_fail() ? -ENOMEM :
-		     iommu_map(domain, iova, PFN_PHYS(pfn), npages << PAGE_SHIFT,
-			       prot, GFP_KERNEL_ACCOUNT);
+		if (ioasid_should_fail())
+			rc = -ENOMEM;
+		else
+			rc = iommu_map(domain, iova, PFN_PHYS(pfn),
+				       npages << PAGE_SHIFT, prot,
+				       GFP_KERNEL_ACCOUNT);
 		if (rc) {
 			if (iova != area->node.start)
 				iommu_unmap(domain, area->node.start,
@@ -105,8 +108,10 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev)
 	hwpt = ioasid_kzalloc(sizeof(*hwpt));
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
-	hwpt->domain = ioasid_should_fail() ? ERR_PTR(-ENOMEM) :
-		       iommu_paging_domain_alloc(dev);
+	if (ioasid_should_fail())
+		hwpt->domain = ERR_PTR(-ENOMEM);
+	else
+		hwpt->domain = iommu_paging_domain_alloc(dev);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		kfree(hwpt);

@@ -257,8 +257,9 @@ static struct ioasid_iova_range *usable_ranges(struct ioasid_ioas *ioas,
 			return ranges;
 		kvfree(ranges);
 		room = min(*num, max);
-		ranges = ioasid_should_fail() ? NULL :
-			 kvcalloc(room, sizeof(*ranges),
+		if (ioasid_should_fail())
+			return ERR_PTR(-ENOMEM);
+		ranges = kvcalloc(room, sizeof(*ranges),
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!ranges)
 			return ERR_PTR(-ENOMEM);

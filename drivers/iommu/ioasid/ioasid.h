@@ -43,36 +43,35 @@ static inline void ioasid_count(enum ioasid_counter counter, long delta)
 }
 
 /*
- * Failure injection (fault.c): every allocation and pin made for a command
- * asks ioasid_should_fail() first, so that the selftests can fail each in
- * turn and check that nothing is left behind.
+ * Failure injection (fail_nth.c): every allocation and pin made for a
+ * command asks ioasid_should_fail() first, so that the selftests can fail
+ * each in turn and check that nothing is left behind.
  */
 #ifdef CONFIG_IOMMU_IOASID_TEST
 bool ioasid_should_fail(void);
-void ioasid_fault_init(struct dentry *dir);
-void ioasid_fault_exit(void);
+void ioasid_fail_nth_init(struct dentry *dir);
+void ioasid_fail_nth_exit(void);
 #else
 static inline bool ioasid_should_fail(void)
 {
 	return false;
 }
 
-static inline void ioasid_fault_init(struct dentry *dir)
+static inline void ioasid_fail_nth_init(struct dentry *dir)
 {
 }
 
-static inline void ioasid_fault_exit(void)
+static inline void ioasid_fail_nth_exit(void)
 {
 }
 #endif
 
-/* kzalloc() of what a command creates: a point of failure injection. */
-static inline void *ioasid_kzalloc(size_t size)
-{
-	if (ioasid_should_fail())
-		return NULL;
-	return kzalloc(size, GFP_KERNEL_ACCOUNT);
-}
+/*
+ * kzalloc() of what a command creates: a point of failure injection.  A
+ * macro, so that allocation profiling charges the caller.
+ */
+#define ioasid_kzalloc(size) \
+	(ioasid_should_fail() ? NULL : kzalloc(size, GFP_KERNEL_ACCOUNT))
 
 /**
  * struct ioasid_ctx - what one open of /dev/ioasid owns
@@ -213,6 +212,7 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
 void ioasid_device_unbind(struct ioasid_device *idev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd);
+struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
 

@@ -74,9 +74,11 @@ struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
 		return ERR_PTR(-ENOMEM);
 	obj->type = type;
 	refcount_set(&obj->users, 1);
-	rc = ioasid_should_fail() ? -ENOMEM :
-	     xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
+	if (ioasid_should_fail())
+		rc = -ENOMEM;
+	else
+		rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+			      xa_limit_31b, GFP_KERNEL_ACCOUNT);
 	if (rc) {
 		kfree(obj);
 		return ERR_PTR(rc);
@@ -427,14 +429,14 @@ static int __init ioasid_init(void)
 	ioasid_debugfs_dir = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("counters", 0400, ioasid_debugfs_dir, NULL,
 			    &ioasid_counters_fops);
-	ioasid_fault_init(ioasid_debugfs_dir);
+	ioasid_fail_nth_init(ioasid_debugfs_dir);
 	return 0;
 }
 
 static void __exit ioasid_exit(void)
 {
 	debugfs_remove_recursive(ioasid_debugfs_dir);
-	ioasid_fault_exit();
+	ioasid_fail_nth_exit();
 	ioasid_pci_exit();
 	misc_deregister(&ioasid_misc_dev);
 }

@@ -135,8 +135,9 @@ static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
 	struct page **batch;
 	long rc = 0;
 
-	batch = ioasid_should_fail() ? NULL :
-		(struct page **)__get_free_page(GFP_KERNEL);
+	if (ioasid_should_fail())
+		return -ENOMEM;
+	batch = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
 

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Failure injection for the selftests (CONFIG_IOMMU_IOASID_TEST).
+ * Failing the Nth allocation or pin, for the selftests
+ * (CONFIG_IOMMU_IOASID_TEST).
  *
- * Every allocation and pin ioasid makes on behalf of a command first asks
- * ioasid_should_fail().  Writing N to debugfs ioasid/fail_nth makes the Nth
- * such call of the writing task fail; reading it back gives the calls still
- * to go, 0 once the failure was injected.  This works on kernels without
- * CONFIG_FAULT_INJECTION.  Where the kernel has it, the same calls are also
- * points for the task's /proc/self/task/TID/fail-nth, beside every slab and
- * page allocation of the kernel.
+ * Every allocation and page pin ioasid makes for a command, and every call
+ * into the IOMMU core that allocates, first asks ioasid_should_fail().
+ * Writing N to debugfs ioasid/fail_nth makes the Nth such call of the
+ * writing task fail; reading gives the calls still to go before it, 0 once
+ * the failure happened or when nothing is armed.  One task at a time is
+ * armed.  This works on kernels without CONFIG_FAULT_INJECTION.  Where the
+ * kernel has it, the same calls also count towards the task's own
+ * /proc/self/task/TID/fail-nth, besides every slab and page allocation of
+ * the kernel.
  */
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
@@ -26,6 +29,7 @@ static struct pid *ioasid_fail_pid;
 static unsigned int ioasid_fail_nth;
 
 #ifdef CONFIG_FAULT_INJECTION
+/* Only the task's fail-nth drives it: probability 0, and quiet. */
 static DECLARE_FAULT_ATTR(ioasid_fault_attr);
 
 static bool ioasid_kernel_should_fail(void)
@@ -46,8 +50,10 @@ static bool ioasid_fail_nth_hit(void)
 	if (!READ_ONCE(ioasid_fail_nth))
 		return false;
 	spin_lock(&ioasid_fail_lock);
-	if (ioasid_fail_nth && ioasid_fail_pid == task_pid(current))
-		fail = !--ioasid_fail_nth;
+	if (ioasid_fail_nth && ioasid_fail_pid == task_pid(current)) {
+		WRITE_ONCE(ioasid_fail_nth, ioasid_fail_nth - 1);
+		fail = !ioasid_fail_nth;
+	}
 	spin_unlock(&ioasid_fail_lock);
 	return fail;
 }
@@ -62,15 +68,10 @@ bool ioasid_should_fail(void)
 	return ioasid_fail_nth_hit() || ioasid_kernel_should_fail();
 }
 
-/* The calls still to go before the failure, for the asking task. */
+/* The calls of the armed task still to go before the failure. */
 static unsigned int ioasid_fail_nth_left(void)
 {
-	unsigned int left;
-
-	spin_lock(&ioasid_fail_lock);
-	left = ioasid_fail_pid == task_pid(current) ? ioasid_fail_nth : 0;
-	spin_unlock(&ioasid_fail_lock);
-	return left;
+	return READ_ONCE(ioasid_fail_nth);
 }
 
 /* Make the @nth call of the current task fail; 0 disarms. */
@@ -81,7 +82,7 @@ static void ioasid_fail_nth_arm(unsigned int nth)
 	spin_lock(&ioasid_fail_lock);
 	old = ioasid_fail_pid;
 	ioasid_fail_pid = nth ? get_pid(task_pid(current)) : NULL;
-	ioasid_fail_nth = nth;
+	WRITE_ONCE(ioasid_fail_nth, nth);
 	spin_unlock(&ioasid_fail_lock);
 	put_pid(old);
 }
@@ -119,22 +120,22 @@ static const struct file_operations ioasid_fail_nth_fops = {
 };
 
 /**
- * ioasid_fault_init() - create the fail_nth knob
+ * ioasid_fail_nth_init() - create the fail_nth knob
  * @dir: the module's debugfs directory
  */
-void ioasid_fault_init(struct dentry *dir)
+void ioasid_fail_nth_init(struct dentry *dir)
 {
 #ifdef CONFIG_FAULT_INJECTION
-	/* Only fail-nth drives it: quiet, and never at random. */
+	/* should_fail_ex(), which takes FAULT_NOWARN, is not exported. */
 	ioasid_fault_attr.verbose = 0;
 #endif
 	debugfs_create_file("fail_nth", 0600, dir, NULL, &ioasid_fail_nth_fops);
 }
 
 /**
- * ioasid_fault_exit() - forget the armed task
+ * ioasid_fail_nth_exit() - forget the armed task
  */
-void ioasid_fault_exit(void)
+void ioasid_fail_nth_exit(void)
 {
 	ioasid_fail_nth_arm(0);
 }
