@@ -886,8 +886,10 @@ TEST_F(ioas, no_iova_space_left)
 	ASSERT_COUNTERS(&self->start, 2, 2);
 }
 
-/* VFIO type1 stops at 65535 mappings; there is no such limit here. */
-/* Slow on a debug kernel (KASAN, lockdep) under TCG: 5 minutes. */
+/*
+ * VFIO type1 stops at 65535 mappings; there is no such limit here.  Slow on
+ * a debug kernel (KASAN, lockdep) under TCG: 5 minutes.
+ */
 TEST_F_TIMEOUT(ioas, more_than_65535_mappings, 300)
 {
 	const unsigned long count = 70000;

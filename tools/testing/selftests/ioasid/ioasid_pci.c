@@ -593,9 +593,14 @@ FIXTURE_SETUP(edu_dma)
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &self->dev_id));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
 	rc = attach(self->fd, self->dev_id, self->ioas_id, 0);
-	if (rc == -EOPNOTSUPP)
+	if (rc == -EOPNOTSUPP) {
+		/* The harness runs no teardown after a skipped setup. */
+		edu_close(_metadata, self->bdf, self->unsafe, self->devfd,
+			  self->fd, &self->start);
+		self->bdf[0] = '\0';
 		SKIP(return, "no paging IOMMU domain here: %s",
 		     "SPAPR TCE needs a backend of its own");
+	}
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(0, edu_map(self->devfd, &self->bar));
 	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
