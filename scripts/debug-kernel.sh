@@ -23,10 +23,13 @@ x86_64) image=arch/x86/boot/bzImage ;;
 esac
 
 "$topdir/scripts/host-deps.sh" kernel
-tarball=$(ls /usr/src/linux-source-6.12.tar.*)
+tarball=/usr/src/linux-source-6.12.tar.xz
+[ -e "$tarball" ] || die "$tarball is missing"
 key=$({
 	cat "$fragment" "$0"
 	dpkg-query -W -f='${Version}' linux-source-6.12
+	gcc --version | head -n 1
+	ld --version | head -n 1
 } | sha256sum | cut -c1-16)
 out=$IOASID_CACHE/debug-kernel/$arch
 tree=$out/linux
@@ -39,7 +42,7 @@ fi
 # Every line of the fragment must survive olddefconfig: a dependency that
 # is not met silently drops an option, and with it the lane's purpose.
 check_config() {
-	local line name value
+	local line name
 
 	while read -r line; do
 		case $line in
@@ -55,7 +58,7 @@ check_config() {
 			fi
 			;;
 		esac
-	done <"$fragment"
+	done < <(cat "$fragment"; echo)
 }
 
 log "building the $arch debug kernel from $tarball (cached in $out)"
@@ -64,9 +67,11 @@ mkdir -p "$out"
 tar -xf "$tarball" -C "$out"
 mv "$out/linux-source-6.12" "$tree"
 cd "$tree"
-make -s ARCH="$arch" defconfig >"$out/build.log" 2>&1
-scripts/kconfig/merge_config.sh -m .config "$fragment" >>"$out/build.log" 2>&1
-make -s ARCH="$arch" olddefconfig >>"$out/build.log" 2>&1
+{
+	make -s ARCH="$arch" defconfig &&
+		scripts/kconfig/merge_config.sh -m .config "$fragment" &&
+		make -s ARCH="$arch" olddefconfig
+} >"$out/build.log" 2>&1 || die "configuring the debug kernel failed: see $out/build.log"
 check_config
 start=$(date +%s)
 # "modules" also writes Module.symvers, which out-of-tree modules need.

@@ -53,14 +53,18 @@ print_tap() {
 }
 
 # On a kernel with kmemleak, forget what boot left unreferenced, and after
-# the run report what is new: the lane fails on any leak.
+# the run report what is new: the lane fails on any leak.  An object is a
+# suspect only once it is 5 s old, so each scan waits that long first; a
+# second scan drops what the first caught in the middle of a change.
 kmemleak=/sys/kernel/debug/kmemleak
 kmemleak_scan() {
-	echo scan >$kmemleak
+	sleep 6
+	echo scan >$kmemleak && echo scan >$kmemleak
 }
 
 if [ -e $kmemleak ]; then
 	kmemleak_scan
+	lane_check $? "kmemleak scans what boot left"
 	echo clear >$kmemleak
 fi
 
@@ -91,11 +95,8 @@ lane_check $? "rmmod ioasid"
 [ ! -e /dev/ioasid ]
 lane_check $? "no /dev/ioasid after rmmod"
 if [ -e $kmemleak ]; then
-	# An object is a suspect only once it is 5 s old; a second scan
-	# drops what the first caught in the middle of a change.
-	sleep 6
 	kmemleak_scan
-	kmemleak_scan
+	lane_check $? "kmemleak scans after the selftests"
 	cat $kmemleak >/tmp/leaks
 	cat /tmp/leaks
 	[ ! -s /tmp/leaks ]

@@ -60,7 +60,8 @@ done
 
 for arch in x86_64 arm64 powerpc; do
 	# Without make -s of a calling make, for the CHECK lines to count.
-	MAKEFLAGS= make -C "$topdir" ARCH="$arch" C=2 module >"$out" 2>&1 || {
+	MAKEFLAGS= make -C "$topdir" ARCH="$arch" KERNEL=debian IOASID_TEST=1 \
+		C=2 module >"$out" 2>&1 || {
 		log "sparse ($arch): the build failed"
 		cat "$out"
 		status=1

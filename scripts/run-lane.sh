@@ -4,9 +4,9 @@
 # Boot one lane under QEMU (TCG) and keep its serial console in a log.
 #
 # Usage: run-lane.sh LANE test|demo
-# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds; by default 600, and
-# 2400 for a debug kernel) bounds the whole boot; QEMU's exit status is
-# returned (124 on time-out).
+# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600; four
+# times that for a debug kernel) bounds the whole boot; QEMU's exit status
+# is returned (124 on time-out).
 
 set -uo pipefail
 
