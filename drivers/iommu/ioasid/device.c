@@ -359,6 +359,39 @@ static void detach_device(struct ioasid_device *idev)
 }
 
 /**
+ * ioasid_device_ioas() - the IOAS a device is attached to
+ * @idev: the device; the caller holds idev->ictx->attach_lock
+ *
+ * Return: the IOAS, or NULL when the device is not attached.
+ */
+struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev)
+{
+	struct ioasid_group_attach *ga;
+
+	lockdep_assert_held(&idev->ictx->attach_lock);
+	if (!idev->attached)
+		return NULL;
+	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+	return ga->ioas;
+}
+
+/**
+ * ioasid_device_domain() - the IOMMU domain a device's DMA goes through
+ * @idev: the device; the caller holds idev->ictx->attach_lock
+ *
+ * Return: the domain of the IOAS the device's group is attached to (through
+ * this device or another of the group), or NULL when it is not attached.
+ */
+struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev)
+{
+	struct ioasid_group_attach *ga;
+
+	lockdep_assert_held(&idev->ictx->attach_lock);
+	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+	return ga ? ga->hwpt->domain : NULL;
+}
+
+/**
  * ioasid_device_get() - look up a bound device of a context
  * @ictx: the context
  * @id: the device's object id

@@ -212,6 +212,10 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
 void ioasid_device_unbind(struct ioasid_device *idev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd);
+struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev);
+struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev);
 struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);

@@ -244,6 +244,8 @@ union ioasid_ucmd_buffer {
 	struct ioasid_pci_reset pci_reset;
 	struct ioasid_device_attach device_attach;
 	struct ioasid_device_detach device_detach;
+	struct ioasid_device_info device_info;
+	struct ioasid_ioas_info ioas_info;
 };
 
 /**
@@ -318,6 +320,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_device_attach, ioas_id),
 	IOCTL_OP(IOASID_CMD_DEVICE_DETACH, ioasid_cmd_device_detach,
 		 struct ioasid_device_detach, __reserved),
+	IOCTL_OP(IOASID_CMD_DEVICE_INFO, ioasid_cmd_device_info,
+		 struct ioasid_device_info, out_hw_regs),
+	IOCTL_OP(IOASID_CMD_IOAS_INFO, ioasid_cmd_ioas_info,
+		 struct ioasid_ioas_info, __reserved),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -57,6 +57,8 @@ enum {
 	IOASID_CMD_IOAS_ALLOW_IOVAS,
 	IOASID_CMD_DEVICE_ATTACH,
 	IOASID_CMD_DEVICE_DETACH,
+	IOASID_CMD_DEVICE_INFO,
+	IOASID_CMD_IOAS_INFO,
 };
 
 /**
@@ -362,6 +364,163 @@ struct ioasid_device_detach {
 };
 
 #define IOASID_DEVICE_DETACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
+
+/**
+ * enum ioasid_iommu_family - the kind of IOMMU that serves a device
+ * @IOASID_IOMMU_FAMILY_UNKNOWN: none of those below
+ * @IOASID_IOMMU_FAMILY_INTEL_VTD: Intel VT-d
+ * @IOASID_IOMMU_FAMILY_AMD_VI: AMD-Vi
+ * @IOASID_IOMMU_FAMILY_ARM_SMMUV3: Arm SMMUv3
+ * @IOASID_IOMMU_FAMILY_VIRTIO: virtio-iommu
+ * @IOASID_IOMMU_FAMILY_SPAPR_TCE: PowerPC SPAPR TCE tables (pseries)
+ */
+enum ioasid_iommu_family {
+	IOASID_IOMMU_FAMILY_UNKNOWN,
+	IOASID_IOMMU_FAMILY_INTEL_VTD,
+	IOASID_IOMMU_FAMILY_AMD_VI,
+	IOASID_IOMMU_FAMILY_ARM_SMMUV3,
+	IOASID_IOMMU_FAMILY_VIRTIO,
+	IOASID_IOMMU_FAMILY_SPAPR_TCE,
+};
+
+/**
+ * enum ioasid_device_caps - what a device's IOMMU does for it
+ * @IOASID_DEVICE_CAP_PAGING: the device can be attached to an IOAS (the
+ *	IOMMU gives it a paging domain); the page sizes and the aperture are
+ *	reported only then
+ * @IOASID_DEVICE_CAP_COHERENT: the device's DMA snoops the CPU caches
+ * @IOASID_DEVICE_CAP_ENFORCE_COHERENT: the IOMMU can make the device's DMA
+ *	snoop even when the device asks not to
+ * @IOASID_DEVICE_CAP_ISOLATED_MSI: the device's interrupts are isolated
+ *	(remapped): it cannot raise another device's interrupts
+ * @IOASID_DEVICE_CAP_DIRTY_TRACKING: the IOMMU can track which pages the
+ *	device wrote
+ */
+enum ioasid_device_caps {
+	IOASID_DEVICE_CAP_PAGING = 1 << 0,
+	IOASID_DEVICE_CAP_COHERENT = 1 << 1,
+	IOASID_DEVICE_CAP_ENFORCE_COHERENT = 1 << 2,
+	IOASID_DEVICE_CAP_ISOLATED_MSI = 1 << 3,
+	IOASID_DEVICE_CAP_DIRTY_TRACKING = 1 << 4,
+};
+
+/**
+ * enum ioasid_nesting_formats - user-managed page table formats an IOMMU
+ *	can nest on a kernel-managed one
+ * @IOASID_NESTING_VTD_S1: VT-d first-stage tables (ECAP.NEST)
+ */
+enum ioasid_nesting_formats {
+	IOASID_NESTING_VTD_S1 = 1 << 0,
+};
+
+/**
+ * enum ioasid_hw_regs_type - the layout of &ioasid_device_info.out_hw_regs
+ * @IOASID_HW_REGS_NONE: the kernel exposes no registers of this IOMMU
+ * @IOASID_HW_REGS_INTEL_VTD: [0] is the Capability Register, [1] the
+ *	Extended Capability Register (VT-d specification, 11.4.2 and 11.4.3),
+ *	[2] the flags of the kernel's report (bit 0: erratum 772415, no
+ *	read-only mappings in a domain that nests another)
+ */
+enum ioasid_hw_regs_type {
+	IOASID_HW_REGS_NONE,
+	IOASID_HW_REGS_INTEL_VTD,
+};
+
+/**
+ * struct ioasid_device_info - ioctl(IOASID_DEVICE_INFO)
+ * @size: sizeof(struct ioasid_device_info)
+ * @flags: must be 0
+ * @dev_id: a bound device of this context
+ * @out_family: enum ioasid_iommu_family
+ * @out_caps: enum ioasid_device_caps
+ * @out_pgsize_bitmap: the page sizes the IOMMU maps for the device, each a
+ *	bit; a map or an unmap is in multiples of the smallest
+ * @out_aperture_start: the first IOVA the IOMMU translates for the device
+ * @out_aperture_last: the last one
+ * @out_max_pasid_log2: log2 of the number of PASIDs the device may use (0
+ *	for none, or only one)
+ * @out_nesting_formats: enum ioasid_nesting_formats, as far as the
+ *	registers the kernel exposes tell (0 where they tell nothing)
+ * @out_hw_regs_type: enum ioasid_hw_regs_type
+ * @__reserved: must be 0
+ * @out_hw_regs: the IOMMU's own registers, laid out as @out_hw_regs_type
+ *	says
+ *
+ * Report what the IOMMU that serves a device offers it, before or after the
+ * device is attached.  Page sizes and aperture are those of the domain the
+ * device's group is attached to, or else those an IOAS would get for the
+ * device alone: for the question, the group is attached to an empty domain,
+ * which blocks its DMA as before, and detached again.  PASIDs, nesting,
+ * dirty tracking and enforced coherency are reported as the hardware offers
+ * them; ioasid does not use them yet.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
+ * is too small, or @dev_id is not a device; -ENOENT no such device;
+ * -ENODEV the device is going away; -EFAULT; -ENOMEM, or another errno of
+ * the IOMMU driver for a domain it could not give.
+ */
+struct ioasid_device_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 out_family;
+	__aligned_u64 out_caps;
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_aperture_start;
+	__aligned_u64 out_aperture_last;
+	__u32 out_max_pasid_log2;
+	__u32 out_nesting_formats;
+	__u32 out_hw_regs_type;
+	__u32 __reserved;
+	__aligned_u64 out_hw_regs[4];
+};
+
+#define IOASID_DEVICE_INFO _IO(IOASID_TYPE, IOASID_CMD_DEVICE_INFO)
+
+/**
+ * struct ioasid_ioas_info - ioctl(IOASID_IOAS_INFO)
+ * @size: sizeof(struct ioasid_ioas_info)
+ * @flags: must be 0
+ * @ioas_id: the IOAS
+ * @out_num_devices: the devices attached to it
+ * @out_families: the IOMMU families of those devices, bit N standing for
+ *	enum ioasid_iommu_family N
+ * @out_caps: the enum ioasid_device_caps that every one of them has; 0
+ *	without devices
+ * @out_pgsize_bitmap: the page sizes every one of its IOMMU domains maps;
+ *	0 without devices
+ * @out_min_page_size: the granule of a map or an unmap: the largest of the
+ *	domains' smallest page sizes; 0 without devices
+ * @out_aperture_start: the first IOVA that every domain translates
+ * @out_aperture_last: the last one; below @out_aperture_start when the
+ *	apertures do not meet, and ~0 with @out_aperture_start 0 without
+ *	devices
+ * @out_max_pasid_log2: the smallest PASID width of the devices
+ * @__reserved: must be 0
+ *
+ * Report what an IOAS offers as it stands: what all of its devices have in
+ * common.  A VMM compares it with what its guest needs; IOASID_IOAS_IOVA_RANGES
+ * gives the usable IOVA ranges in detail.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
+ * is too small, or @ioas_id is not an IOAS; -ENOENT no such IOAS; -EFAULT.
+ */
+struct ioasid_ioas_info {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 out_num_devices;
+	__aligned_u64 out_families;
+	__aligned_u64 out_caps;
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_min_page_size;
+	__aligned_u64 out_aperture_start;
+	__aligned_u64 out_aperture_last;
+	__u32 out_max_pasid_log2;
+	__u32 __reserved;
+};
+
+#define IOASID_IOAS_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_INFO)
 
 /**
  * DOC: PCI device files
