@@ -907,6 +907,44 @@ TEST_F_TIMEOUT(ioas, more_than_65535_mappings, 300)
 	ASSERT_EQ(count * page_size, unmapped);
 }
 
+/* With no device, an IOAS offers nothing and bounds nothing. */
+TEST_F(ioas, info_without_devices)
+{
+	struct ioasid_ioas_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(self->ioas_id, info.ioas_id);
+	ASSERT_EQ(0, info.out_num_devices);
+	ASSERT_EQ(0, info.out_families);
+	ASSERT_EQ(0, info.out_caps);
+	ASSERT_EQ(0, info.out_pgsize_bitmap);
+	ASSERT_EQ(0, info.out_min_page_size);
+	ASSERT_EQ(0, info.out_aperture_start);
+	ASSERT_EQ(~0ULL, info.out_aperture_last);
+	ASSERT_EQ(0, info.out_max_pasid_log2);
+}
+
+TEST_F(ioas, info_rejects_bad_input)
+{
+	struct ioasid_ioas_info info;
+
+	ASSERT_EQ(-ENOENT, ioas_info(self->fd, self->ioas_id + 100, &info));
+	info = (struct ioasid_ioas_info){
+		.size = sizeof(info), .flags = 1, .ioas_id = self->ioas_id,
+	};
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
+	info = (struct ioasid_ioas_info){
+		.size = sizeof(info), .ioas_id = self->ioas_id, .__reserved = 1,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
+	info = (struct ioasid_ioas_info){
+		.size = offsetof(struct ioasid_ioas_info, __reserved),
+		.ioas_id = self->ioas_id,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
+}
+
 TEST_F(ioas, destroy_unmaps_everything)
 {
 	__u64 iova = 0;

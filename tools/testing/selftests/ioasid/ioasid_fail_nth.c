@@ -214,6 +214,13 @@ static int bind(struct seq_state *s)
 	return pci_bind(s->devfd, s->fd, &s->dev_id);
 }
 
+static int info_dev(struct seq_state *s)
+{
+	struct ioasid_device_info info;
+
+	return device_info(s->fd, s->dev_id, &info);
+}
+
 static int attach_0(struct seq_state *s)
 {
 	return attach(s->fd, s->dev_id, s->ioas[0], 0);
@@ -297,7 +304,7 @@ FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {
 FIXTURE_VARIANT_ADD(fail_nth, device_bind_attach) {
 	.name = "device_bind_attach",
 	.device = true,
-	.steps = { bind, ioas_alloc_0, map_fixed, attach_0,
+	.steps = { bind, info_dev, ioas_alloc_0, map_fixed, attach_0,
 		   map_again, map_big, ioas_alloc_1, replace_1, detach_dev,
 		   attach_0, unmap_all_0, detach_dev },
 };

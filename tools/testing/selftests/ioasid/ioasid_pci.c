@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <sys/klog.h>
@@ -303,6 +304,143 @@ TEST_F(edu, bus_master_follows_the_file)
 	ASSERT_EQ(0, close(self->devfd));
 	self->devfd = -1;
 	ASSERT_FALSE(sysfs_command(self->bdf) & PCI_COMMAND_MASTER);
+}
+
+/* What every lane's IOMMU offers edu, checked against the lane itself. */
+TEST_F(edu, device_info_describes_the_lane_iommu)
+{
+	struct ioasid_device_info info;
+	struct ioasid_pci_info pci;
+	int family = lane_iommu_family();
+	__u64 smallest;
+	__u32 dev_id;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, pci_info(self->devfd, &pci));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	if (family < 0)
+		SKIP(return, "not one of the QEMU lanes: no IOMMU to expect");
+	ASSERT_EQ(family, info.out_family);
+	/* edu has no PASID capability; no lane's IOMMU tracks dirt. */
+	ASSERT_EQ(0, info.out_max_pasid_log2);
+	ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_DIRTY_TRACKING);
+	ASSERT_EQ(!!(pci.out_flags & IOASID_PCI_INFO_ISOLATED_MSI),
+		  !!(info.out_caps & IOASID_DEVICE_CAP_ISOLATED_MSI));
+	ASSERT_EQ(0, info.__reserved);
+	if (family == IOASID_IOMMU_FAMILY_SPAPR_TCE) {
+		/* Until SPAPR TCE has a backend: no paging domain. */
+		ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_PAGING);
+		ASSERT_EQ(0, info.out_pgsize_bitmap);
+		return;
+	}
+	ASSERT_TRUE(info.out_caps & IOASID_DEVICE_CAP_PAGING);
+	/* The smallest IOMMU page divides the CPU's. */
+	smallest = info.out_pgsize_bitmap & -info.out_pgsize_bitmap;
+	ASSERT_NE(0, smallest);
+	ASSERT_EQ(0, getpagesize() % smallest);
+	ASSERT_LT(info.out_aperture_start, info.out_aperture_last);
+	if (family != IOASID_IOMMU_FAMILY_INTEL_VTD) {
+		ASSERT_EQ(IOASID_HW_REGS_NONE, info.out_hw_regs_type);
+		ASSERT_EQ(0, info.out_nesting_formats);
+	}
+}
+
+/* What is reported before an attach is what the attach gives. */
+TEST_F(edu, device_info_foretells_the_attach)
+{
+	struct ioasid_device_info before, after;
+	struct ioasid_counters now;
+	__u32 dev_id, ioas_id;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &before));
+	if (!(before.out_caps & IOASID_DEVICE_CAP_PAGING))
+		SKIP(return, "no paging IOMMU domain here: %s",
+		     "SPAPR TCE needs a backend of its own");
+	/* The domain of the question is gone. */
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.domains, now.domains);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	ASSERT_EQ(0, attach(self->fd, dev_id, ioas_id, 0));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &after));
+	ASSERT_EQ(before.out_pgsize_bitmap, after.out_pgsize_bitmap);
+	ASSERT_EQ(before.out_aperture_start, after.out_aperture_start);
+	ASSERT_EQ(before.out_aperture_last, after.out_aperture_last);
+	ASSERT_EQ(before.out_caps, after.out_caps);
+}
+
+/* Read a register the intel-iommu driver shows in sysfs (hex). */
+static int vtd_sysfs_reg(const char *bdf, const char *reg, __u64 *value)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu/intel-iommu/%s",
+		 bdf, reg);
+	if (ioasid_read_file(path, buf, sizeof(buf)) < 0)
+		return -errno;
+	*value = strtoull(buf, NULL, 16);
+	return 0;
+}
+
+/*
+ * On VT-d, the registers are the unit's own, and what the rest of the
+ * report says follows from them and from how the lane configures QEMU's
+ * intel-iommu (caching-mode=on, intremap=on).
+ */
+TEST_F(edu, vtd_device_info_is_the_hardware_registers)
+{
+	struct ioasid_device_info info;
+	__u64 cap, ecap, mgaw, sysfs_cap, sysfs_ecap;
+	__u32 dev_id;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	if (info.out_family != IOASID_IOMMU_FAMILY_INTEL_VTD)
+		SKIP(return, "not a VT-d lane");
+	ASSERT_EQ(IOASID_HW_REGS_INTEL_VTD, info.out_hw_regs_type);
+	cap = info.out_hw_regs[0];
+	ecap = info.out_hw_regs[1];
+	ASSERT_EQ(0, vtd_sysfs_reg(self->bdf, "cap", &sysfs_cap));
+	ASSERT_EQ(0, vtd_sysfs_reg(self->bdf, "ecap", &sysfs_ecap));
+	ASSERT_EQ(sysfs_cap, cap);
+	ASSERT_EQ(sysfs_ecap, ecap);
+	ASSERT_TRUE(cap & (1ULL << 7));		/* CM: caching-mode=on */
+	ASSERT_TRUE(ecap & (1ULL << 3));	/* IR: intremap=on */
+	ASSERT_TRUE(info.out_caps & IOASID_DEVICE_CAP_ISOLATED_MSI);
+	/* MGAW (bits 21:16) is the guest address width less one. */
+	mgaw = ((cap >> 16) & 0x3f) + 1;
+	ASSERT_EQ((1ULL << mgaw) - 1, info.out_aperture_last);
+	/* SLLPS bit 34: 2M second-level pages. */
+	ASSERT_EQ(!!(cap & (1ULL << 34)), !!(info.out_pgsize_bitmap & (2 << 20)));
+	/* ECAP.NEST (bit 26), which QEMU 7.2 does not offer. */
+	ASSERT_EQ(ecap & (1ULL << 26) ? IOASID_NESTING_VTD_S1 : 0,
+		  info.out_nesting_formats);
+}
+
+TEST_F(edu, device_info_rejects_bad_input)
+{
+	struct ioasid_device_info info;
+	__u32 dev_id, ioas_id;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	ASSERT_EQ(-ENOENT, device_info(self->fd, dev_id + 100, &info));
+	ASSERT_EQ(-EINVAL, device_info(self->fd, ioas_id, &info));
+	info = (struct ioasid_device_info){
+		.size = sizeof(info), .flags = 1, .dev_id = dev_id,
+	};
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	info = (struct ioasid_device_info){
+		.size = sizeof(info), .dev_id = dev_id, .__reserved = 1,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	info = (struct ioasid_device_info){
+		.size = offsetof(struct ioasid_device_info, out_hw_regs),
+		.dev_id = dev_id,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	/* Nothing was written back on failure. */
+	ASSERT_EQ(0, info.out_family);
 }
 
 TEST_F(edu, reset_keeps_the_device_usable)
@@ -645,6 +783,31 @@ static bool all(const char *p, char c, size_t len)
 	return true;
 }
 
+/* An IOAS with one device offers what that device does; then nothing. */
+TEST_F(edu_dma, ioas_info_is_what_its_devices_share)
+{
+	struct ioasid_device_info dev;
+	struct ioasid_ioas_info info;
+
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &dev));
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(1, info.out_num_devices);
+	ASSERT_EQ(1ULL << dev.out_family, info.out_families);
+	ASSERT_EQ(dev.out_caps, info.out_caps);
+	ASSERT_EQ(dev.out_pgsize_bitmap, info.out_pgsize_bitmap);
+	ASSERT_EQ(dev.out_pgsize_bitmap & -dev.out_pgsize_bitmap,
+		  info.out_min_page_size);
+	ASSERT_EQ(dev.out_aperture_start, info.out_aperture_start);
+	ASSERT_EQ(dev.out_aperture_last, info.out_aperture_last);
+	ASSERT_EQ(dev.out_max_pasid_log2, info.out_max_pasid_log2);
+
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(0, info.out_num_devices);
+	ASSERT_EQ(0, info.out_caps);
+	ASSERT_EQ(0, info.out_pgsize_bitmap);
+}
+
 TEST_F(edu_dma, dma_round_trip_through_the_ioas)
 {
 	size_t i;
@@ -882,6 +1045,7 @@ TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
 {
 	struct ioasid_counters before, after;
 	char bdfs[4][16], *other = NULL;
+	struct ioasid_ioas_info info;
 	struct edu_bar bar2 = {};
 	__u32 dev2;
 	int i, n, devfd2;
@@ -905,6 +1069,8 @@ TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
 	ASSERT_EQ(0, attach(self->fd, dev2, self->ioas_id, 0));
 	ASSERT_EQ(0, ioasid_read_counters(&after));
 	ASSERT_EQ(before.domains, after.domains);
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(2, info.out_num_devices);
 
 	fill(self->buf, 0x5e, self->page);
 	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));

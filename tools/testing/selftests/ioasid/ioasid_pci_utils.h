@@ -153,6 +153,47 @@ static inline int pci_bind(int devfd, int ioasid_fd, __u32 *dev_id)
 	return rc;
 }
 
+static inline int device_info(int fd, __u32 dev_id,
+			      struct ioasid_device_info *info)
+{
+	*info = (struct ioasid_device_info){
+		.size = sizeof(*info),
+		.dev_id = dev_id,
+	};
+	return ioasid_ioctl(fd, IOASID_DEVICE_INFO, info);
+}
+
+/*
+ * The IOMMU family of the QEMU lane this runs in, from the lane's name on
+ * the kernel command line (ioasid_lane=), or -1 outside the lanes.
+ */
+static inline int lane_iommu_family(void)
+{
+	static const struct {
+		const char *lane;
+		int family;
+	} lanes[] = {
+		{ "x86-vtd", IOASID_IOMMU_FAMILY_INTEL_VTD },
+		{ "x86-amd-iommu", IOASID_IOMMU_FAMILY_AMD_VI },
+		{ "arm64-smmuv3", IOASID_IOMMU_FAMILY_ARM_SMMUV3 },
+		{ "x86-virtio-iommu", IOASID_IOMMU_FAMILY_VIRTIO },
+		{ "ppc64-spapr", IOASID_IOMMU_FAMILY_SPAPR_TCE },
+	};
+	char cmdline[1024], *lane;
+	size_t i;
+
+	if (ioasid_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+		return -1;
+	lane = strstr(cmdline, "ioasid_lane=");
+	if (!lane)
+		return -1;
+	lane += strlen("ioasid_lane=");
+	for (i = 0; i < ARRAY_SIZE(lanes); i++)
+		if (!strncmp(lane, lanes[i].lane, strlen(lanes[i].lane)))
+			return lanes[i].family;
+	return -1;
+}
+
 static inline int pci_info(int devfd, struct ioasid_pci_info *info)
 {
 	*info = (struct ioasid_pci_info){ .size = sizeof(*info) };

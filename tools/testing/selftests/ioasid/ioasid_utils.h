@@ -15,6 +15,10 @@
 
 #include <linux/ioasid.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define IOASID_DEV "/dev/ioasid"
 #define IOASID_SYSFS_MODULE "/sys/module/ioasid"
 #define IOASID_COUNTERS "/sys/kernel/debug/ioasid/counters"
@@ -207,6 +211,15 @@ static inline int ioas_allow_iovas(int fd, __u32 ioas_id,
 	};
 
 	return ioasid_ioctl(fd, IOASID_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+static inline int ioas_info(int fd, __u32 ioas_id, struct ioasid_ioas_info *info)
+{
+	*info = (struct ioasid_ioas_info){
+		.size = sizeof(*info),
+		.ioas_id = ioas_id,
+	};
+	return ioasid_ioctl(fd, IOASID_IOAS_INFO, info);
 }
 
 /* Fill @ranges (room for *@num); *@num is set to the number of ranges. */
