@@ -315,6 +315,13 @@ static int group_replace(struct ioasid_group_attach *ga,
 	return rc;
 }
 
+/* The attachment of the group of @idev, or NULL; under the attach lock. */
+static struct ioasid_group_attach *device_group_attach(struct ioasid_device *idev)
+{
+	lockdep_assert_held(&idev->ictx->attach_lock);
+	return xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+}
+
 static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			 bool replace)
 {
@@ -324,7 +331,7 @@ static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 
 	if (idev->unbinding)
 		return -ENODEV;
-	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+	ga = device_group_attach(idev);
 	if (idev->attached)
 		return replace ? group_replace(ga, idev, ioas) : -EBUSY;
 	if (ga) {
@@ -347,9 +354,7 @@ static void detach_device(struct ioasid_device *idev)
 	struct ioasid_ctx *ictx = idev->ictx;
 	struct ioasid_group_attach *ga;
 
-	lockdep_assert_held(&ictx->attach_lock);
-
-	ga = xa_load(&ictx->groups, iommu_group_id(idev->group));
+	ga = device_group_attach(idev);
 	idev->attached = false;
 	if (--ga->devices)
 		return;
@@ -366,13 +371,9 @@ static void detach_device(struct ioasid_device *idev)
  */
 struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev)
 {
-	struct ioasid_group_attach *ga;
-
-	lockdep_assert_held(&idev->ictx->attach_lock);
 	if (!idev->attached)
 		return NULL;
-	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
-	return ga->ioas;
+	return device_group_attach(idev)->ioas;
 }
 
 /**
@@ -384,10 +385,8 @@ struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev)
  */
 struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev)
 {
-	struct ioasid_group_attach *ga;
+	struct ioasid_group_attach *ga = device_group_attach(idev);
 
-	lockdep_assert_held(&idev->ictx->attach_lock);
-	ga = xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
 	return ga ? ga->hwpt->domain : NULL;
 }
 
