@@ -32,6 +32,7 @@
  */
 #define PIN_BATCH(page) ((page) / sizeof(void *))
 #define BIG_MAX (16UL << 20)
+#define HUGE_SIZE (2UL << 20)
 #define MAX_STEPS 16
 /* No sequence has this many points: a bound on a runaway loop. */
 #define MAX_RUNS 10000
@@ -333,6 +334,29 @@ static int probe_attach(const char *bdf)
 	return rc;
 }
 
+/*
+ * Memory for the map bigger than a pin batch, huge-page aligned and backed
+ * by huge pages where the kernel gives them: a few runs of frames, so that
+ * mapping it into a domain takes a few iommu_map() calls (a failure in the
+ * middle of an area is reached) and not one per page (a sequence whose
+ * point count, and time, would follow the memory's fragmentation).
+ */
+static char *big_buffer_alloc(size_t len)
+{
+	uintptr_t start, aligned;
+	char *p;
+
+	p = mmap(NULL, len + HUGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	start = (uintptr_t)p;
+	aligned = (start + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+	madvise((void *)aligned, len, MADV_HUGEPAGE);
+	memset((void *)aligned, 0x5a, len);
+	return (char *)aligned;
+}
+
 FIXTURE_SETUP(fail_nth)
 {
 	char bdfs[4][16];
@@ -356,9 +380,8 @@ FIXTURE_SETUP(fail_nth)
 	self->big_len = (PIN_BATCH(self->page) + 1) * self->page;
 	if (self->big_len > BIG_MAX)
 		self->big_len = BIG_MAX;
-	self->big = mmap(NULL, self->big_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->big);
+	self->big = big_buffer_alloc(self->big_len);
+	ASSERT_NE(NULL, self->big);
 	if (!variant->device)
 		return;
 	if (find_edu(bdfs, 4) < 1)
