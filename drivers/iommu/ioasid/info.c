@@ -53,6 +53,14 @@ static enum ioasid_iommu_family iommu_family(struct device *dev)
 	return IOASID_IOMMU_FAMILY_UNKNOWN;
 }
 
+/* log2 of the number of PASIDs the device may use; 0 for none or one. */
+static u32 device_pasid_log2(struct device *dev)
+{
+	u32 max_pasids = dev->iommu->max_pasids;
+
+	return max_pasids ? ilog2(max_pasids) : 0;
+}
+
 static u64 device_caps(struct ioasid_device *idev)
 {
 	u64 caps = 0;
@@ -146,12 +154,11 @@ static int report_device(struct ioasid_device *idev,
 			 struct ioasid_device_info *cmd)
 {
 	struct device *dev = idev->dev;
-	u32 max_pasids = dev->iommu->max_pasids;
 	int rc;
 
 	cmd->out_family = iommu_family(dev);
 	cmd->out_caps = device_caps(idev);
-	cmd->out_max_pasid_log2 = max_pasids ? ilog2(max_pasids) : 0;
+	cmd->out_max_pasid_log2 = device_pasid_log2(dev);
 	rc = report_paging(idev, cmd);
 	if (rc)
 		return rc;
@@ -190,8 +197,7 @@ int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 static void ioas_add_device(struct ioasid_device *idev,
 			    struct ioasid_ioas_info *cmd)
 {
-	u32 max_pasids = idev->dev->iommu->max_pasids;
-	u32 pasid_log2 = max_pasids ? ilog2(max_pasids) : 0;
+	u32 pasid_log2 = device_pasid_log2(idev->dev);
 
 	cmd->out_families |= BIT_ULL(iommu_family(idev->dev));
 	if (!cmd->out_num_devices++) {
