@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Devices bound to a context.
+ * Devices bound to a context, and their attachment to IO address spaces.
  *
  * A device bound to a context is an object of the context (struct
- * ioasid_device) for as long as the binding lasts.  Binding claims DMA
- * ownership of the device's IOMMU group with the context as owner
- * (iommu_device_claim_dma_owner()): from then on the IOMMU core keeps the
- * group's DMA blocked until a domain is attached, refuses to bind a DMA-API
- * driver to any device of the group, and refuses the group to every other
- * context.  This is VFIO's group viability rule, enforced by the IOMMU core
- * rather than copied here.
+ * ioasid_device) for as long as the binding lasts.  Its backend (backends/)
+ * binds it and does for it what its IOMMU does; what is common to every
+ * backend is here: attaching, detaching and replacing, a whole group at a
+ * time, and the end of the binding.
  *
  * The binder (the PCI device file) holds a reference on the object besides
  * the table's, so DESTROY cannot remove a bound device (-EBUSY); unbinding
@@ -23,133 +20,67 @@
  * IOAS, so the IOAS cannot be destroyed under it (-EBUSY), and reserves its
  * reserved regions (MSI windows, ...) in it; a group whose regions hold a
  * mapping is refused with -EADDRINUSE.  Replace moves a group to another
- * IOAS with iommu_group_replace_domain(), which switches the translation in
- * one step: no DMA of the group is ever untranslated.
+ * IOAS in one step (iommu_group_replace_domain() for the IOMMU core): no
+ * DMA of the group is ever untranslated.
  *
  * Locking: ictx->attach_lock serializes attach, detach, replace and unbind,
  * and is taken before any iova_rwsem.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
-#include <linux/module.h>
-#include <linux/pci.h>
 #include <linux/slab.h>
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
 
-/* For iommu_group_replace_domain(): see ioasid.h. */
-MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
-
 /**
  * struct ioasid_group_attach - an IOMMU group attached to an IOAS
- * @group: the group
  * @ioas: the IOAS, of which the attachment holds a reference
  * @hwpt: the IOAS's hardware page table the group uses
  * @devices: the group's devices attached
  */
 struct ioasid_group_attach {
-	struct iommu_group *group;
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
 	unsigned int devices;
 };
 
-static bool allow_unsafe_interrupts;
-module_param(allow_unsafe_interrupts, bool, 0644);
-MODULE_PARM_DESC(allow_unsafe_interrupts,
-		 "Bind devices whose MSIs the platform does not isolate (no interrupt remapping): a device could then raise other devices' interrupts");
-
-/* Is @dev bound to a driver that uses the DMA API? */
-static bool device_uses_dma_api(struct device *dev)
-{
-	if (!dev->driver)
-		return false;
-	if (dev_is_pci(dev))
-		return !to_pci_driver(dev->driver)->driver_managed_dma;
-	return true;
-}
-
-static int find_dma_api_user(struct device *dev, void *data)
-{
-	struct device **user = data;
-
-	if (!device_uses_dma_api(dev))
-		return 0;
-	*user = dev;
-	return 1;
-}
-
-/* Say in the log why the group of @dev could not be claimed. */
-static void report_unviable(struct device *dev, struct iommu_group *group)
-{
-	struct device *user = NULL;
-
-	iommu_group_for_each_dev(group, &user, find_dma_api_user);
-	if (user)
-		dev_warn(dev, "IOMMU group %d is not viable: %s is bound to DMA-API driver %s\n",
-			 iommu_group_id(group), dev_name(user),
-			 dev_driver_string(user));
-	else
-		dev_warn(dev, "IOMMU group %d is owned by another user\n",
-			 iommu_group_id(group));
-}
-
 /**
- * ioasid_device_bind() - bind a device to a context
+ * ioasid_device_alloc() - a new device object, for a backend to bind
  * @ictx: the context
- * @dev: the device, bound to a driver with driver_managed_dma
+ * @size: the size of the backend's struct, which embeds struct
+ *	ioasid_device first
+ * @ops: the backend
  *
- * Return: the device object, published, with a reference for the caller
- * besides the table's; or ERR_PTR(-ENODEV) when @dev has no IOMMU group,
- * ERR_PTR(-EPERM) when its MSIs are not isolated (and unsafe interrupts are
- * not allowed) or its group cannot be claimed, ERR_PTR(-ENOMEM).
+ * The backend fills in the rest and publishes the object with
+ * ioasid_object_finalize(), or frees it with ioasid_object_abort().
+ *
+ * Return: the zeroed device, or an ERR_PTR.
  */
-struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
-					 struct device *dev)
+struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
+					  const struct ioasid_device_ops *ops)
 {
 	struct ioasid_device *idev;
 	struct ioasid_object *obj;
-	struct iommu_group *group;
-	bool isolated_msi;
-	int rc;
 
-	group = iommu_group_get(dev);
-	if (!group)
-		return ERR_PTR(-ENODEV);
-	isolated_msi = iommu_group_has_isolated_msi(group);
-	if (!isolated_msi && !allow_unsafe_interrupts) {
-		dev_warn(dev, "no MSI isolation (interrupt remapping); load ioasid with allow_unsafe_interrupts=1 to bind anyway\n");
-		rc = -EPERM;
-		goto out_put_group;
-	}
-	rc = iommu_device_claim_dma_owner(dev, ictx);
-	if (rc) {
-		report_unviable(dev, group);
-		rc = -EPERM;
-		goto out_put_group;
-	}
-
-	obj = ioasid_object_alloc(ictx, sizeof(*idev), IOASID_OBJ_DEVICE);
-	if (IS_ERR(obj)) {
-		rc = PTR_ERR(obj);
-		goto out_release;
-	}
+	obj = ioasid_object_alloc(ictx, size, IOASID_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
 	idev = container_of(obj, struct ioasid_device, obj);
+	idev->ops = ops;
 	idev->ictx = ictx;
-	idev->dev = dev;
-	idev->group = group;
-	idev->isolated_msi = isolated_msi;
-	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
-	refcount_inc(&obj->users);
-	ioasid_object_finalize(ictx, obj);
 	return idev;
+}
 
-out_release:
-	iommu_device_release_dma_owner(dev);
-out_put_group:
-	iommu_group_put(group);
-	return ERR_PTR(rc);
+/**
+ * ioasid_device_name() - how the log names a device
+ * @idev: the device
+ *
+ * Return: the name of its struct device, or "mock".
+ */
+const char *ioasid_device_name(struct ioasid_device *idev)
+{
+	return idev->dev ? dev_name(idev->dev) : "mock";
 }
 
 /* Reserve in @ioas the reserved regions of @idev's group, for @owner. */
@@ -163,7 +94,7 @@ static int reserve_group_regions(struct ioasid_ioas *ioas,
 	if (ioasid_should_fail())
 		rc = -ENOMEM;
 	else
-		rc = iommu_get_group_resv_regions(idev->group, &regions);
+		rc = idev->ops->get_resv_regions(idev, &regions);
 	list_for_each_entry(region, &regions, list) {
 		/* Firmware mappings the OS may drop once it owns the device. */
 		if (rc || region->type == IOMMU_RESV_DIRECT_RELAXABLE)
@@ -171,7 +102,7 @@ static int reserve_group_regions(struct ioasid_ioas *ioas,
 		rc = ioasid_ioas_reserve(ioas, owner, region->start,
 					 region->start + region->length - 1);
 	}
-	iommu_put_resv_regions(idev->dev, &regions);
+	idev->ops->put_resv_regions(idev, &regions);
 	if (rc)
 		ioasid_ioas_unreserve(ioas, owner);
 	return rc;
@@ -185,9 +116,7 @@ static int group_set_domain(struct ioasid_device *idev,
 	/* The IOMMU driver allocates too (context entries, ...). */
 	if (ioasid_should_fail())
 		return -ENOMEM;
-	if (old)
-		return iommu_group_replace_domain(idev->group, domain);
-	return iommu_attach_group(domain, idev->group);
+	return idev->ops->set_domain(idev, domain, old);
 }
 
 /*
@@ -205,6 +134,8 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
+		if (hwpt->ops != idev->ops)
+			continue;
 		rc = group_set_domain(idev, hwpt->domain, old);
 		if (!rc) {
 			hwpt->users++;
@@ -215,7 +146,7 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 			return ERR_PTR(rc);
 	}
 
-	hwpt = ioasid_hwpt_alloc(idev->dev);
+	hwpt = ioasid_hwpt_alloc(idev);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	rc = group_set_domain(idev, hwpt->domain, old);
@@ -225,8 +156,8 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	if (!rc)
 		return hwpt;
 	/* Back where it was; should that fail, blocked rather than freed. */
-	if (!old || WARN_ON(iommu_group_replace_domain(idev->group, old)))
-		iommu_detach_group(hwpt->domain, idev->group);
+	if (!old || WARN_ON(idev->ops->set_domain(idev, old, hwpt->domain)))
+		idev->ops->unset_domain(idev, hwpt->domain);
 out_free:
 	ioasid_hwpt_free(hwpt);
 	return ERR_PTR(rc);
@@ -258,14 +189,17 @@ static int group_enter(struct ioasid_group_attach *ga,
 	return 0;
 }
 
-/* Take the group out of its IOAS; unless it moved, detach it too. */
+/*
+ * Take the group of @idev out of its IOAS; unless it moved, block its DMA
+ * too.
+ */
 static void group_leave(struct ioasid_group_attach *ga,
-			struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
-			bool detach)
+			struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			struct ioasid_hwpt *hwpt, bool detach)
 {
 	down_write(&ioas->iova_rwsem);
 	if (detach)
-		iommu_detach_group(hwpt->domain, ga->group);
+		idev->ops->unset_domain(idev, hwpt->domain);
 	ioasid_hwpt_put(ioas, hwpt);
 	ioasid_ioas_unreserve(ioas, ga);
 	up_write(&ioas->iova_rwsem);
@@ -281,16 +215,15 @@ static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	ga = ioasid_kzalloc(sizeof(*ga));
 	if (!ga)
 		return -ENOMEM;
-	ga->group = idev->group;
 	if (ioasid_should_fail())
 		rc = -ENOMEM;
 	else
-		rc = xa_insert(&ictx->groups, iommu_group_id(idev->group), ga,
+		rc = xa_insert(&ictx->groups, idev->group_id, ga,
 			       GFP_KERNEL_ACCOUNT);
 	if (!rc) {
 		rc = group_enter(ga, idev, ioas, NULL);
 		if (rc)
-			xa_erase(&ictx->groups, iommu_group_id(idev->group));
+			xa_erase(&ictx->groups, idev->group_id);
 	}
 	if (rc) {
 		kfree(ga);
@@ -307,11 +240,9 @@ static int group_replace(struct ioasid_group_attach *ga,
 	struct ioasid_hwpt *old_hwpt = ga->hwpt;
 	int rc;
 
-	if (ioas == old_ioas)
-		return 0;
 	rc = group_enter(ga, idev, ioas, old_hwpt->domain);
 	if (!rc)
-		group_leave(ga, old_ioas, old_hwpt, false);
+		group_leave(ga, idev, old_ioas, old_hwpt, false);
 	return rc;
 }
 
@@ -319,29 +250,32 @@ static int group_replace(struct ioasid_group_attach *ga,
 static struct ioasid_group_attach *device_group_attach(struct ioasid_device *idev)
 {
 	lockdep_assert_held(&idev->ictx->attach_lock);
-	return xa_load(&idev->ictx->groups, iommu_group_id(idev->group));
+	return xa_load(&idev->ictx->groups, idev->group_id);
 }
 
 static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			 bool replace)
 {
 	struct ioasid_group_attach *ga;
+	int rc;
 
 	lockdep_assert_held(&idev->ictx->attach_lock);
 
-	if (idev->unbinding)
-		return -ENODEV;
 	ga = device_group_attach(idev);
-	if (idev->attached)
-		return replace ? group_replace(ga, idev, ioas) : -EBUSY;
+	if (idev->attached) {
+		if (!replace)
+			return -EBUSY;
+		if (ga->ioas == ioas)
+			return 0;
+		return group_replace(ga, idev, ioas);
+	}
+	/* Another device of the group is attached: same IOAS only. */
+	if (ga && ga->ioas != ioas)
+		return -EINVAL;
 	if (ga) {
-		/* Another device of the group is attached: same IOAS only. */
-		if (ga->ioas != ioas)
-			return -EINVAL;
 		ga->devices++;
 	} else {
-		int rc = group_attach(idev, ioas);
-
+		rc = group_attach(idev, ioas);
 		if (rc)
 			return rc;
 	}
@@ -358,8 +292,8 @@ static void detach_device(struct ioasid_device *idev)
 	idev->attached = false;
 	if (--ga->devices)
 		return;
-	xa_erase(&ictx->groups, iommu_group_id(idev->group));
-	group_leave(ga, ga->ioas, ga->hwpt, true);
+	xa_erase(&ictx->groups, idev->group_id);
+	group_leave(ga, idev, ga->ioas, ga->hwpt, true);
 	kfree(ga);
 }
 
@@ -388,6 +322,39 @@ struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev)
 	struct ioasid_group_attach *ga = device_group_attach(idev);
 
 	return ga ? ga->hwpt->domain : NULL;
+}
+
+/**
+ * ioasid_ioas_next_device() - walk the devices attached to an IOAS
+ * @ictx: the context of the IOAS; the caller holds its attach_lock
+ * @ioas: the IOAS
+ * @id: the object id to look from: 0 at first, then left past the device
+ *	returned
+ *
+ * Return: the next device attached to @ioas, with a reference to drop with
+ * ioasid_put_object(), or NULL when there is none.
+ */
+struct ioasid_device *ioasid_ioas_next_device(struct ioasid_ctx *ictx,
+					      struct ioasid_ioas *ioas,
+					      unsigned long *id)
+{
+	struct ioasid_device *idev;
+	struct ioasid_object *obj;
+
+	lockdep_assert_held(&ictx->attach_lock);
+
+	/* A reference each: only attached devices are safe from unbind. */
+	xa_for_each_start(&ictx->objects, *id, obj, *id) {
+		idev = ioasid_device_get(ictx, *id);
+		if (IS_ERR(idev))
+			continue;
+		if (ioasid_device_ioas(idev) == ioas) {
+			++*id;
+			return idev;
+		}
+		ioasid_put_object(&idev->obj);
+	}
+	return NULL;
 }
 
 /**
@@ -459,22 +426,31 @@ int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 }
 
 /**
- * ioasid_device_unbind() - undo ioasid_device_bind()
- * @idev: the device object; freed on return
+ * ioasid_device_destroy() - detach and unbind a device
+ * @obj: the device's object, out of the table, which no command holds
  *
- * The device's DMA must be stopped already: it is detached, and its group
- * goes back to the kernel's DMA domain.
+ * The device's DMA must be stopped already: it is detached, and its backend
+ * gives back what binding took.
+ */
+void ioasid_device_destroy(struct ioasid_object *obj)
+{
+	struct ioasid_device *idev = container_of(obj, struct ioasid_device,
+						  obj);
+
+	mutex_lock(&idev->ictx->attach_lock);
+	if (idev->attached)
+		detach_device(idev);
+	mutex_unlock(&idev->ictx->attach_lock);
+	idev->ops->unbind(idev);
+}
+
+/**
+ * ioasid_device_unbind() - unbind a device its binder holds
+ * @idev: the device, from ioasid_iommu_device_bind(); freed on return
+ *
+ * Waits for the commands working on the device, then destroys it.
  */
 void ioasid_device_unbind(struct ioasid_device *idev)
 {
-	struct ioasid_ctx *ictx = idev->ictx;
-
-	mutex_lock(&ictx->attach_lock);
-	idev->unbinding = true;
-	if (idev->attached)
-		detach_device(idev);
-	mutex_unlock(&ictx->attach_lock);
-	iommu_device_release_dma_owner(idev->dev);
-	iommu_group_put(idev->group);
-	ioasid_object_remove(ictx, &idev->obj);
+	ioasid_object_remove(idev->ictx, &idev->obj);
 }

@@ -94,13 +94,13 @@ static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
 
 /**
  * ioasid_hwpt_alloc() - a new, empty domain for a device
- * @dev: a device the domain is for
+ * @idev: a device the domain is for
  *
  * Return: the hwpt, with one user and in no IOAS yet, or an ERR_PTR:
- * -EOPNOTSUPP when the IOMMU has no paging domains for @dev, or another
+ * -EOPNOTSUPP when the IOMMU has no paging domains for @idev, or another
  * errno.
  */
-struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev)
+struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 {
 	struct ioasid_hwpt *hwpt;
 	int rc;
@@ -111,14 +111,15 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev)
 	if (ioasid_should_fail())
 		hwpt->domain = ERR_PTR(-ENOMEM);
 	else
-		hwpt->domain = iommu_paging_domain_alloc(dev);
+		hwpt->domain = idev->ops->domain_alloc(idev);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		kfree(hwpt);
 		return ERR_PTR(rc);
 	}
 	ioasid_count(IOASID_CNT_DOMAINS, 1);
-	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
+	hwpt->ops = idev->ops;
+	hwpt->coherent = idev->coherent;
 	hwpt->users = 1;
 	INIT_LIST_HEAD(&hwpt->link);
 	return hwpt;

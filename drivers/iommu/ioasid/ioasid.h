@@ -174,28 +174,69 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
 
 void ioasid_put_object(struct ioasid_object *obj);
 
-/* device.c and pci.c */
+/* device.c, pci.c and the backends */
+
+struct ioasid_device;
+struct ioasid_device_info;
+struct list_head;
+
+/**
+ * struct ioasid_device_ops - what a backend does for the devices it binds
+ * @domain_alloc: a new, empty paging domain for the device; ERR_PTR
+ *	(-EOPNOTSUPP) when it cannot have one
+ * @set_domain: make the device's group translate through @domain, from
+ *	blocked DMA (@old NULL) or in one step from @old; -EINVAL when the
+ *	group cannot use @domain, which may be another backend's
+ * @unset_domain: block the group's DMA again
+ * @get_resv_regions: add to @regions the struct iommu_resv_region the group
+ *	cannot map
+ * @put_resv_regions: free what @get_resv_regions added
+ * @describe: fill in the family, the capabilities (but PAGING), the PASID
+ *	width, the nesting formats and the raw registers of the device's IOMMU
+ * @unbind: give back what binding took; the device is detached
+ *
+ * Every op but @unbind runs under ictx->attach_lock.
+ */
+struct ioasid_device_ops {
+	struct iommu_domain *(*domain_alloc)(struct ioasid_device *idev);
+	int (*set_domain)(struct ioasid_device *idev,
+			  struct iommu_domain *domain,
+			  struct iommu_domain *old);
+	void (*unset_domain)(struct ioasid_device *idev,
+			     struct iommu_domain *domain);
+	int (*get_resv_regions)(struct ioasid_device *idev,
+				struct list_head *regions);
+	void (*put_resv_regions)(struct ioasid_device *idev,
+				 struct list_head *regions);
+	int (*describe)(struct ioasid_device *idev,
+			struct ioasid_device_info *info);
+	void (*unbind)(struct ioasid_device *idev);
+};
 
 /**
  * struct ioasid_device - a device bound to a context
  * @obj: the object header
+ * @ops: its backend
  * @ictx: the context
- * @dev: the device
- * @group: its IOMMU group, whose DMA ownership the context holds
+ * @dev: the device; NULL for a mock device
+ * @group: its IOMMU group, whose DMA ownership the context holds; NULL for
+ *	a mock device
+ * @group_id: the key of its group in ictx->groups: the IOMMU group id, or
+ *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
- * @unbinding: the binding is going; no attach any more (likewise)
  */
 struct ioasid_device {
 	struct ioasid_object obj;
+	const struct ioasid_device_ops *ops;
 	struct ioasid_ctx *ictx;
 	struct device *dev;
 	struct iommu_group *group;
+	unsigned long group_id;
 	bool isolated_msi;
 	bool coherent;
 	bool attached;
-	bool unbinding;
 };
 
 /*
@@ -207,9 +248,15 @@ struct ioasid_device {
 int iommu_group_replace_domain(struct iommu_group *group,
 			       struct iommu_domain *new_domain);
 
-struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ictx,
-					 struct device *dev);
+struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
+					  const struct ioasid_device_ops *ops);
+void ioasid_device_destroy(struct ioasid_object *obj);
 void ioasid_device_unbind(struct ioasid_device *idev);
+const char *ioasid_device_name(struct ioasid_device *idev);
+int ioasid_device_describe(struct ioasid_device *idev,
+			   struct ioasid_device_info *info);
+struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
+					       struct device *dev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd);
@@ -217,6 +264,9 @@ int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd);
 struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev);
 struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev);
 struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
+struct ioasid_device *ioasid_ioas_next_device(struct ioasid_ctx *ictx,
+					      struct ioasid_ioas *ioas,
+					      unsigned long *id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
 
@@ -292,6 +342,7 @@ struct ioasid_ioas {
 /**
  * struct ioasid_hwpt - a hardware page table: an IOMMU domain of an IOAS
  * @domain: the paging domain, holding every area of the IOAS
+ * @ops: the backend of the devices that may use it
  * @link: in ioas->hwpts
  * @users: the groups attached to it; the last one frees it
  * @coherent: the IOMMU keeps DMA coherent with the CPU caches, so mappings
@@ -299,6 +350,7 @@ struct ioasid_ioas {
  */
 struct ioasid_hwpt {
 	struct iommu_domain *domain;
+	const struct ioasid_device_ops *ops;
 	struct list_head link;
 	unsigned int users;
 	bool coherent;
@@ -368,7 +420,7 @@ int ioasid_area_map_domain(struct ioasid_area *area,
 			   struct ioasid_hwpt *hwpt);
 void ioasid_area_unmap_domain(struct ioasid_area *area,
 			      struct ioasid_hwpt *hwpt);
-struct ioasid_hwpt *ioasid_hwpt_alloc(struct device *dev);
+struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev);
 int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);

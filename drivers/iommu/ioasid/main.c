@@ -47,9 +47,10 @@ static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
 
 static struct dentry *ioasid_debugfs_dir;
 
-/* What to undo when an object goes; a device is undone by its unbind. */
+/* What to undo when an object goes. */
 static void (*const ioasid_object_destroy[IOASID_OBJ_MAX])(struct ioasid_object *) = {
 	[IOASID_OBJ_IOAS] = ioasid_ioas_destroy,
+	[IOASID_OBJ_DEVICE] = ioasid_device_destroy,
 };
 
 /**
@@ -353,21 +354,33 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static int ioasid_fops_release(struct inode *inode, struct file *filp)
+/* Destroy every object of @type of a context no command can use any more. */
+static void ioasid_release_objects(struct ioasid_ctx *ictx,
+				   enum ioasid_object_type type)
 {
-	struct ioasid_ctx *ictx = filp->private_data;
 	struct ioasid_object *obj;
 	unsigned long id;
 
-	/* No command can run any more: every object has only its table ref. */
 	xa_for_each(&ictx->objects, id, obj) {
+		if (type != IOASID_OBJ_ANY && obj->type != type)
+			continue;
 		xa_erase(&ictx->objects, id);
+		/* Every object has only its table reference. */
 		WARN_ON(!refcount_dec_if_one(&obj->users));
 		ioasid_object_destroy_now(obj);
 	}
+}
+
+static int ioasid_fops_release(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ictx = filp->private_data;
+
+	/* Devices first: an attached device holds its IOAS. */
+	ioasid_release_objects(ictx, IOASID_OBJ_DEVICE);
+	ioasid_release_objects(ictx, IOASID_OBJ_ANY);
 	xa_destroy(&ictx->objects);
 	WARN_ON(!RB_EMPTY_ROOT(&ictx->acct_pages.rb_root));
-	/* Bound device files hold the context: no group is attached. */
+	/* Bound device files hold the context: no group is attached now. */
 	WARN_ON(!xa_empty(&ictx->groups));
 	xa_destroy(&ictx->groups);
 	free_uid(ictx->user);

@@ -114,7 +114,7 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 
 	if (!ictx)
 		return -EINVAL;
-	idev = ioasid_device_bind(ictx, &ipdev->pdev->dev);
+	idev = ioasid_iommu_device_bind(ictx, &ipdev->pdev->dev);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	rc = pci_enable_device(ipdev->pdev);
