@@ -21,7 +21,8 @@
  * reserved regions (MSI windows, ...) in it; a group whose regions hold a
  * mapping is refused with -EADDRINUSE.  Replace moves a group to another
  * IOAS in one step (iommu_group_replace_domain() for the IOMMU core): no
- * DMA of the group is ever untranslated.
+ * DMA of the group is ever untranslated.  Into an enabled IOAS only a
+ * device that honours its frozen features may come (enable.c).
  *
  * Locking: ictx->attach_lock serializes attach, detach, replace and unbind,
  * and is taken before any iova_rwsem.
@@ -253,8 +254,41 @@ static struct ioasid_group_attach *device_group_attach(struct ioasid_device *ide
 	return xa_load(&idev->ictx->groups, idev->group_id);
 }
 
+/* May @idev join @ioas?  -EOPNOTSUPP with @unmet set when it may not. */
+static int check_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			u64 *unmet)
+{
+	int rc;
+
+	rc = ioasid_ioas_check_device(ioas, idev, unmet);
+	if (!rc && *unmet)
+		rc = -EOPNOTSUPP;
+	return rc;
+}
+
+/*
+ * May the group of @idev, attached through @ga, move to @ioas?  Every
+ * device of it attached moves with it.
+ */
+static int check_group(struct ioasid_device *idev,
+		       struct ioasid_group_attach *ga, struct ioasid_ioas *ioas,
+		       u64 *unmet)
+{
+	struct ioasid_ctx *ictx = idev->ictx;
+	struct ioasid_device *other;
+	unsigned long id = 0;
+	int rc = 0;
+
+	while (!rc && (other = ioasid_ioas_next_device(ictx, ga->ioas, &id))) {
+		if (other->group_id == idev->group_id)
+			rc = check_device(other, ioas, unmet);
+		ioasid_put_object(&other->obj);
+	}
+	return rc;
+}
+
 static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-			 bool replace)
+			 bool replace, u64 *unmet)
 {
 	struct ioasid_group_attach *ga;
 	int rc;
@@ -267,11 +301,15 @@ static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			return -EBUSY;
 		if (ga->ioas == ioas)
 			return 0;
-		return group_replace(ga, idev, ioas);
+		return check_group(idev, ga, ioas, unmet) ?:
+		       group_replace(ga, idev, ioas);
 	}
 	/* Another device of the group is attached: same IOAS only. */
 	if (ga && ga->ioas != ioas)
 		return -EINVAL;
+	rc = check_device(idev, ioas, unmet);
+	if (rc)
+		return rc;
 	if (ga) {
 		ga->devices++;
 	} else {
@@ -384,6 +422,7 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags & ~IOASID_DEVICE_ATTACH_REPLACE)
 		return -EOPNOTSUPP;
+	cmd->out_unmet = 0;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
@@ -393,10 +432,12 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 		goto out_put_dev;
 	}
 	mutex_lock(&ucmd->ictx->attach_lock);
-	rc = attach_device(idev, ioas,
-			   cmd->flags & IOASID_DEVICE_ATTACH_REPLACE);
+	rc = attach_device(idev, ioas, cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
+			   &cmd->out_unmet);
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&ioas->obj);
+	if (!rc || rc == -EOPNOTSUPP)
+		rc = ioasid_ucmd_respond(ucmd) ?: rc;
 out_put_dev:
 	ioasid_put_object(&idev->obj);
 	return rc;

@@ -63,12 +63,18 @@ static struct ioasid_area *area_next(struct ioasid_area *area,
 	return node ? container_of(node, struct ioasid_area, node) : NULL;
 }
 
-/*
- * Is all of [start, last] inside one allowed range of @allowed?  Ranges
- * that touch are merged (allowed_merge()), so one is enough.
+/**
+ * ioasid_allowed_covers() - is a range inside one allowed range
+ * @allowed: allowed ranges; empty allows every IOVA
+ * @start: the first IOVA
+ * @last: the last IOVA
+ *
+ * Ranges that touch are merged (allowed_merge()), so one is enough.
+ *
+ * Return: true when [@start, @last] is allowed.
  */
-static bool iova_allowed(struct rb_root_cached *allowed, unsigned long start,
-			 unsigned long last)
+bool ioasid_allowed_covers(struct rb_root_cached *allowed, unsigned long start,
+			   unsigned long last)
 {
 	struct interval_tree_node *node;
 
@@ -78,13 +84,29 @@ static bool iova_allowed(struct rb_root_cached *allowed, unsigned long start,
 	return node && node->last >= last;
 }
 
+/**
+ * ioasid_ioas_iova_usable() - may mappings use a range
+ * @ioas: the IO address space, with iova_rwsem held
+ * @start: the first IOVA
+ * @last: the last IOVA
+ *
+ * Return: true when [@start, @last] is allowed and reserves nothing.
+ */
+bool ioasid_ioas_iova_usable(struct ioasid_ioas *ioas, unsigned long start,
+			     unsigned long last)
+{
+	lockdep_assert_held(&ioas->iova_rwsem);
+
+	return ioasid_allowed_covers(&ioas->allowed, start, last) &&
+	       !interval_tree_iter_first(&ioas->reserved, start, last);
+}
+
 static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
 			    unsigned long length)
 {
 	unsigned long last = iova + length - 1;
 
-	if (!iova_allowed(&ioas->allowed, iova, last) ||
-	    interval_tree_iter_first(&ioas->reserved, iova, last))
+	if (!ioasid_ioas_iova_usable(ioas, iova, last))
 		return -ERANGE;
 	if (area_first(ioas, iova, last))
 		return -EEXIST;
@@ -503,8 +525,9 @@ static void allowed_merge(struct rb_root_cached *allowed)
  * @allowed: the new ranges, built with ioasid_allowed_add(); empty allows
  *	every IOVA.  On success the old ranges are left here to be freed.
  *
- * Return: 0, or -EADDRINUSE when an area lies outside the new ranges; then
- * the allowed ranges are unchanged.
+ * Return: 0, or -EADDRINUSE when an area lies outside the new ranges, or
+ * -EBUSY when a range the enabled IOAS froze does; then the allowed ranges
+ * are unchanged.
  */
 int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 			    struct rb_root_cached *allowed)
@@ -514,9 +537,11 @@ int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 
 	allowed_merge(allowed);
 	down_write(&ioas->iova_rwsem);
-	for (area = area_first(ioas, 0, ULONG_MAX); area;
+	if (ioas->features && !ioasid_features_allowed(ioas->features, allowed))
+		rc = -EBUSY;
+	for (area = rc ? NULL : area_first(ioas, 0, ULONG_MAX); area;
 	     area = area_next(area, 0, ULONG_MAX)) {
-		if (!iova_allowed(allowed, area->node.start, area->node.last)) {
+		if (!ioasid_allowed_covers(allowed, area->node.start, area->node.last)) {
 			rc = -EADDRINUSE;
 			break;
 		}
@@ -696,4 +721,5 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 	WARN_ON(!list_empty(&ioas->hwpts));
 	ioasid_ioas_unmap_all(ioas);
 	ioasid_allowed_free(&ioas->allowed);
+	kfree(ioas->features);
 }

@@ -19,6 +19,7 @@ struct device;
 struct file;
 struct iommu_domain;
 struct iommu_group;
+struct ioasid_features;
 struct ioasid_iova_range;
 struct user_struct;
 
@@ -329,6 +330,9 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  * @reserved: the struct ioasid_reserved ranges of attached groups and of
  *	domain apertures, by IOVA; may overlap one another, never an area
  * @hwpts: the struct ioasid_hwpt the IOAS is mapped into
+ * @features: what ENABLE froze (enable.c), NULL while the IOAS is open; set
+ *	once, under both the context's attach_lock and @iova_rwsem held for
+ *	writing, so that either suffices to read it
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -337,6 +341,7 @@ struct ioasid_ioas {
 	struct rb_root_cached allowed;
 	struct rb_root_cached reserved;
 	struct list_head hwpts;
+	struct ioasid_features *features;
 };
 
 /**
@@ -428,6 +433,19 @@ struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ictx, u32 id);
 unsigned int ioasid_ioas_usable_ranges(struct ioasid_ioas *ioas,
 				       struct ioasid_iova_range *out,
 				       unsigned int max);
+
+bool ioasid_allowed_covers(struct rb_root_cached *allowed, unsigned long start,
+			   unsigned long last);
+bool ioasid_ioas_iova_usable(struct ioasid_ioas *ioas, unsigned long start,
+			     unsigned long last);
+
+/* enable.c */
+int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
+			     struct ioasid_device *idev, u64 *unmet);
+bool ioasid_features_allowed(const struct ioasid_features *features,
+			     struct rb_root_cached *allowed);
+int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_features(struct ioasid_ucmd *ucmd);
 
 int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);

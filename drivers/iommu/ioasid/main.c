@@ -247,6 +247,8 @@ union ioasid_ucmd_buffer {
 	struct ioasid_device_detach device_detach;
 	struct ioasid_device_info device_info;
 	struct ioasid_ioas_info ioas_info;
+	struct ioasid_ioas_enable ioas_enable;
+	struct ioasid_ioas_features ioas_features;
 };
 
 /**
@@ -325,6 +327,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_device_info, out_hw_regs),
 	IOCTL_OP(IOASID_CMD_IOAS_INFO, ioasid_cmd_ioas_info,
 		 struct ioasid_ioas_info, __reserved),
+	IOCTL_OP(IOASID_CMD_IOAS_ENABLE, ioasid_cmd_ioas_enable,
+		 struct ioasid_ioas_enable, out_unmet),
+	IOCTL_OP(IOASID_CMD_IOAS_FEATURES, ioasid_cmd_ioas_features,
+		 struct ioasid_ioas_features, features),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -59,6 +59,8 @@ enum {
 	IOASID_CMD_DEVICE_DETACH,
 	IOASID_CMD_DEVICE_INFO,
 	IOASID_CMD_IOAS_INFO,
+	IOASID_CMD_IOAS_ENABLE,
+	IOASID_CMD_IOAS_FEATURES,
 };
 
 /**
@@ -288,7 +290,9 @@ struct ioasid_ioas_iova_ranges {
  *
  * Errors: -EINVAL a range whose start is after its last, that is not aligned
  * (start and last + 1 multiples of the page size), or that overlaps another;
- * -EADDRINUSE an existing mapping lies outside the new ranges; -EFAULT
+ * -EADDRINUSE an existing mapping lies outside the new ranges; -EBUSY the
+ * IOAS is enabled and one of the IOVA ranges it froze lies outside the new
+ * ranges; -EFAULT
  * @allowed_iovas cannot be read; -ENOMEM.  On any error the allowed ranges
  * are unchanged.
  */
@@ -318,6 +322,9 @@ enum ioasid_device_attach_flags {
  * @flags: enum ioasid_device_attach_flags
  * @dev_id: a bound device of this context
  * @ioas_id: the IOAS whose mappings its DMA is to go through
+ * @out_unmet: when the IOAS is enabled and the device (or another of its
+ *	group, on a REPLACE) cannot honour its features, enum ioasid_unmet
+ *	saying which; 0 on success and on -EOPNOTSUPP for another reason
  *
  * Attach a device to an IOAS.  The IOMMU translates a whole IOMMU group at
  * once: the first device of a group to attach brings the group in, and the
@@ -327,19 +334,26 @@ enum ioasid_device_attach_flags {
  * what lies outside the IOMMU's aperture leave the usable IOVA ranges of the
  * IOAS.  Compatible groups share one IOMMU domain.
  *
+ * Once the IOAS is enabled (IOASID_IOAS_ENABLE), a device is attached only
+ * if it honours every feature the IOAS froze, exactly as ENABLE would have
+ * checked it; otherwise the attach fails with -EOPNOTSUPP, @out_unmet says
+ * why, and the kernel log names the device.
+ *
  * Errors: -ENOENT no such device or IOAS; -EINVAL an id of the wrong kind,
  * or another device of the group is attached to another IOAS; -EBUSY the
  * device is attached and REPLACE is not set; -EADDRINUSE a mapping of the
  * IOAS lies in a reserved region of the group or outside the aperture;
- * -EOPNOTSUPP the IOMMU gives no paging domain for the device (SPAPR TCE
- * until it has a backend of its own); -ENODEV the device is going away.
- * On any error nothing changed.
+ * -EOPNOTSUPP the IOAS is enabled and the device cannot honour its
+ * features (@out_unmet is set), or the IOMMU gives no paging domain for the
+ * device (SPAPR TCE until it has a backend of its own; @out_unmet is 0);
+ * -ENOMEM.  On any error nothing changed.
  */
 struct ioasid_device_attach {
 	__u32 size;
 	__u32 flags;
 	__u32 dev_id;
 	__u32 ioas_id;
+	__aligned_u64 out_unmet;
 };
 
 #define IOASID_DEVICE_ATTACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_ATTACH)
@@ -456,8 +470,8 @@ enum ioasid_hw_regs_type {
  *
  * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
  * is too small, or @dev_id is not a device; -ENOENT no such device;
- * -ENODEV the device is going away; -EFAULT; -ENOMEM, or another errno of
- * the IOMMU driver for a domain it could not give.
+ * -EFAULT; -ENOMEM, or another errno of the IOMMU driver for a domain it
+ * could not give.
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -503,7 +517,9 @@ struct ioasid_device_info {
  * gives the usable IOVA ranges in detail.
  *
  * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
- * is too small, or @ioas_id is not an IOAS; -ENOENT no such IOAS; -EFAULT.
+ * is too small, or @ioas_id is not an IOAS; -ENOENT no such IOAS; -EFAULT;
+ * -ENOMEM, or another errno of an IOMMU driver asked what it offers a
+ * device.
  */
 struct ioasid_ioas_info {
 	__u32 size;
@@ -521,6 +537,176 @@ struct ioasid_ioas_info {
 };
 
 #define IOASID_IOAS_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_INFO)
+
+/**
+ * DOC: Enabling an IOAS
+ *
+ * An IOAS starts open: any device the IOMMU can serve attaches, and what
+ * the IOAS offers is whatever its devices have in common
+ * (IOASID_IOAS_INFO).  A VMM that is about to show its guest an IOMMU
+ * states what that IOMMU promises, in a struct ioasid_features, with
+ * IOASID_IOAS_ENABLE.  The kernel checks every attached device against it
+ * and then freezes it: from then on a device (a hot-plug) that cannot
+ * honour the frozen features is refused at attach, rather than failing in
+ * the guest later.  The frozen features can be read back
+ * (IOASID_IOAS_FEATURES) as a descriptor, saved, carried to another host,
+ * and given to ENABLE there before a migration starts: ENABLE succeeds only
+ * if that host honours every feature of it.
+ *
+ * The descriptor is stable: its fields are little-endian whatever the
+ * host, it has a version, and a later version only appends fields.
+ */
+
+/**
+ * enum ioasid_unmet - which feature of a struct ioasid_features a host
+ *	cannot honour
+ * @IOASID_UNMET_NO_DEVICE: no device is attached to the IOAS, so nothing
+ *	can be checked (ENABLE only)
+ * @IOASID_UNMET_CAPS: a device lacks one of &ioasid_features.caps, or has
+ *	no paging domain at all
+ * @IOASID_UNMET_NESTING: a device's IOMMU does not offer
+ *	&ioasid_features.nesting_format
+ * @IOASID_UNMET_PAGE_SIZE: a device's smallest IOMMU page is larger than
+ *	&ioasid_features.max_page_size
+ * @IOASID_UNMET_IOVA_RANGES: a range of &ioasid_features.iova_ranges cannot
+ *	be mapped: it lies outside a device's aperture, in a reserved region,
+ *	outside the IOAS's allowed ranges, or is not made of whole CPU pages
+ * @IOASID_UNMET_PASID: a device has fewer PASID bits than
+ *	&ioasid_features.min_pasid_log2
+ */
+enum ioasid_unmet {
+	IOASID_UNMET_NO_DEVICE = 1 << 0,
+	IOASID_UNMET_CAPS = 1 << 1,
+	IOASID_UNMET_NESTING = 1 << 2,
+	IOASID_UNMET_PAGE_SIZE = 1 << 3,
+	IOASID_UNMET_IOVA_RANGES = 1 << 4,
+	IOASID_UNMET_PASID = 1 << 5,
+};
+
+/* "IOAF" read as a little-endian __le32 */
+#define IOASID_FEATURES_MAGIC 0x46414f49
+#define IOASID_FEATURES_VERSION 1
+#define IOASID_FEATURES_MAX_RANGES 8
+
+/**
+ * struct ioasid_features_range - an inclusive range of IOVAs, little-endian
+ * @start: the first IOVA
+ * @last: the last IOVA
+ */
+struct ioasid_features_range {
+	__le64 start;
+	__le64 last;
+};
+
+/**
+ * struct ioasid_features - what an enabled IOAS promises; the migration
+ *	descriptor
+ * @magic: IOASID_FEATURES_MAGIC
+ * @version: IOASID_FEATURES_VERSION
+ * @num_iova_ranges: the entries of @iova_ranges in use, at most
+ *	IOASID_FEATURES_MAX_RANGES
+ * @nesting_format: 0 for an IO page table the kernel manages (mappings
+ *	through IOASID_IOAS_MAP), or the one enum ioasid_nesting_formats in
+ *	which the guest will own its page tables
+ * @min_pasid_log2: every device has at least this many PASID bits
+ * @caps: enum ioasid_device_caps every device has; IOASID_DEVICE_CAP_PAGING
+ *	is implied
+ * @max_page_size: the smallest IOMMU page of every device is at most this:
+ *	a power of two, or 0 for any
+ * @iova_ranges: IOVA ranges that stay mappable: sorted, not overlapping,
+ *	each with start and last + 1 multiples of 4 KiB (a host that cannot
+ *	map a range in its own pages does not honour it); the entries past
+ *	@num_iova_ranges are 0
+ *
+ * Every field is little-endian, so that a descriptor read on one host means
+ * the same on any other.
+ */
+struct ioasid_features {
+	__le32 magic;
+	__le16 version;
+	__le16 num_iova_ranges;
+	__le32 nesting_format;
+	__le32 min_pasid_log2;
+	__le64 caps;
+	__le64 max_page_size;
+	struct ioasid_features_range iova_ranges[IOASID_FEATURES_MAX_RANGES];
+};
+
+/**
+ * struct ioasid_ioas_enable - ioctl(IOASID_IOAS_ENABLE)
+ * @size: sizeof(struct ioasid_ioas_enable)
+ * @flags: must be 0
+ * @ioas_id: the IOAS
+ * @features_len: the size of the struct ioasid_features at @features
+ * @features: a pointer to the features to honour: built by the caller, or
+ *	read from an enabled IOAS (on this host or another) with
+ *	IOASID_IOAS_FEATURES
+ * @out_unmet: enum ioasid_unmet: what this host cannot honour when the
+ *	command fails with -EOPNOTSUPP for that reason, 0 when it succeeds;
+ *	not written on other errors
+ *
+ * Check that every device attached to the IOAS honours the features, and
+ * the IOAS itself too (every range of &ioasid_features.iova_ranges is
+ * allowed and free of reserved regions); then freeze them.  From then on:
+ *
+ * - IOASID_DEVICE_ATTACH refuses a device that does not honour them;
+ * - IOASID_IOAS_ALLOW_IOVAS refuses to leave out any of the ranges;
+ * - IOASID_IOAS_FEATURES returns them.
+ *
+ * Detaching devices, mapping and unmapping work as before.  An IOAS is
+ * enabled once, for its life.
+ *
+ * @features_len follows the rules of command structs: shorter than version
+ * 1 fails with -EINVAL, longer is accepted if the bytes the kernel does not
+ * know are 0 (-E2BIG otherwise).
+ *
+ * Errors: -EOPNOTSUPP unknown @flags (@out_unmet is not written), or the
+ * features cannot be honoured (@out_unmet says why); -EINVAL a bad @magic
+ * or @version, more ranges than IOASID_FEATURES_MAX_RANGES, a range that is
+ * not 4 KiB aligned, reversed, unsorted or overlapping, a non-zero unused
+ * range, unknown @caps bits, an unknown @nesting_format, a @max_page_size
+ * that is not a power of two, a short @features_len, or @ioas_id is not an
+ * IOAS;
+ * -E2BIG see above; -EALREADY the IOAS is enabled already; -ENOENT no such
+ * IOAS; -EFAULT; -ENOMEM.  On any error the IOAS is still open.
+ */
+struct ioasid_ioas_enable {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 features_len;
+	__aligned_u64 features;
+	__aligned_u64 out_unmet;
+};
+
+#define IOASID_IOAS_ENABLE _IO(IOASID_TYPE, IOASID_CMD_IOAS_ENABLE)
+
+/**
+ * struct ioasid_ioas_features - ioctl(IOASID_IOAS_FEATURES)
+ * @size: sizeof(struct ioasid_ioas_features)
+ * @flags: must be 0
+ * @ioas_id: an enabled IOAS
+ * @features_len: the room at @features; set to the size written
+ * @features: a pointer to a struct ioasid_features, filled with the features
+ *	the IOAS froze
+ *
+ * Read the descriptor of an enabled IOAS, to check a migration destination
+ * with IOASID_IOAS_ENABLE there, or to compare with
+ * tools/ioasid/ioasid-features.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -ENODATA the IOAS is not enabled;
+ * -EINVAL @features_len is below version 1 of the struct, or @ioas_id is
+ * not an IOAS; -ENOENT no such IOAS; -EFAULT.
+ */
+struct ioasid_ioas_features {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 features_len;
+	__aligned_u64 features;
+};
+
+#define IOASID_IOAS_FEATURES _IO(IOASID_TYPE, IOASID_CMD_IOAS_FEATURES)
 
 /**
  * DOC: PCI device files
