@@ -9,7 +9,8 @@
 #                             kmemleak, fault injection), built from
 #                             linux-source-6.12 into the cache on first use
 #   make IOASID_TEST=1        with the test interfaces (CONFIG_IOMMU_IOASID_TEST:
-#                             the fail_nth knob), as make check builds it
+#                             the fail_nth knob; CONFIG_IOMMU_IOASID_MOCK: the
+#                             mock IOMMU), as make check builds it
 #   make check [LANES=...]    style gate, then the selftests in the QEMU lanes
 #   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
@@ -58,8 +59,8 @@ USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
 # Out of tree, the kernel's autoconf.h knows none of ioasid's options: the
 # test interfaces, off by default, are turned on here.
 ifeq ($(IOASID_TEST),1)
-KBUILD_OPTIONS := CONFIG_IOMMU_IOASID_TEST=y
-KCFLAGS += -DCONFIG_IOMMU_IOASID_TEST=1
+KBUILD_OPTIONS := CONFIG_IOMMU_IOASID_TEST=y CONFIG_IOMMU_IOASID_MOCK=y
+KCFLAGS += -DCONFIG_IOMMU_IOASID_TEST=1 -DCONFIG_IOMMU_IOASID_MOCK=1
 endif
 
 # Kbuild writes objects beside the sources, so each architecture builds in

@@ -10,7 +10,8 @@
  *
  * The binder (the PCI device file) holds a reference on the object besides
  * the table's, so DESTROY cannot remove a bound device (-EBUSY); unbinding
- * removes it.
+ * removes it.  A mock device has only the table's reference: DESTROY or the
+ * release of the file removes it.
  *
  * Attaching.  The IOMMU translates a group as a whole, so a group is what
  * attaches to an IOAS (struct ioasid_group_attach): its first device to

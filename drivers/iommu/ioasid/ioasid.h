@@ -67,6 +67,19 @@ static inline void ioasid_fail_nth_exit(void)
 }
 #endif
 
+/* The mock backend's test ioctl (backends/mock.c). */
+struct ioasid_ucmd;
+#ifdef CONFIG_IOMMU_IOASID_MOCK
+long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd, unsigned int cmd,
+		       unsigned long arg);
+#else
+static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
+				     unsigned int cmd, unsigned long arg)
+{
+	return -ENOTTY;
+}
+#endif
+
 /*
  * kzalloc() of what a command creates: a point of failure injection.  A
  * macro, so that allocation profiling charges the caller.

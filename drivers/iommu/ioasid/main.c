@@ -34,6 +34,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "ioasid_test.h"
 
 atomic_long_t ioasid_counters[IOASID_CNT_MAX];
 
@@ -249,6 +250,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_ioas_info ioas_info;
 	struct ioasid_ioas_enable ioas_enable;
 	struct ioasid_ioas_features ioas_features;
+	struct ioasid_test_cmd test;
 };
 
 /**
@@ -338,6 +340,8 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct ioasid_ucmd ucmd = { .ictx = filp->private_data };
 
+	if (cmd == IOASID_TEST)
+		return ioasid_mock_ioctl(&ucmd, cmd, arg);
 	return ioasid_dispatch(ioasid_ioctl_ops, ARRAY_SIZE(ioasid_ioctl_ops),
 			       IOASID_CMD_BASE, &ucmd, cmd, arg);
 }

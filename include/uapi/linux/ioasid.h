@@ -387,6 +387,7 @@ struct ioasid_device_detach {
  * @IOASID_IOMMU_FAMILY_ARM_SMMUV3: Arm SMMUv3
  * @IOASID_IOMMU_FAMILY_VIRTIO: virtio-iommu
  * @IOASID_IOMMU_FAMILY_SPAPR_TCE: PowerPC SPAPR TCE tables (pseries)
+ * @IOASID_IOMMU_FAMILY_MOCK: the software IOMMU of the selftests
  */
 enum ioasid_iommu_family {
 	IOASID_IOMMU_FAMILY_UNKNOWN,
@@ -395,6 +396,7 @@ enum ioasid_iommu_family {
 	IOASID_IOMMU_FAMILY_ARM_SMMUV3,
 	IOASID_IOMMU_FAMILY_VIRTIO,
 	IOASID_IOMMU_FAMILY_SPAPR_TCE,
+	IOASID_IOMMU_FAMILY_MOCK,
 };
 
 /**

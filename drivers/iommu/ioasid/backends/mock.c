@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mock backend: a software IOMMU and software DMA devices, for the
+ * selftests to reach what no emulated IOMMU offers (other apertures and
+ * page sizes, nesting formats, PASIDs, reserved regions) through the same
+ * core paths as the hardware: the IOAS, pinning, accounting, attach.
+ *
+ * A mock domain is a paging iommu_domain whose domain ops are ours and
+ * whose page table is an xarray of one entry per IOMMU page, so
+ * iommu_map() and iommu_unmap() run through the IOMMU core exactly as for
+ * a hardware domain; nothing is registered with the IOMMU core.  Its
+ * smallest page is half the CPU page by default, as in iommufd's mock, so
+ * that alignment bugs show.  A mock device is a group of its own; its DMA
+ * (IOASID_TEST_OP_MOCK_DMA) walks that page table and copies to or from the
+ * pinned pages it finds.
+ *
+ * Mock devices are created through the test ioctl, which exists only when
+ * the module is loaded with mock=1.
+ */
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <uapi/linux/ioasid.h>
+
+#include "../ioasid.h"
+#include "../ioasid_test.h"
+
+static bool mock;
+module_param(mock, bool, 0444);
+MODULE_PARM_DESC(mock, "Offer the selftests' test ioctl and its software mock IOMMU (default: off)");
+
+#define MOCK_CAPS (IOASID_DEVICE_CAP_COHERENT |                     \
+		   IOASID_DEVICE_CAP_ENFORCE_COHERENT |             \
+		   IOASID_DEVICE_CAP_ISOLATED_MSI |                 \
+		   IOASID_DEVICE_CAP_DIRTY_TRACKING)
+#define MOCK_NESTING_FORMATS IOASID_NESTING_VTD_S1
+#define MOCK_MAX_PASID_LOG2 20
+#define MOCK_MIN_PAGE_SIZE 512
+#define MOCK_MAX_MIN_PAGE_SIZE SZ_1G
+
+/* A page table entry: the physical IOMMU page, then the permissions. */
+enum {
+	MOCK_PTE_READ = 1 << 0,
+	MOCK_PTE_WRITE = 1 << 1,
+	MOCK_PTE_SHIFT = 2,
+};
+
+/**
+ * struct mock_domain - a software IOMMU page table
+ * @domain: the paging domain the core maps through
+ * @ptes: by IOVA / smallest page size: the entry of each IOMMU page; the
+ *	xarray's lock guards it, and the IOAS's iova_rwsem keeps an entry and
+ *	its pinned page alive for a reader holding it
+ */
+struct mock_domain {
+	struct iommu_domain domain;
+	struct xarray ptes;
+};
+
+/**
+ * struct mock_device - a software DMA device
+ * @idev: the device object
+ * @config: what the test asked for
+ */
+struct mock_device {
+	struct ioasid_device idev;
+	struct ioasid_test_mock_device config;
+};
+
+static const struct iommu_domain_ops mock_domain_ops;
+static const struct ioasid_device_ops mock_device_ops;
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static struct mock_device *to_mock_device(struct ioasid_device *idev)
+{
+	return container_of(idev, struct mock_device, idev);
+}
+
+static unsigned int mock_page_shift(struct iommu_domain *domain)
+{
+	return __ffs(domain->pgsize_bitmap);
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned int shift = mock_page_shift(domain);
+	unsigned long n = (pgsize * pgcount) >> shift;
+	unsigned long flags = 0, i, pte;
+	int rc;
+
+	if (iova < domain->geometry.aperture_start ||
+	    iova + (n << shift) - 1 > domain->geometry.aperture_end)
+		return -EINVAL;
+	if (prot & IOMMU_READ)
+		flags |= MOCK_PTE_READ;
+	if (prot & IOMMU_WRITE)
+		flags |= MOCK_PTE_WRITE;
+	for (i = 0; i < n; i++) {
+		pte = (((paddr >> shift) + i) << MOCK_PTE_SHIFT) | flags;
+		rc = xa_insert(&md->ptes, (iova >> shift) + i, xa_mk_value(pte),
+			       gfp);
+		if (rc) {
+			*mapped = i << shift;
+			return rc;
+		}
+	}
+	*mapped = n << shift;
+	return 0;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned int shift = mock_page_shift(domain);
+	unsigned long n = (pgsize * pgcount) >> shift;
+	unsigned long i;
+
+	/* Stop at a hole: the core reports a short unmap. */
+	for (i = 0; i < n; i++)
+		if (!xa_erase(&md->ptes, (iova >> shift) + i))
+			break;
+	return i << shift;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned int shift = mock_page_shift(domain);
+	void *entry = xa_load(&md->ptes, iova >> shift);
+
+	if (!entry)
+		return 0;
+	return ((phys_addr_t)(xa_to_value(entry) >> MOCK_PTE_SHIFT) << shift) |
+	       (iova & ((1ULL << shift) - 1));
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+
+	/* As hardware page tables are, it is freed with what it maps. */
+	xa_destroy(&md->ptes);
+	kfree(md);
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static struct iommu_domain *mock_domain_alloc(struct ioasid_device *idev)
+{
+	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
+	struct mock_domain *md;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL_ACCOUNT);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&md->ptes);
+	md->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	md->domain.ops = &mock_domain_ops;
+	md->domain.pgsize_bitmap = config->pgsize_bitmap;
+	md->domain.geometry.aperture_start = config->aperture_start;
+	md->domain.geometry.aperture_end = config->aperture_last;
+	md->domain.geometry.force_aperture = true;
+	return &md->domain;
+}
+
+/* A mock device uses a mock domain with its page sizes and aperture. */
+static int mock_set_domain(struct ioasid_device *idev,
+			   struct iommu_domain *domain,
+			   struct iommu_domain *old)
+{
+	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
+
+	if (domain->ops != &mock_domain_ops ||
+	    domain->pgsize_bitmap != config->pgsize_bitmap ||
+	    domain->geometry.aperture_start != config->aperture_start ||
+	    domain->geometry.aperture_end != config->aperture_last)
+		return -EINVAL;
+	return 0;
+}
+
+static void mock_unset_domain(struct ioasid_device *idev,
+			      struct iommu_domain *domain)
+{
+}
+
+static int mock_get_resv_regions(struct ioasid_device *idev,
+				 struct list_head *regions)
+{
+	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
+	struct iommu_resv_region *region;
+
+	if (!(config->flags & IOASID_TEST_MOCK_RESV))
+		return 0;
+	region = iommu_alloc_resv_region(config->resv_start,
+					 config->resv_last - config->resv_start + 1,
+					 0, IOMMU_RESV_RESERVED, GFP_KERNEL);
+	if (!region)
+		return -ENOMEM;
+	list_add_tail(&region->list, regions);
+	return 0;
+}
+
+static void mock_put_resv_regions(struct ioasid_device *idev,
+				  struct list_head *regions)
+{
+	struct iommu_resv_region *region, *next;
+
+	list_for_each_entry_safe(region, next, regions, list)
+		kfree(region);
+}
+
+static int mock_describe(struct ioasid_device *idev,
+			 struct ioasid_device_info *info)
+{
+	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
+
+	info->out_family = IOASID_IOMMU_FAMILY_MOCK;
+	info->out_caps = config->caps;
+	info->out_max_pasid_log2 = config->max_pasid_log2;
+	info->out_nesting_formats = config->nesting_formats;
+	return 0;
+}
+
+static void mock_unbind(struct ioasid_device *idev)
+{
+}
+
+static const struct ioasid_device_ops mock_device_ops = {
+	.domain_alloc = mock_domain_alloc,
+	.set_domain = mock_set_domain,
+	.unset_domain = mock_unset_domain,
+	.get_resv_regions = mock_get_resv_regions,
+	.put_resv_regions = mock_put_resv_regions,
+	.describe = mock_describe,
+	.unbind = mock_unbind,
+};
+
+static bool mock_range_aligned(u64 start, u64 last, u64 align)
+{
+	return start <= last && IS_ALIGNED(start, align) &&
+	       IS_ALIGNED(last + 1, align);
+}
+
+static int mock_check_config(struct ioasid_test_mock_device *config)
+{
+	u64 min_page = config->pgsize_bitmap & -config->pgsize_bitmap;
+
+	if (config->flags & ~IOASID_TEST_MOCK_RESV)
+		return -EOPNOTSUPP;
+	if (config->__reserved || config->caps & ~MOCK_CAPS ||
+	    config->nesting_formats & ~MOCK_NESTING_FORMATS ||
+	    config->max_pasid_log2 > MOCK_MAX_PASID_LOG2 ||
+	    min_page < MOCK_MIN_PAGE_SIZE || min_page > MOCK_MAX_MIN_PAGE_SIZE ||
+	    !mock_range_aligned(config->aperture_start, config->aperture_last,
+				min_page))
+		return -EINVAL;
+	if ((config->flags & IOASID_TEST_MOCK_RESV) &&
+	    config->resv_start > config->resv_last)
+		return -EINVAL;
+	return 0;
+}
+
+static int mock_device_create(struct ioasid_ucmd *ucmd,
+			      struct ioasid_test_mock_device *config)
+{
+	struct mock_device *mdev;
+	struct ioasid_device *idev;
+	int rc;
+
+	rc = mock_check_config(config);
+	if (rc)
+		return rc;
+	idev = ioasid_device_alloc(ucmd->ictx, sizeof(*mdev), &mock_device_ops);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mdev = to_mock_device(idev);
+	mdev->config = *config;
+	/* Above every IOMMU group id: a group of its own. */
+	idev->group_id = (unsigned long)INT_MAX + 1 + idev->obj.id;
+	idev->isolated_msi = config->caps & IOASID_DEVICE_CAP_ISOLATED_MSI;
+	idev->coherent = config->caps & IOASID_DEVICE_CAP_COHERENT;
+	config->out_dev_id = idev->obj.id;
+	rc = ioasid_ucmd_respond(ucmd);
+	if (rc) {
+		ioasid_object_abort(ucmd->ictx, &idev->obj);
+		return rc;
+	}
+	ioasid_object_finalize(ucmd->ictx, &idev->obj);
+	return 0;
+}
+
+/* Copy between @buf and memory at @iova through @domain's page table. */
+static int mock_dma_copy(struct iommu_domain *domain, u64 iova, void *buf,
+			 size_t length, bool write)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned int shift = mock_page_shift(domain);
+	unsigned long need = write ? MOCK_PTE_WRITE : MOCK_PTE_READ;
+	u64 page_mask = (1ULL << shift) - 1;
+	unsigned long pte;
+	phys_addr_t phys;
+	void *entry, *va;
+	size_t chunk;
+
+	while (length) {
+		entry = xa_load(&md->ptes, iova >> shift);
+		if (!entry)
+			return -ENXIO;
+		pte = xa_to_value(entry);
+		if (!(pte & need))
+			return -EACCES;
+		phys = ((phys_addr_t)(pte >> MOCK_PTE_SHIFT) << shift) |
+		       (iova & page_mask);
+		chunk = min3(length, (size_t)(page_mask + 1 - (iova & page_mask)),
+			     (size_t)(PAGE_SIZE - offset_in_page(phys)));
+		va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+		if (write)
+			memcpy(va + offset_in_page(phys), buf, chunk);
+		else
+			memcpy(buf, va + offset_in_page(phys), chunk);
+		kunmap_local(va);
+		iova += chunk;
+		buf += chunk;
+		length -= chunk;
+	}
+	return 0;
+}
+
+/* DMA of an attached device, with its IOAS's mappings held still. */
+static int mock_device_dma(struct ioasid_device *idev, u64 iova, void *buf,
+			   size_t length, bool write)
+{
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	mutex_lock(&idev->ictx->attach_lock);
+	ioas = ioasid_device_ioas(idev);
+	if (ioas) {
+		down_read(&ioas->iova_rwsem);
+		rc = mock_dma_copy(ioasid_device_domain(idev), iova, buf,
+				   length, write);
+		up_read(&ioas->iova_rwsem);
+	} else {
+		rc = -ENXIO;
+	}
+	mutex_unlock(&idev->ictx->attach_lock);
+	return rc;
+}
+
+static int mock_dma(struct ioasid_ucmd *ucmd, struct ioasid_test_mock_dma *dma)
+{
+	bool write = dma->flags & IOASID_TEST_DMA_WRITE;
+	void __user *uptr = u64_to_user_ptr(dma->uptr);
+	struct ioasid_device *idev;
+	void *buf;
+	int rc;
+
+	if (dma->flags & ~IOASID_TEST_DMA_WRITE)
+		return -EOPNOTSUPP;
+	if (!dma->length || dma->length > IOASID_TEST_DMA_MAX ||
+	    dma->iova + dma->length - 1 < dma->iova)
+		return -EINVAL;
+	idev = ioasid_device_get(ucmd->ictx, dma->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = -EINVAL;
+	if (idev->ops != &mock_device_ops)
+		goto out_put;
+	rc = -ENOMEM;
+	buf = kvzalloc(dma->length, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		goto out_put;
+	rc = -EFAULT;
+	if (write && copy_from_user(buf, uptr, dma->length))
+		goto out_free;
+	rc = mock_device_dma(idev, dma->iova, buf, dma->length, write);
+	if (!rc && !write && copy_to_user(uptr, buf, dma->length))
+		rc = -EFAULT;
+out_free:
+	kvfree(buf);
+out_put:
+	ioasid_put_object(&idev->obj);
+	return rc;
+}
+
+static int mock_cmd_test(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_test_cmd *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case IOASID_TEST_OP_MOCK_DEVICE:
+		return mock_device_create(ucmd, &cmd->mock_device);
+	case IOASID_TEST_OP_MOCK_DMA:
+		return mock_dma(ucmd, &cmd->mock_dma);
+	}
+	return -EOPNOTSUPP;
+}
+
+static const struct ioasid_ioctl_op mock_ioctl_ops[] = {
+	{
+		.size = sizeof(struct ioasid_test_cmd),
+		.min_size = sizeof(struct ioasid_test_cmd),
+		.execute = mock_cmd_test,
+	},
+};
+
+/**
+ * ioasid_mock_ioctl() - run the test ioctl
+ * @ucmd: the command, with its context set
+ * @cmd: the ioctl number, IOASID_TEST
+ * @arg: the ioctl argument
+ *
+ * Return: what the test operation returns, or -ENOTTY without mock=1.
+ */
+long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd, unsigned int cmd,
+		       unsigned long arg)
+{
+	if (!mock)
+		return -ENOTTY;
+	return ioasid_dispatch(mock_ioctl_ops, ARRAY_SIZE(mock_ioctl_ops),
+			       IOASID_CMD_TEST, ucmd, cmd, arg);
+}
