@@ -23,6 +23,7 @@
 #include "kselftest_harness.h"
 #include "ioasid_utils.h"
 #include "ioasid_pci_utils.h"
+#include "ioasid_mock_utils.h"
 
 #define IOASID_FAIL_NTH "/sys/kernel/debug/ioasid/fail_nth"
 #define NR_PAGES 16
@@ -40,7 +41,7 @@
 /* The state a sequence works on; set up unarmed, closed after each run. */
 struct seq_state {
 	int fd, devfd;
-	__u32 ioas[2], dev_id;
+	__u32 ioas[2], dev_id, mock[2];
 	char *buf, *big;
 	size_t page, big_len;
 	const char *bdf;
@@ -238,6 +239,88 @@ static int detach_dev(struct seq_state *s)
 	return detach(s->fd, s->dev_id);
 }
 
+static int mock_create(struct seq_state *s, int i)
+{
+	struct ioasid_test_mock_device config = {
+		.caps = IOASID_DEVICE_CAP_COHERENT,
+		.pgsize_bitmap = s->page / 2,
+		.aperture_last = ~0ULL,
+		.flags = IOASID_TEST_MOCK_RESV,
+		.resv_start = 0x8000000,
+		.resv_last = 0x80fffff,
+	};
+
+	return mock_device(s->fd, &config, &s->mock[i]);
+}
+
+static int mock_0(struct seq_state *s)
+{
+	return mock_create(s, 0);
+}
+
+static int mock_1(struct seq_state *s)
+{
+	return mock_create(s, 1);
+}
+
+static int attach_mock_0(struct seq_state *s)
+{
+	return device_attach(s->fd, s->mock[0], s->ioas[0], 0, NULL);
+}
+
+static int attach_mock_1(struct seq_state *s)
+{
+	return device_attach(s->fd, s->mock[1], s->ioas[0], 0, NULL);
+}
+
+static int replace_mock_1(struct seq_state *s)
+{
+	return device_attach(s->fd, s->mock[1], s->ioas[1],
+			     IOASID_DEVICE_ATTACH_REPLACE, NULL);
+}
+
+static int enable_0(struct seq_state *s)
+{
+	struct ioasid_features f;
+
+	features_init(&f);
+	f.caps = htole64(IOASID_DEVICE_CAP_COHERENT);
+	features_add_range(&f, 0x100000, 0x1ffffff);
+	return ioas_enable(s->fd, s->ioas[0], &f, NULL);
+}
+
+static int features_0(struct seq_state *s)
+{
+	struct ioasid_features f;
+
+	return ioas_features(s->fd, s->ioas[0], &f);
+}
+
+static int info_ioas_0(struct seq_state *s)
+{
+	struct ioasid_ioas_info info;
+
+	return ioas_info(s->fd, s->ioas[0], &info);
+}
+
+static int mock_dma_0(struct seq_state *s)
+{
+	char data[64];
+
+	return mock_dma(s->fd, s->mock[0], 0x100000, data, sizeof(data),
+			false);
+}
+
+static int detach_dev_mock_1(struct seq_state *s)
+{
+	return detach(s->fd, s->mock[1]);
+}
+
+static int destroy_mock_0(struct seq_state *s)
+{
+	return ioasid_destroy(s->fd, s->mock[0]);
+}
+
 /*
  * Binding enables the device, which evaluates the ACPI _PRT method.  With
  * an allocation failing in there, ACPICA on 6.12 drops a reference it does
@@ -274,6 +357,7 @@ FIXTURE(fail_nth) {
 FIXTURE_VARIANT(fail_nth) {
 	const char *name;
 	bool device;
+	bool mock;
 	seq_step prepare;	/* unarmed, before the steps; may be NULL */
 	seq_step steps[MAX_STEPS];
 };
@@ -316,6 +400,15 @@ FIXTURE_VARIANT_ADD(fail_nth, device_attach_over_mappings) {
 	.prepare = prepare_mapped,
 	.steps = { bind, copy_0_to_1, attach_0, replace_1, map_anywhere,
 		   detach_dev },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, mock_enable) {
+	.name = "mock_enable",
+	.mock = true,
+	.prepare = prepare_mapped,
+	.steps = { mock_0, attach_mock_0, enable_0, features_0, mock_1,
+		   attach_mock_1, info_ioas_0, replace_mock_1, mock_dma_0,
+		   detach_dev_mock_1, destroy_mock_0 },
 };
 
 /* Whether the device can be attached at all, unarmed. */
@@ -382,6 +475,15 @@ FIXTURE_SETUP(fail_nth)
 		self->big_len = BIG_MAX;
 	self->big = big_buffer_alloc(self->big_len);
 	ASSERT_NE(NULL, self->big);
+	if (variant->mock) {
+		int fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		rc = mock_available(fd);
+		close(fd);
+		if (!rc)
+			SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
+	}
 	if (!variant->device)
 		return;
 	if (find_edu(bdfs, 4) < 1)

@@ -417,6 +417,87 @@ TEST_F(edu, vtd_device_info_is_the_hardware_registers)
 		  info.out_nesting_formats);
 }
 
+/* Does one usable IOVA range of @ioas_id hold all of [start, last]? */
+static bool iova_usable(int fd, __u32 ioas_id, __u64 start, __u64 last)
+{
+	struct ioasid_iova_range ranges[16];
+	__u32 i, num = ARRAY_SIZE(ranges);
+
+	if (ioas_iova_ranges(fd, ioas_id, ranges, &num))
+		return false;
+	for (i = 0; i < num; i++)
+		if (ranges[i].start <= start && ranges[i].last >= last)
+			return true;
+	return false;
+}
+
+/*
+ * The two-stage fallback of a VMM on the lane's IOMMU, for a guest whose
+ * device DMAs below 32 MiB (edu's addresses are 28-bit) in pages of the
+ * host's size: the plan it settles on is the one DEVICE_INFO and the usable
+ * IOVA ranges foretell, and an enabled IOAS carries the device's DMA.
+ */
+TEST_F(edu, fallback_flow_follows_what_the_iommu_offers)
+{
+	const __u64 start = DMA_IOVA(0), last = 32 * 1024 * 1024 - 1;
+	size_t page = getpagesize();
+	struct ioasid_device_info info;
+	struct ioasid_features f;
+	enum ioas_plan expect;
+	struct edu_bar bar = {};
+	__u32 dev_id, ioas_id;
+	__u64 unmet, min_page;
+	char *buf;
+	int rc;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	rc = attach(self->fd, dev_id, ioas_id, 0);
+	if (!(info.out_caps & IOASID_DEVICE_CAP_PAGING)) {
+		/* No IOAS can serve the device: the VMM does not start. */
+		ASSERT_EQ(-EOPNOTSUPP, rc);
+		return;
+	}
+	ASSERT_EQ(0, rc);
+
+	min_page = info.out_pgsize_bitmap & -info.out_pgsize_bitmap;
+	if (min_page > page || !iova_usable(self->fd, ioas_id, start, last))
+		expect = PLAN_NONE;
+	else if (info.out_nesting_formats & IOASID_NESTING_VTD_S1)
+		expect = PLAN_NESTED;
+	else
+		expect = PLAN_KERNEL_MANAGED;
+	ASSERT_EQ(expect, ioas_enable_with_fallback(self->fd, ioas_id,
+						    IOASID_NESTING_VTD_S1,
+						    start, last, page, &unmet));
+	if (expect == PLAN_NONE) {
+		ASSERT_NE(0, unmet);
+		ASSERT_EQ(-ENODATA, ioas_features(self->fd, ioas_id, &f));
+		return;
+	}
+	ASSERT_EQ(0, unmet);
+	ASSERT_EQ(0, ioas_features(self->fd, ioas_id, &f));
+	ASSERT_EQ(expect == PLAN_NESTED ? IOASID_NESTING_VTD_S1 : 0,
+		  le32toh(f.nesting_format));
+
+	/* The enabled IOAS carries DMA as an open one does. */
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0x6b, page);
+	memset(buf + page, 0, page);
+	ASSERT_EQ(0, ioas_map(self->fd, ioas_id, buf, 2 * page,
+			      &(__u64){ start }, MAP_FIXED_RW));
+	ASSERT_EQ(0, edu_map(self->devfd, &bar));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+	ASSERT_EQ(0, edu_dma(&bar, start, EDU_DMA_MAX, false));
+	ASSERT_EQ(0, edu_dma(&bar, start + page, EDU_DMA_MAX, true));
+	ASSERT_EQ(0, memcmp(buf, buf + page, EDU_DMA_MAX));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 0));
+	munmap(buf, 2 * page);
+}
+
 TEST_F(edu, device_info_rejects_bad_input)
 {
 	struct ioasid_device_info info;

@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 
 #include <linux/pci_regs.h>
@@ -153,16 +152,6 @@ static inline int pci_bind(int devfd, int ioasid_fd, __u32 *dev_id)
 	return rc;
 }
 
-static inline int device_info(int fd, __u32 dev_id,
-			      struct ioasid_device_info *info)
-{
-	*info = (struct ioasid_device_info){
-		.size = sizeof(*info),
-		.dev_id = dev_id,
-	};
-	return ioasid_ioctl(fd, IOASID_DEVICE_INFO, info);
-}
-
 /*
  * The IOMMU family of the QEMU lane this runs in, from the lane's name on
  * the kernel command line (ioasid_lane=), or -1 outside the lanes.
@@ -295,28 +284,6 @@ static inline int edu_map(int devfd, struct edu_bar *bar)
 	return 0;
 }
 
-/* Is @needle in the kernel log? */
-static inline bool klog_contains(const char *needle)
-{
-	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	bool found = false;
-	char *buf;
-	int len;
-
-	if (size <= 0)
-		return false;
-	buf = malloc(size + 1);
-	if (!buf)
-		return false;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	if (len > 0) {
-		buf[len] = '\0';
-		found = strstr(buf, needle);
-	}
-	free(buf);
-	return found;
-}
-
 /* Let devices without MSI isolation bind; returns the previous setting. */
 static inline char set_unsafe_interrupts(char value)
 {
@@ -341,24 +308,7 @@ static inline char set_unsafe_interrupts(char value)
 
 static inline int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
 {
-	struct ioasid_device_attach cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.ioas_id = ioas_id,
-	};
-
-	return ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
-}
-
-static inline int detach(int fd, __u32 dev_id)
-{
-	struct ioasid_device_detach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-	};
-
-	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+	return device_attach(fd, dev_id, ioas_id, flags, NULL);
 }
 
 /*

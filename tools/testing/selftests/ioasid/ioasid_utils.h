@@ -5,6 +5,7 @@
 #ifndef __SELFTEST_IOASID_UTILS_H
 #define __SELFTEST_IOASID_UTILS_H
 
+#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 
 #include <linux/ioasid.h>
 
@@ -59,6 +61,35 @@ static inline int ioasid_read_file(const char *path, char *buf, size_t size)
 	fclose(f);
 	buf[len] = '\0';
 	return len;
+}
+
+/* How many times @needle is in the kernel log. */
+static inline int klog_count(const char *needle)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	const char *p;
+	int len, n = 0;
+	char *buf;
+
+	if (size <= 0)
+		return 0;
+	buf = malloc(size + 1);
+	if (!buf)
+		return 0;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (len > 0) {
+		buf[len] = '\0';
+		for (p = strstr(buf, needle); p; p = strstr(p + 1, needle))
+			n++;
+	}
+	free(buf);
+	return n;
+}
+
+/* Is @needle in the kernel log? */
+static inline bool klog_contains(const char *needle)
+{
+	return klog_count(needle) > 0;
 }
 
 /* The module's reference count from sysfs, or -1. */
@@ -237,6 +268,141 @@ static inline int ioas_iova_ranges(int fd, __u32 ioas_id,
 	rc = ioasid_ioctl(fd, IOASID_IOAS_IOVA_RANGES, &cmd);
 	*num = cmd.num_iovas;
 	return rc;
+}
+
+static inline int device_info(int fd, __u32 dev_id,
+			      struct ioasid_device_info *info)
+{
+	*info = (struct ioasid_device_info){
+		.size = sizeof(*info),
+		.dev_id = dev_id,
+	};
+	return ioasid_ioctl(fd, IOASID_DEVICE_INFO, info);
+}
+
+static inline int device_attach(int fd, __u32 dev_id, __u32 ioas_id,
+				__u32 flags, __u64 *unmet)
+{
+	struct ioasid_device_attach cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.ioas_id = ioas_id,
+		.out_unmet = ~0ULL,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
+	if (unmet)
+		*unmet = cmd.out_unmet;
+	return rc;
+}
+
+static inline int detach(int fd, __u32 dev_id)
+{
+	struct ioasid_device_detach cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+}
+
+/* Features asking for nothing but a paging domain. */
+static inline void features_init(struct ioasid_features *f)
+{
+	*f = (struct ioasid_features){
+		.magic = htole32(IOASID_FEATURES_MAGIC),
+		.version = htole16(IOASID_FEATURES_VERSION),
+	};
+}
+
+static inline void features_add_range(struct ioasid_features *f, __u64 start,
+				      __u64 last)
+{
+	unsigned int n = le16toh(f->num_iova_ranges);
+
+	f->iova_ranges[n].start = htole64(start);
+	f->iova_ranges[n].last = htole64(last);
+	f->num_iova_ranges = htole16(n + 1);
+}
+
+/* ENABLE with @len bytes of @f; *@unmet gets out_unmet. */
+static inline int ioas_enable_len(int fd, __u32 ioas_id, const void *f,
+				  __u32 len, __u64 *unmet)
+{
+	struct ioasid_ioas_enable cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.features_len = len,
+		.features = (__u64)(uintptr_t)f,
+		.out_unmet = ~0ULL,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_ENABLE, &cmd);
+	if (unmet)
+		*unmet = cmd.out_unmet;
+	return rc;
+}
+
+static inline int ioas_enable(int fd, __u32 ioas_id,
+			      const struct ioasid_features *f, __u64 *unmet)
+{
+	return ioas_enable_len(fd, ioas_id, f, sizeof(*f), unmet);
+}
+
+static inline int ioas_features(int fd, __u32 ioas_id,
+				struct ioasid_features *f)
+{
+	struct ioasid_ioas_features cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.features_len = sizeof(*f),
+		.features = (__u64)(uintptr_t)f,
+	};
+
+	return ioasid_ioctl(fd, IOASID_IOAS_FEATURES, &cmd);
+}
+
+/* What the two-stage fallback of a VMM settles on. */
+enum ioas_plan {
+	PLAN_NESTED,		/* the guest owns page tables in the format */
+	PLAN_KERNEL_MANAGED,	/* the VMM maps the guest's IOVAs */
+	PLAN_NONE,		/* refuse to start the guest */
+	PLAN_ERROR,		/* ENABLE failed for another reason than a refusal */
+};
+
+/*
+ * The flow of Documentation/userspace-api/ioasid.rst, for an IOAS whose
+ * devices are attached: enable the exact nested @format; where that is
+ * refused, enable a kernel-managed IOAS that covers [@start, @last] with
+ * IOMMU pages no larger than @page_size; where that is refused too, give
+ * up.  *@unmet is what the last refusal said.
+ */
+static inline enum ioas_plan ioas_enable_with_fallback(int fd, __u32 ioas_id,
+						       __u32 format,
+						       __u64 start, __u64 last,
+						       __u64 page_size,
+						       __u64 *unmet)
+{
+	struct ioasid_features f;
+	int rc;
+
+	features_init(&f);
+	f.nesting_format = htole32(format);
+	f.max_page_size = htole64(page_size);
+	features_add_range(&f, start, last);
+	rc = ioas_enable(fd, ioas_id, &f, unmet);
+	if (!rc)
+		return PLAN_NESTED;
+	if (rc != -EOPNOTSUPP)
+		return PLAN_ERROR;
+	f.nesting_format = 0;
+	rc = ioas_enable(fd, ioas_id, &f, unmet);
+	if (!rc)
+		return PLAN_KERNEL_MANAGED;
+	return rc == -EOPNOTSUPP ? PLAN_NONE : PLAN_ERROR;
 }
 
 #endif /* __SELFTEST_IOASID_UTILS_H */

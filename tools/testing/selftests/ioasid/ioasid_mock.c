@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mock backend (ioasid.ko loaded with mock=1): software DMA through a
+ * software IOMMU whose page sizes (below the CPU page on purpose),
+ * aperture, reserved region, PASID width and nesting formats each test
+ * chooses, going through the same core paths as the hardware.  Then the
+ * enable step on heterogeneous mock devices: every reason ENABLE gives for
+ * a refusal, the same reasons at a later attach, the two-stage fallback,
+ * and the features descriptor read back and given to another IOAS.
+ *
+ * Every test checks at teardown that closing the file gave back every
+ * object, pin, accounted page and domain.
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_utils.h"
+#include "ioasid_mock_utils.h"
+
+#define MIB (1024ULL * 1024)
+#define APERTURE_LAST ((1ULL << 48) - 1)
+#define REFUSAL "ioasid: mock refused by enabled IOAS"
+
+static size_t page;
+
+/* A mock device that honours everything the enable tests ask for. */
+static struct ioasid_test_mock_device mock_capable(void)
+{
+	return (struct ioasid_test_mock_device){
+		.caps = IOASID_DEVICE_CAP_COHERENT |
+			IOASID_DEVICE_CAP_ISOLATED_MSI |
+			IOASID_DEVICE_CAP_DIRTY_TRACKING,
+		.max_pasid_log2 = 16,
+		.nesting_formats = IOASID_NESTING_VTD_S1,
+		.pgsize_bitmap = page / 2,
+		.aperture_last = APERTURE_LAST,
+	};
+}
+
+/* A context with one IOAS and memory to map; mock=1 is required. */
+FIXTURE(mock) {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(mock)
+{
+	page = getpagesize();
+	self->fd = -1;
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	if (!mock_available(self->fd)) {
+		close(self->fd);
+		self->fd = -1;
+		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
+	}
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->buf = mmap(NULL, 16 * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, 16 * page);
+}
+
+FIXTURE_TEARDOWN(mock)
+{
+	struct ioasid_counters end;
+
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+}
+
+/* Map @n pages of the buffer from page @first at @iova. */
+static int map_buf(struct _test_data_mock *self, __u32 ioas_id, int first,
+		   int n, __u64 iova, __u32 flags)
+{
+	return ioas_map(self->fd, ioas_id, self->buf + first * page, n * page,
+			&iova, IOASID_IOAS_MAP_FIXED_IOVA | flags);
+}
+
+static int add_mock(struct _test_data_mock *self,
+		    struct ioasid_test_mock_device config, __u32 *dev_id)
+{
+	return mock_device(self->fd, &config, dev_id);
+}
+
+TEST_F(mock, dma_goes_through_the_page_table)
+{
+	char out[300], in[300];
+	__u32 dev_id;
+	size_t i;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 2, 2, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
+
+	/* Across an IOMMU page and a CPU page boundary. */
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = i * 13 + 1;
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB + page - 100, out,
+			      sizeof(out), true));
+	ASSERT_EQ(0, memcmp(self->buf + 3 * page - 100, out, sizeof(out)));
+	ASSERT_EQ(0, self->buf[3 * page - 101]);
+	ASSERT_EQ(0, self->buf[3 * page + 200]);
+
+	/* Across an IOMMU page boundary inside a CPU page. */
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB + page / 2 - 100,
+			      out, sizeof(out), true));
+	ASSERT_EQ(0, memcmp(self->buf + 2 * page + page / 2 - 100, out,
+			    sizeof(out)));
+
+	self->buf[2 * page + 5] = 0x5a;
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, in, 6, false));
+	ASSERT_EQ(0x5a, in[5]);
+}
+
+TEST_F(mock, unmapped_and_read_only_iovas_stop_the_dma)
+{
+	char out[64];
+	__u32 dev_id;
+
+	memset(out, 0x77, sizeof(out));
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB,
+			     IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(-EACCES, mock_dma(self->fd, dev_id, 64 * MIB, out,
+				    sizeof(out), true));
+	ASSERT_EQ(0, self->buf[0]);
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, out, sizeof(out),
+			      false));
+	ASSERT_EQ(0, out[0]);
+	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB + page, out,
+				   sizeof(out), false));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 64 * MIB, page,
+				NULL));
+	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+				   sizeof(out), false));
+}
+
+TEST_F(mock, detach_blocks_and_attach_fills)
+{
+	char out[8] = "mockdma";
+	__u32 dev_id;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+				   sizeof(out), true));
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, out, sizeof(out),
+			      true));
+	ASSERT_EQ(0, memcmp(self->buf, out, sizeof(out)));
+	ASSERT_EQ(0, detach(self->fd, dev_id));
+	ASSERT_EQ(self->start.domains, ioasid_counter("domains"));
+	memset(self->buf, 0, page);
+	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+				   sizeof(out), true));
+	ASSERT_EQ(0, self->buf[0]);
+}
+
+/* Half-page IOMMU pages: the IOAS still maps in CPU pages. */
+TEST_F(mock, iommu_pages_below_the_cpu_page)
+{
+	struct ioasid_device_info dev;
+	struct ioasid_ioas_info info;
+	__u64 iova = 64 * MIB;
+	__u32 dev_id;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &dev));
+	ASSERT_EQ(IOASID_IOMMU_FAMILY_MOCK, dev.out_family);
+	ASSERT_EQ(page / 2, dev.out_pgsize_bitmap);
+	ASSERT_EQ(16, dev.out_max_pasid_log2);
+	ASSERT_EQ(IOASID_NESTING_VTD_S1, dev.out_nesting_formats);
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(page / 2, info.out_min_page_size);
+	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page / 2, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 3, 64 * MIB, MAP_RW));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id,
+				      64 * MIB + page / 2, page, NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 64 * MIB, 3 * page,
+				NULL));
+}
+
+TEST_F(mock, devices_share_a_domain_when_they_can)
+{
+	struct ioasid_test_mock_device other = mock_capable();
+	char out[4] = "abc", in[4];
+	__u32 a, b, c;
+
+	other.pgsize_bitmap = page;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &a));
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &b));
+	ASSERT_EQ(0, add_mock(self, other, &c));
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->fd, a, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, b, self->ioas_id, 0, NULL));
+	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
+	ASSERT_EQ(0, device_attach(self->fd, c, self->ioas_id, 0, NULL));
+	ASSERT_EQ(self->start.domains + 2, ioasid_counter("domains"));
+	/* What one writes, one of the other domain reads. */
+	ASSERT_EQ(0, mock_dma(self->fd, a, 64 * MIB, out, sizeof(out), true));
+	ASSERT_EQ(0, mock_dma(self->fd, c, 64 * MIB, in, sizeof(in), false));
+	ASSERT_EQ(0, memcmp(out, in, sizeof(in)));
+	/* A destroyed device is detached; the last one frees the domain. */
+	ASSERT_EQ(0, ioasid_destroy(self->fd, c));
+	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
+}
+
+TEST_F(mock, aperture_and_reserved_region_leave_the_iova_ranges)
+{
+	struct ioasid_test_mock_device config = mock_capable();
+	struct ioasid_iova_range ranges[4];
+	__u32 num = 4, dev_id;
+
+	config.aperture_start = 16 * MIB;
+	config.aperture_last = 64 * MIB - 1;
+	config.flags = IOASID_TEST_MOCK_RESV;
+	config.resv_start = 32 * MIB;
+	config.resv_last = 33 * MIB - 1;
+	ASSERT_EQ(0, add_mock(self, config, &dev_id));
+	/* A mapping outside the aperture keeps the device out. */
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 0, MAP_RW));
+	ASSERT_EQ(-EADDRINUSE, device_attach(self->fd, dev_id, self->ioas_id,
+					     0, NULL));
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(16 * MIB, ranges[0].start);
+	ASSERT_EQ(32 * MIB - 1, ranges[0].last);
+	ASSERT_EQ(33 * MIB, ranges[1].start);
+	ASSERT_EQ(64 * MIB - 1, ranges[1].last);
+	ASSERT_EQ(-ERANGE, map_buf(self, self->ioas_id, 0, 1, 32 * MIB,
+				   MAP_RW));
+}
+
+TEST_F(mock, bad_mock_requests)
+{
+	struct ioasid_test_mock_device config;
+	struct ioasid_test_cmd cmd = { .size = sizeof(cmd), .op = 99 };
+	char buf[8];
+	__u32 dev_id;
+
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_TEST, &cmd));
+	config = mock_capable();
+	config.pgsize_bitmap = 256;
+	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	config = mock_capable();
+	config.caps = IOASID_DEVICE_CAP_PAGING;
+	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	config = mock_capable();
+	config.aperture_start = 1;
+	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	config = mock_capable();
+	config.flags = 1 << 7;
+	ASSERT_EQ(-EOPNOTSUPP, mock_device(self->fd, &config, &dev_id));
+	config = mock_capable();
+	config.flags = IOASID_TEST_MOCK_RESV;
+	config.resv_start = 2 * MIB;
+	config.resv_last = MIB;
+	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	ASSERT_EQ(self->start.objects + 1, ioasid_counter("objects"));
+
+	ASSERT_EQ(-ENOENT, mock_dma(self->fd, 99, 0, buf, 8, false));
+	ASSERT_EQ(-EINVAL, mock_dma(self->fd, self->ioas_id, 0, buf, 8, false));
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(-EINVAL, mock_dma(self->fd, dev_id, 0, buf, 0, false));
+	ASSERT_EQ(-EINVAL, mock_dma(self->fd, dev_id, ~0ULL, buf, 8, false));
+}
+
+/* ENABLE needs a device to check. */
+TEST_F(mock, enable_without_devices_is_refused)
+{
+	struct ioasid_features f;
+	__u64 unmet;
+
+	features_init(&f);
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+					   &unmet));
+	ASSERT_EQ(IOASID_UNMET_NO_DEVICE, unmet);
+	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+}
+
+TEST_F(mock, enable_freezes_the_features)
+{
+	struct ioasid_iova_range outside = { 128 * MIB, 256 * MIB - 1 };
+	struct ioasid_iova_range around = { 0, 256 * MIB - 1 };
+	struct ioasid_features f, got;
+	char out[4] = "xyz";
+	__u32 dev_id;
+	__u64 unmet;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	features_init(&f);
+	f.caps = htole64(IOASID_DEVICE_CAP_COHERENT);
+	f.max_page_size = htole64(page);
+	features_add_range(&f, 16 * MIB, 64 * MIB - 1);
+	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+	ASSERT_EQ(0, unmet);
+	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &got));
+	ASSERT_EQ(0, memcmp(&f, &got, sizeof(f)));
+	ASSERT_EQ(-EALREADY, ioas_enable(self->fd, self->ioas_id, &f, NULL));
+
+	/* The required range may not be left out of the allowed ones. */
+	ASSERT_EQ(-EBUSY, ioas_allow_iovas(self->fd, self->ioas_id, &outside,
+					   1));
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &around, 1));
+
+	/* Mapping, DMA and detaching work as before. */
+	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 16 * MIB, MAP_RW));
+	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 16 * MIB, out, sizeof(out),
+			      true));
+	ASSERT_EQ(0, memcmp(self->buf, out, sizeof(out)));
+	ASSERT_EQ(0, detach(self->fd, dev_id));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+}
+
+TEST_F(mock, enable_rejects_bad_descriptors)
+{
+	struct {
+		struct ioasid_features f;
+		__u64 tail;
+	} big = {};
+	struct ioasid_features f;
+	__u32 dev_id;
+	int i;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	for (i = 0; i < 12; i++) {
+		features_init(&f);
+		features_add_range(&f, 16 * MIB, 32 * MIB - 1);
+		switch (i) {
+		case 0:
+			f.magic = 0;
+			break;
+		case 1:
+			f.version = htole16(2);
+			break;
+		case 2:
+			f.num_iova_ranges = htole16(IOASID_FEATURES_MAX_RANGES + 1);
+			break;
+		case 3:
+			f.iova_ranges[0].start = htole64(16 * MIB + 1);
+			break;
+		case 4:
+			f.iova_ranges[0].last = htole64(MIB - 1);
+			break;
+		case 5:
+			features_add_range(&f, 8 * MIB, 9 * MIB - 1);
+			break;
+		case 6:
+			f.iova_ranges[3].last = htole64(page - 1);
+			break;
+		case 7:
+			f.caps = htole64(1ULL << 40);
+			break;
+		case 8:
+			f.nesting_format = htole32(1U << 9);
+			break;
+		case 9:
+			f.max_page_size = htole64(3 * page);
+			break;
+		case 10:
+			features_add_range(&f, 31 * MIB, 40 * MIB - 1);
+			break;
+		case 11:
+			f.iova_ranges[0].start = htole64(16 * MIB + 2048);
+			break;
+		}
+		ASSERT_EQ(-EINVAL, ioas_enable(self->fd, self->ioas_id, &f,
+					       NULL))
+			TH_LOG("case %d", i);
+	}
+	features_init(&f);
+	ASSERT_EQ(-EINVAL, ioas_enable_len(self->fd, self->ioas_id, &f,
+					   sizeof(f) - 8, NULL));
+	ASSERT_EQ(-EINVAL, ioas_enable(self->fd, dev_id, &f, NULL));
+	ASSERT_EQ(-ENOENT, ioas_enable(self->fd, 999, &f, NULL));
+	big.f = f;
+	big.tail = 1;
+	ASSERT_EQ(-E2BIG, ioas_enable_len(self->fd, self->ioas_id, &big,
+					  sizeof(big), NULL));
+	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+	/* A longer struct whose tail is zero is version 1 still. */
+	big.tail = 0;
+	ASSERT_EQ(0, ioas_enable_len(self->fd, self->ioas_id, &big,
+				     sizeof(big), NULL));
+}
+
+/* A range of whole 4 KiB pages but not of whole CPU pages is not honoured. */
+TEST_F(mock, enable_wants_ranges_of_whole_cpu_pages)
+{
+	struct ioasid_features f;
+	__u32 dev_id;
+	__u64 unmet;
+
+	if (page == 4096)
+		SKIP(return, "4 KiB CPU pages: every valid range is whole pages");
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	features_init(&f);
+	features_add_range(&f, 16 * MIB, 16 * MIB + 4096 - 1);
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+					   &unmet));
+	ASSERT_EQ(IOASID_UNMET_IOVA_RANGES, unmet);
+	features_init(&f);
+	features_add_range(&f, 16 * MIB, 16 * MIB + page - 1);
+	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+}
+
+/* Every reason of a refusal, first at ENABLE, then at a later attach. */
+FIXTURE(unmet) {
+	int fd;
+	__u32 ioas_id;
+	struct ioasid_counters start;
+};
+
+FIXTURE_VARIANT(unmet) {
+	__u64 unmet;
+	void (*ask)(struct ioasid_features *f);
+	void (*lack)(struct ioasid_test_mock_device *config);
+};
+
+FIXTURE_SETUP(unmet)
+{
+	page = getpagesize();
+	self->fd = -1;
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	if (!mock_available(self->fd)) {
+		close(self->fd);
+		self->fd = -1;
+		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
+	}
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+}
+
+FIXTURE_TEARDOWN(unmet)
+{
+	struct ioasid_counters end;
+
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+}
+
+static void ask_dirty(struct ioasid_features *f)
+{
+	f->caps = htole64(IOASID_DEVICE_CAP_DIRTY_TRACKING);
+}
+
+static void lack_dirty(struct ioasid_test_mock_device *c)
+{
+	c->caps &= ~IOASID_DEVICE_CAP_DIRTY_TRACKING;
+}
+
+static void ask_nesting(struct ioasid_features *f)
+{
+	f->nesting_format = htole32(IOASID_NESTING_VTD_S1);
+}
+
+static void lack_nesting(struct ioasid_test_mock_device *c)
+{
+	c->nesting_formats = 0;
+}
+
+static void ask_small_pages(struct ioasid_features *f)
+{
+	f->max_page_size = htole64(page / 2);
+}
+
+static void lack_small_pages(struct ioasid_test_mock_device *c)
+{
+	c->pgsize_bitmap = page | 2 * MIB;
+}
+
+static void ask_range(struct ioasid_features *f)
+{
+	features_add_range(f, 16 * MIB, 32 * MIB - 1);
+}
+
+static void lack_aperture(struct ioasid_test_mock_device *c)
+{
+	c->aperture_last = 24 * MIB - 1;
+}
+
+static void lack_range(struct ioasid_test_mock_device *c)
+{
+	c->flags = IOASID_TEST_MOCK_RESV;
+	c->resv_start = 20 * MIB;
+	c->resv_last = 20 * MIB + page - 1;
+}
+
+static void ask_pasid(struct ioasid_features *f)
+{
+	f->min_pasid_log2 = htole32(10);
+}
+
+static void lack_pasid(struct ioasid_test_mock_device *c)
+{
+	c->max_pasid_log2 = 8;
+}
+
+static void ask_pasid_and_dirty(struct ioasid_features *f)
+{
+	ask_pasid(f);
+	ask_dirty(f);
+}
+
+static void lack_pasid_and_dirty(struct ioasid_test_mock_device *c)
+{
+	lack_pasid(c);
+	lack_dirty(c);
+}
+
+FIXTURE_VARIANT_ADD(unmet, caps) {
+	.unmet = IOASID_UNMET_CAPS, .ask = ask_dirty, .lack = lack_dirty,
+};
+
+FIXTURE_VARIANT_ADD(unmet, nesting) {
+	.unmet = IOASID_UNMET_NESTING, .ask = ask_nesting,
+	.lack = lack_nesting,
+};
+
+FIXTURE_VARIANT_ADD(unmet, page_size) {
+	.unmet = IOASID_UNMET_PAGE_SIZE, .ask = ask_small_pages,
+	.lack = lack_small_pages,
+};
+
+FIXTURE_VARIANT_ADD(unmet, aperture) {
+	.unmet = IOASID_UNMET_IOVA_RANGES, .ask = ask_range,
+	.lack = lack_aperture,
+};
+
+FIXTURE_VARIANT_ADD(unmet, reserved_region) {
+	.unmet = IOASID_UNMET_IOVA_RANGES, .ask = ask_range,
+	.lack = lack_range,
+};
+
+FIXTURE_VARIANT_ADD(unmet, pasid) {
+	.unmet = IOASID_UNMET_PASID, .ask = ask_pasid, .lack = lack_pasid,
+};
+
+FIXTURE_VARIANT_ADD(unmet, two_at_once) {
+	.unmet = IOASID_UNMET_PASID | IOASID_UNMET_CAPS,
+	.ask = ask_pasid_and_dirty, .lack = lack_pasid_and_dirty,
+};
+
+/*
+ * A capable device and one that lacks what the variant asks: ENABLE names
+ * the lack; without the lacking device it succeeds; then the lacking
+ * device is refused at attach with the same reason, and another capable
+ * one is taken.
+ */
+TEST_F(unmet, at_enable_and_at_attach)
+{
+	struct ioasid_test_mock_device lacking = mock_capable();
+	struct ioasid_test_mock_device capable = mock_capable();
+	struct ioasid_features f;
+	__u32 good, bad, more;
+	__u64 unmet;
+	int logged;
+
+	variant->lack(&lacking);
+	ASSERT_EQ(0, mock_device(self->fd, &capable, &good));
+	ASSERT_EQ(0, mock_device(self->fd, &lacking, &bad));
+	ASSERT_EQ(0, mock_device(self->fd, &capable, &more));
+	ASSERT_EQ(0, device_attach(self->fd, good, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, bad, self->ioas_id, 0, &unmet));
+	ASSERT_EQ(0, unmet);
+
+	features_init(&f);
+	variant->ask(&f);
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+					   &unmet));
+	ASSERT_EQ(variant->unmet, unmet);
+	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+
+	ASSERT_EQ(0, detach(self->fd, bad));
+	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+	ASSERT_EQ(0, unmet);
+	logged = klog_count(REFUSAL);
+	ASSERT_EQ(-EOPNOTSUPP, device_attach(self->fd, bad, self->ioas_id, 0,
+					     &unmet));
+	ASSERT_EQ(variant->unmet, unmet);
+	ASSERT_EQ(logged + 1, klog_count(REFUSAL));
+	ASSERT_EQ(0, device_attach(self->fd, more, self->ioas_id, 0, &unmet));
+	ASSERT_EQ(0, unmet);
+}
+
+/* A device moving into an enabled IOAS is checked as one attaching. */
+TEST_F(unmet, at_replace)
+{
+	struct ioasid_test_mock_device lacking = mock_capable();
+	struct ioasid_test_mock_device capable = mock_capable();
+	struct ioasid_features f;
+	__u32 good, bad, open_ioas;
+	__u64 unmet;
+
+	variant->lack(&lacking);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &open_ioas));
+	ASSERT_EQ(0, mock_device(self->fd, &capable, &good));
+	ASSERT_EQ(0, mock_device(self->fd, &lacking, &bad));
+	ASSERT_EQ(0, device_attach(self->fd, good, self->ioas_id, 0, NULL));
+	features_init(&f);
+	variant->ask(&f);
+	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, bad, open_ioas, 0, NULL));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  device_attach(self->fd, bad, self->ioas_id,
+				IOASID_DEVICE_ATTACH_REPLACE, &unmet));
+	ASSERT_EQ(variant->unmet, unmet);
+	/* Still where it was: its IOAS cannot be destroyed. */
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, open_ioas));
+}
+
+/*
+ * The two-stage fallback of a VMM over mock devices: the nested format
+ * where every device offers it, else a kernel-managed IOAS where the pages
+ * and the IOVA range fit, else nothing.
+ */
+FIXTURE(fallback) {
+	int fd;
+	__u32 ioas_id;
+	struct ioasid_counters start;
+};
+
+FIXTURE_VARIANT(fallback) {
+	__u32 nesting_formats;
+	__u64 pgsize;
+	__u64 aperture_last;
+	enum ioas_plan plan;
+	__u64 unmet;
+};
+
+FIXTURE_SETUP(fallback)
+{
+	page = getpagesize();
+	self->fd = -1;
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	if (!mock_available(self->fd)) {
+		close(self->fd);
+		self->fd = -1;
+		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
+	}
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+}
+
+FIXTURE_TEARDOWN(fallback)
+{
+	struct ioasid_counters end;
+
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+}
+
+FIXTURE_VARIANT_ADD(fallback, nested) {
+	.nesting_formats = IOASID_NESTING_VTD_S1, .pgsize = 0,
+	.aperture_last = APERTURE_LAST, .plan = PLAN_NESTED,
+};
+
+FIXTURE_VARIANT_ADD(fallback, kernel_managed) {
+	.nesting_formats = 0, .pgsize = 0, .aperture_last = APERTURE_LAST,
+	.plan = PLAN_KERNEL_MANAGED,
+};
+
+FIXTURE_VARIANT_ADD(fallback, pages_too_large) {
+	.nesting_formats = 0, .pgsize = 2 * MIB,
+	.aperture_last = APERTURE_LAST, .plan = PLAN_NONE,
+	.unmet = IOASID_UNMET_PAGE_SIZE,
+};
+
+FIXTURE_VARIANT_ADD(fallback, range_beyond_the_aperture) {
+	.nesting_formats = IOASID_NESTING_VTD_S1, .pgsize = 0,
+	.aperture_last = 64 * MIB - 1, .plan = PLAN_NONE,
+	.unmet = IOASID_UNMET_IOVA_RANGES,
+};
+
+TEST_F(fallback, picks_what_the_devices_honour)
+{
+	struct ioasid_test_mock_device config = mock_capable();
+	struct ioasid_features f;
+	__u32 a, b;
+	__u64 unmet;
+
+	config.nesting_formats = variant->nesting_formats;
+	config.aperture_last = variant->aperture_last;
+	if (variant->pgsize)
+		config.pgsize_bitmap = variant->pgsize;
+	ASSERT_EQ(0, mock_device(self->fd, &config, &a));
+	ASSERT_EQ(0, mock_device(self->fd, &config, &b));
+	ASSERT_EQ(0, device_attach(self->fd, a, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, b, self->ioas_id, 0, NULL));
+	/* A guest with pages of the host's size and 1 GiB of RAM. */
+	ASSERT_EQ(variant->plan,
+		  ioas_enable_with_fallback(self->fd, self->ioas_id,
+					    IOASID_NESTING_VTD_S1, 0,
+					    (1ULL << 30) - 1, page, &unmet));
+	if (variant->plan == PLAN_NONE) {
+		ASSERT_EQ(variant->unmet, unmet);
+		ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+		return;
+	}
+	ASSERT_EQ(0, unmet);
+	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &f));
+	ASSERT_EQ(variant->plan == PLAN_NESTED ? IOASID_NESTING_VTD_S1 : 0,
+		  le32toh(f.nesting_format));
+}
+
+/*
+ * The descriptor of an enabled IOAS is what a migration destination is
+ * checked with: another IOAS whose devices honour it is enabled with it,
+ * one whose devices do not is refused with the reason.
+ */
+TEST_F(mock, descriptor_round_trip)
+{
+	struct ioasid_test_mock_device narrow = mock_capable();
+	struct ioasid_features f, desc, again;
+	__u32 src_dev, dst_dev, far_dev, dst, far;
+	struct ioasid_ioas_features short_read = {
+		.size = sizeof(short_read),
+		.ioas_id = self->ioas_id,
+		.features_len = sizeof(desc) - 1,
+		.features = (__u64)(uintptr_t)&desc,
+	};
+	__u64 unmet;
+
+	narrow.aperture_last = 512 * MIB - 1;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &src_dev));
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dst_dev));
+	ASSERT_EQ(0, add_mock(self, narrow, &far_dev));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &far));
+	ASSERT_EQ(0, device_attach(self->fd, src_dev, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, dst_dev, dst, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->fd, far_dev, far, 0, NULL));
+
+	features_init(&f);
+	ask_dirty(&f);
+	ask_pasid(&f);
+	f.max_page_size = htole64(page);
+	features_add_range(&f, 0, (1ULL << 30) - 1);
+	features_add_range(&f, 4ULL << 30, (8ULL << 30) - 1);
+	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, NULL));
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_FEATURES,
+					&short_read));
+	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &desc));
+	ASSERT_EQ(0, memcmp(&f, &desc, sizeof(f)));
+
+	ASSERT_EQ(0, ioas_enable(self->fd, dst, &desc, &unmet));
+	ASSERT_EQ(0, ioas_features(self->fd, dst, &again));
+	ASSERT_EQ(0, memcmp(&desc, &again, sizeof(desc)));
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, far, &desc, &unmet));
+	ASSERT_EQ(IOASID_UNMET_IOVA_RANGES, unmet);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The mock backend's test ioctl, for the selftests that use mock devices.
+ */
+#ifndef __SELFTEST_IOASID_MOCK_UTILS_H
+#define __SELFTEST_IOASID_MOCK_UTILS_H
+
+#include "ioasid_utils.h"
+#include "../../../../drivers/iommu/ioasid/ioasid_test.h"
+
+/* Is the test ioctl there (ioasid.ko with the mock backend, mock=1)? */
+static inline bool mock_available(int fd)
+{
+	struct ioasid_test_cmd probe = { .size = sizeof(probe) };
+
+	return ioasid_ioctl(fd, IOASID_TEST, &probe) != -ENOTTY;
+}
+
+static inline int mock_device(int fd,
+			      const struct ioasid_test_mock_device *config,
+			      __u32 *dev_id)
+{
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_MOCK_DEVICE,
+		.mock_device = *config,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_TEST, &cmd);
+	*dev_id = cmd.mock_device.out_dev_id;
+	return rc;
+}
+
+/* The mock device writes (@write) or reads @len bytes at @iova. */
+static inline int mock_dma(int fd, __u32 dev_id, __u64 iova, void *buf,
+			   __u64 len, bool write)
+{
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_MOCK_DMA,
+		.mock_dma = {
+			.dev_id = dev_id,
+			.flags = write ? IOASID_TEST_DMA_WRITE : 0,
+			.iova = iova,
+			.length = len,
+			.uptr = (__u64)(uintptr_t)buf,
+		},
+	};
+
+	return ioasid_ioctl(fd, IOASID_TEST, &cmd);
+}
+
+#endif /* __SELFTEST_IOASID_MOCK_UTILS_H */
