@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 #include "ioasid_utils.h"
 #include "ioasid_mock_utils.h"
+#include "../../../ioasid/ioasid_features.h"
 
 #define MIB (1024ULL * 1024)
 #define APERTURE_LAST ((1ULL << 48) - 1)
@@ -777,6 +778,38 @@ TEST_F(mock, descriptor_round_trip)
 	ASSERT_EQ(0, memcmp(&desc, &again, sizeof(desc)));
 	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, far, &desc, &unmet));
 	ASSERT_EQ(IOASID_UNMET_IOVA_RANGES, unmet);
+}
+
+/* What tools/ioasid/ioasid-features diff says of two descriptors. */
+TEST(descriptor_diff_names_each_field)
+{
+	struct ioasid_features a, b;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	features_init(&a);
+	a.caps = htole64(IOASID_DEVICE_CAP_DIRTY_TRACKING);
+	features_add_range(&a, 0, (1ULL << 30) - 1);
+	b = a;
+	ASSERT_TRUE(features_readable(&a));
+	ASSERT_EQ(0, features_diff(stderr, &a, &b));
+
+	b.caps = 0;
+	b.min_pasid_log2 = htole32(8);
+	b.iova_ranges[0].last = htole64((1ULL << 29) - 1);
+	out = open_memstream(&text, &len);
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(3, features_diff(out, &a, &b));
+	fclose(out);
+	ASSERT_NE(NULL, strstr(text, "caps: 0x10 -> 0x0\n"));
+	ASSERT_NE(NULL, strstr(text, "min_pasid_log2: 0 -> 8\n"));
+	ASSERT_NE(NULL, strstr(text,
+			       "iova_ranges: [0x0, 0x3fffffff] -> [0x0, 0x1fffffff]\n"));
+	free(text);
+
+	b.magic = 0;
+	ASSERT_FALSE(features_readable(&b));
 }
 
 TEST_HARNESS_MAIN
