@@ -98,8 +98,7 @@ static int reserve_group_regions(struct ioasid_ioas *ioas,
 	else
 		rc = idev->ops->get_resv_regions(idev, &regions);
 	list_for_each_entry(region, &regions, list) {
-		/* Firmware mappings the OS may drop once it owns the device. */
-		if (rc || region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if (rc || !ioasid_resv_region_binds(region))
 			continue;
 		rc = ioasid_ioas_reserve(ioas, owner, region->start,
 					 region->start + region->length - 1);

@@ -130,7 +130,7 @@ static int device_resv_unmet(const struct ioasid_features *features,
 		return -ENOMEM;
 	rc = idev->ops->get_resv_regions(idev, &regions);
 	list_for_each_entry(region, &regions, list) {
-		if (rc || region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if (rc || !ioasid_resv_region_binds(region))
 			continue;
 		for (i = 0; i < n; i++) {
 			range_of(features, i, &start, &last);

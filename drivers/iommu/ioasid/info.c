@@ -11,6 +11,7 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
@@ -81,15 +82,48 @@ int ioasid_device_describe(struct ioasid_device *idev,
 	return report_paging(idev, info);
 }
 
+/*
+ * Copy the first @room reserved regions of @idev's group to @uptr; *@num
+ * gets how many there are.
+ */
+static int report_resv_regions(struct ioasid_device *idev, u64 uptr,
+			       u32 room, u32 *num)
+{
+	struct ioasid_iova_range __user *out = u64_to_user_ptr(uptr);
+	struct iommu_resv_region *region;
+	struct ioasid_iova_range range;
+	LIST_HEAD(regions);
+	int rc;
+
+	if (ioasid_should_fail())
+		return -ENOMEM;
+	rc = idev->ops->get_resv_regions(idev, &regions);
+	*num = 0;
+	list_for_each_entry(region, &regions, list) {
+		if (rc || !ioasid_resv_region_binds(region))
+			continue;
+		range.start = region->start;
+		range.last = region->start + region->length - 1;
+		if (*num < room &&
+		    copy_to_user(out + *num, &range, sizeof(range)))
+			rc = -EFAULT;
+		++*num;
+	}
+	idev->ops->put_resv_regions(idev, &regions);
+	return rc;
+}
+
 int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_info *cmd = ucmd->cmd;
+	u32 room = cmd->num_resv_regions;
+	u64 uptr = cmd->resv_regions;
 	struct ioasid_device *idev;
 	int rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved)
+	if (cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
@@ -98,10 +132,15 @@ int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 	*cmd = (struct ioasid_device_info){
 		.size = ucmd->user_size,
 		.dev_id = idev->obj.id,
+		.resv_regions = uptr,
 	};
 	mutex_lock(&ucmd->ictx->attach_lock);
 	rc = ioasid_device_describe(idev, cmd);
 	mutex_unlock(&ucmd->ictx->attach_lock);
+	/* The reference keeps the binding, and its regions, meanwhile. */
+	if (!rc)
+		rc = report_resv_regions(idev, uptr, room,
+					 &cmd->num_resv_regions);
 	ioasid_put_object(&idev->obj);
 	if (rc)
 		return rc;

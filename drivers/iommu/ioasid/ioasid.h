@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -269,6 +270,15 @@ void ioasid_device_unbind(struct ioasid_device *idev);
 const char *ioasid_device_name(struct ioasid_device *idev);
 int ioasid_device_describe(struct ioasid_device *idev,
 			   struct ioasid_device_info *info);
+/*
+ * Whether an IOAS must keep out of a reserved region of a device: all but
+ * the firmware mappings the OS may drop once it owns the device.
+ */
+static inline bool ioasid_resv_region_binds(const struct iommu_resv_region *region)
+{
+	return region->type != IOMMU_RESV_DIRECT_RELAXABLE;
+}
+
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);

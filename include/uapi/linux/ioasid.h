@@ -461,6 +461,11 @@ enum ioasid_hw_regs_type {
  * @__reserved: must be 0
  * @out_hw_regs: the IOMMU's own registers, laid out as @out_hw_regs_type
  *	says
+ * @num_resv_regions: in, the room at @resv_regions; out, the number of
+ *	reserved regions of the device's group
+ * @__reserved2: must be 0
+ * @resv_regions: a pointer to an array of struct ioasid_iova_range, filled
+ *	with the first @num_resv_regions (in) reserved regions
  *
  * Report what the IOMMU that serves a device offers it, before or after the
  * device is attached.  Page sizes and aperture are those of the domain the
@@ -468,12 +473,15 @@ enum ioasid_hw_regs_type {
  * device alone: for the question, the group is attached to an empty domain,
  * which blocks its DMA as before, and detached again.  PASIDs, nesting,
  * dirty tracking and enforced coherency are reported as the hardware offers
- * them; ioasid does not use them yet.
+ * them; ioasid does not use them yet.  The reserved regions (MSI windows,
+ * firmware mappings the device keeps) are the IOVAs an IOAS loses to the
+ * device when it attaches; when @num_resv_regions comes back larger than
+ * the room given, the call can be made again with more.
  *
- * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
- * is too small, or @dev_id is not a device; -ENOENT no such device;
- * -EFAULT; -ENOMEM, or another errno of the IOMMU driver for a domain it
- * could not give.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved or @__reserved2
+ * is not 0, @size is too small, or @dev_id is not a device; -ENOENT no such
+ * device; -EFAULT, also when @resv_regions cannot be written; -ENOMEM, or
+ * another errno of the IOMMU driver for a domain it could not give.
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -489,6 +497,9 @@ struct ioasid_device_info {
 	__u32 out_hw_regs_type;
 	__u32 __reserved;
 	__aligned_u64 out_hw_regs[4];
+	__u32 num_resv_regions;
+	__u32 __reserved2;
+	__aligned_u64 resv_regions;
 };
 
 #define IOASID_DEVICE_INFO _IO(IOASID_TYPE, IOASID_CMD_DEVICE_INFO)

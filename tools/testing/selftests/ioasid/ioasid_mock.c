@@ -195,6 +195,38 @@ TEST_F(mock, iommu_pages_below_the_cpu_page)
 				NULL));
 }
 
+TEST_F(mock, device_info_lists_the_reserved_region)
+{
+	struct ioasid_test_mock_device config = mock_capable();
+	struct ioasid_iova_range regions[2] = { { 1, 1 }, { 2, 2 } };
+	struct ioasid_device_info info;
+	__u32 plain, resv;
+
+	config.flags = IOASID_TEST_MOCK_RESV;
+	config.resv_start = 32 * MIB;
+	config.resv_last = 33 * MIB - 1;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &plain));
+	ASSERT_EQ(0, add_mock(self, config, &resv));
+	ASSERT_EQ(0, device_info_resv(self->fd, plain, &info, regions, 2));
+	ASSERT_EQ(0, info.num_resv_regions);
+	ASSERT_EQ(1, regions[0].start);
+	/* Without room, the count alone. */
+	ASSERT_EQ(0, device_info_resv(self->fd, resv, &info, regions, 0));
+	ASSERT_EQ(1, info.num_resv_regions);
+	ASSERT_EQ(1, regions[0].start);
+	ASSERT_EQ(0, device_info_resv(self->fd, resv, &info, regions, 2));
+	ASSERT_EQ(1, info.num_resv_regions);
+	ASSERT_EQ(32 * MIB, regions[0].start);
+	ASSERT_EQ(33 * MIB - 1, regions[0].last);
+	ASSERT_EQ(2, regions[1].start);
+	ASSERT_EQ(-EFAULT, device_info_resv(self->fd, resv, &info,
+					    (void *)8, 1));
+	info = (struct ioasid_device_info){
+		.size = sizeof(info), .dev_id = resv, .__reserved2 = 1,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+}
+
 TEST_F(mock, devices_share_a_domain_when_they_can)
 {
 	struct ioasid_test_mock_device other = mock_capable();

@@ -1102,6 +1102,30 @@ TEST_F(edu_dma, aperture_bounds_the_iova_ranges)
 }
 
 /* A hole in the usable ranges is a reserved region of the group. */
+/* Every region DEVICE_INFO lists is out of the usable IOVA ranges. */
+TEST_F(edu_dma, device_info_lists_what_the_ioas_loses)
+{
+	struct ioasid_iova_range regions[16], ranges[16];
+	struct ioasid_device_info info;
+	__u32 i, j, num = 16;
+
+	ASSERT_EQ(0, device_info_resv(self->fd, self->dev_id, &info, regions,
+				      16));
+	/* Every paging lane has an MSI window. */
+	ASSERT_LE(1, info.num_resv_regions);
+	ASSERT_GE(16, info.num_resv_regions);
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	for (i = 0; i < info.num_resv_regions; i++) {
+		ASSERT_LE(regions[i].start, regions[i].last);
+		for (j = 0; j < num; j++)
+			ASSERT_TRUE(regions[i].last < ranges[j].start ||
+				    regions[i].start > ranges[j].last)
+				TH_LOG("region [%#llx, %#llx] is usable",
+				       (unsigned long long)regions[i].start,
+				       (unsigned long long)regions[i].last);
+	}
+}
+
 TEST_F(edu_dma, reserved_regions_leave_the_iova_ranges)
 {
 	struct ioasid_iova_range ranges[16];

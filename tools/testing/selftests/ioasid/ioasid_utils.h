@@ -270,14 +270,25 @@ static inline int ioas_iova_ranges(int fd, __u32 ioas_id,
 	return rc;
 }
 
-static inline int device_info(int fd, __u32 dev_id,
-			      struct ioasid_device_info *info)
+/* DEVICE_INFO, with room for @room reserved regions at @regions. */
+static inline int device_info_resv(int fd, __u32 dev_id,
+				   struct ioasid_device_info *info,
+				   struct ioasid_iova_range *regions,
+				   __u32 room)
 {
 	*info = (struct ioasid_device_info){
 		.size = sizeof(*info),
 		.dev_id = dev_id,
+		.num_resv_regions = room,
+		.resv_regions = (__u64)(uintptr_t)regions,
 	};
 	return ioasid_ioctl(fd, IOASID_DEVICE_INFO, info);
+}
+
+static inline int device_info(int fd, __u32 dev_id,
+			      struct ioasid_device_info *info)
+{
+	return device_info_resv(fd, dev_id, info, NULL, 0);
 }
 
 static inline int device_attach(int fd, __u32 dev_id, __u32 ioas_id,
