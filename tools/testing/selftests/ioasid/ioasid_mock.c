@@ -40,28 +40,61 @@ static struct ioasid_test_mock_device mock_capable(void)
 	};
 }
 
-/* A context with one IOAS and memory to map; mock=1 is required. */
-FIXTURE(mock) {
+/*
+ * A context with one IOAS, and the counters as it found them; the
+ * fixtures below share it.
+ */
+struct mock_ctx {
 	int fd;
 	__u32 ioas_id;
-	char *buf;
 	struct ioasid_counters start;
+};
+
+/*
+ * Open @ctx (the caller checks ctx->fd); returns why the mock cannot be
+ * tested, or NULL.
+ */
+static const char *mock_open(struct mock_ctx *ctx)
+{
+	page = getpagesize();
+	ctx->fd = -1;
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&ctx->start))
+		return "ioasid.ko not loaded or debugfs not mounted";
+	ctx->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	if (ctx->fd >= 0 && !mock_available(ctx->fd)) {
+		close(ctx->fd);
+		ctx->fd = -1;
+		return "ioasid.ko has no mock backend, or was loaded without mock=1";
+	}
+	return NULL;
+}
+
+/* Close @ctx; returns whether everything it held was given back. */
+static bool mock_close(struct mock_ctx *ctx)
+{
+	struct ioasid_counters end;
+
+	if (ctx->fd < 0)
+		return true;
+	close(ctx->fd);
+	return !ioasid_read_counters(&end) &&
+	       ioasid_counters_equal(&ctx->start, &end);
+}
+
+/* A mock context and memory to map; mock=1 is required. */
+FIXTURE(mock) {
+	struct mock_ctx ctx;
+	char *buf;
 };
 
 FIXTURE_SETUP(mock)
 {
-	page = getpagesize();
-	self->fd = -1;
-	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
-	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	if (!mock_available(self->fd)) {
-		close(self->fd);
-		self->fd = -1;
-		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
-	}
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	const char *why = mock_open(&self->ctx);
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LE(0, self->ctx.fd);
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &self->ctx.ioas_id));
 	self->buf = mmap(NULL, 16 * page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
@@ -70,27 +103,21 @@ FIXTURE_SETUP(mock)
 
 FIXTURE_TEARDOWN(mock)
 {
-	struct ioasid_counters end;
-
-	if (self->fd < 0)
-		return;
-	close(self->fd);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+	ASSERT_TRUE(mock_close(&self->ctx));
 }
 
 /* Map @n pages of the buffer from page @first at @iova. */
 static int map_buf(struct _test_data_mock *self, __u32 ioas_id, int first,
 		   int n, __u64 iova, __u32 flags)
 {
-	return ioas_map(self->fd, ioas_id, self->buf + first * page, n * page,
+	return ioas_map(self->ctx.fd, ioas_id, self->buf + first * page, n * page,
 			&iova, IOASID_IOAS_MAP_FIXED_IOVA | flags);
 }
 
 static int add_mock(struct _test_data_mock *self,
 		    struct ioasid_test_mock_device config, __u32 *dev_id)
 {
-	return mock_device(self->fd, &config, dev_id);
+	return mock_device(self->ctx.fd, &config, dev_id);
 }
 
 TEST_F(mock, dma_goes_through_the_page_table)
@@ -100,27 +127,27 @@ TEST_F(mock, dma_goes_through_the_page_table)
 	size_t i;
 
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 2, 2, 64 * MIB, MAP_RW));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
-	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 2, 2, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(self->ctx.start.domains + 1, ioasid_counter("domains"));
 
 	/* Across an IOMMU page and a CPU page boundary. */
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = i * 13 + 1;
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB + page - 100, out,
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 64 * MIB + page - 100, out,
 			      sizeof(out), true));
 	ASSERT_EQ(0, memcmp(self->buf + 3 * page - 100, out, sizeof(out)));
 	ASSERT_EQ(0, self->buf[3 * page - 101]);
 	ASSERT_EQ(0, self->buf[3 * page + 200]);
 
 	/* Across an IOMMU page boundary inside a CPU page. */
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB + page / 2 - 100,
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 64 * MIB + page / 2 - 100,
 			      out, sizeof(out), true));
 	ASSERT_EQ(0, memcmp(self->buf + 2 * page + page / 2 - 100, out,
 			    sizeof(out)));
 
 	self->buf[2 * page + 5] = 0x5a;
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, in, 6, false));
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 64 * MIB, in, 6, false));
 	ASSERT_EQ(0x5a, in[5]);
 }
 
@@ -131,20 +158,20 @@ TEST_F(mock, unmapped_and_read_only_iovas_stop_the_dma)
 
 	memset(out, 0x77, sizeof(out));
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB,
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 1, 64 * MIB,
 			     IOASID_IOAS_MAP_READABLE));
-	ASSERT_EQ(-EACCES, mock_dma(self->fd, dev_id, 64 * MIB, out,
+	ASSERT_EQ(-EACCES, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out,
 				    sizeof(out), true));
 	ASSERT_EQ(0, self->buf[0]);
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, out, sizeof(out),
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out, sizeof(out),
 			      false));
 	ASSERT_EQ(0, out[0]);
-	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB + page, out,
+	ASSERT_EQ(-ENXIO, mock_dma(self->ctx.fd, dev_id, 64 * MIB + page, out,
 				   sizeof(out), false));
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 64 * MIB, page,
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, 64 * MIB, page,
 				NULL));
-	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+	ASSERT_EQ(-ENXIO, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out,
 				   sizeof(out), false));
 }
 
@@ -154,17 +181,17 @@ TEST_F(mock, detach_blocks_and_attach_fills)
 	__u32 dev_id;
 
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+	ASSERT_EQ(-ENXIO, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out,
 				   sizeof(out), true));
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB, MAP_RW));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 64 * MIB, out, sizeof(out),
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 1, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out, sizeof(out),
 			      true));
 	ASSERT_EQ(0, memcmp(self->buf, out, sizeof(out)));
-	ASSERT_EQ(0, detach(self->fd, dev_id));
-	ASSERT_EQ(self->start.domains, ioasid_counter("domains"));
+	ASSERT_EQ(0, detach(self->ctx.fd, dev_id));
+	ASSERT_EQ(self->ctx.start.domains, ioasid_counter("domains"));
 	memset(self->buf, 0, page);
-	ASSERT_EQ(-ENXIO, mock_dma(self->fd, dev_id, 64 * MIB, out,
+	ASSERT_EQ(-ENXIO, mock_dma(self->ctx.fd, dev_id, 64 * MIB, out,
 				   sizeof(out), true));
 	ASSERT_EQ(0, self->buf[0]);
 }
@@ -178,20 +205,20 @@ TEST_F(mock, iommu_pages_below_the_cpu_page)
 	__u32 dev_id;
 
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, device_info(self->fd, dev_id, &dev));
+	ASSERT_EQ(0, device_info(self->ctx.fd, dev_id, &dev));
 	ASSERT_EQ(IOASID_IOMMU_FAMILY_MOCK, dev.out_family);
 	ASSERT_EQ(page / 2, dev.out_pgsize_bitmap);
 	ASSERT_EQ(16, dev.out_max_pasid_log2);
 	ASSERT_EQ(IOASID_NESTING_VTD_S1, dev.out_nesting_formats);
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_info(self->ctx.fd, self->ctx.ioas_id, &info));
 	ASSERT_EQ(page / 2, info.out_min_page_size);
-	ASSERT_EQ(-EINVAL, ioas_map(self->fd, self->ioas_id, self->buf,
+	ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id, self->buf,
 				    page / 2, &iova, MAP_FIXED_RW));
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 3, 64 * MIB, MAP_RW));
-	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id,
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 3, 64 * MIB, MAP_RW));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->ctx.fd, self->ctx.ioas_id,
 				      64 * MIB + page / 2, page, NULL));
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 64 * MIB, 3 * page,
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, 64 * MIB, 3 * page,
 				NULL));
 }
 
@@ -207,24 +234,24 @@ TEST_F(mock, device_info_lists_the_reserved_region)
 	config.resv_last = 33 * MIB - 1;
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &plain));
 	ASSERT_EQ(0, add_mock(self, config, &resv));
-	ASSERT_EQ(0, device_info_resv(self->fd, plain, &info, regions, 2));
+	ASSERT_EQ(0, device_info_resv(self->ctx.fd, plain, &info, regions, 2));
 	ASSERT_EQ(0, info.num_resv_regions);
 	ASSERT_EQ(1, regions[0].start);
 	/* Without room, the count alone. */
-	ASSERT_EQ(0, device_info_resv(self->fd, resv, &info, regions, 0));
+	ASSERT_EQ(0, device_info_resv(self->ctx.fd, resv, &info, regions, 0));
 	ASSERT_EQ(1, info.num_resv_regions);
 	ASSERT_EQ(1, regions[0].start);
-	ASSERT_EQ(0, device_info_resv(self->fd, resv, &info, regions, 2));
+	ASSERT_EQ(0, device_info_resv(self->ctx.fd, resv, &info, regions, 2));
 	ASSERT_EQ(1, info.num_resv_regions);
 	ASSERT_EQ(32 * MIB, regions[0].start);
 	ASSERT_EQ(33 * MIB - 1, regions[0].last);
 	ASSERT_EQ(2, regions[1].start);
-	ASSERT_EQ(-EFAULT, device_info_resv(self->fd, resv, &info,
+	ASSERT_EQ(-EFAULT, device_info_resv(self->ctx.fd, resv, &info,
 					    (void *)8, 1));
 	info = (struct ioasid_device_info){
 		.size = sizeof(info), .dev_id = resv, .__reserved2 = 1,
 	};
-	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->ctx.fd, IOASID_DEVICE_INFO, &info));
 }
 
 TEST_F(mock, devices_share_a_domain_when_they_can)
@@ -237,19 +264,19 @@ TEST_F(mock, devices_share_a_domain_when_they_can)
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &a));
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &b));
 	ASSERT_EQ(0, add_mock(self, other, &c));
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 64 * MIB, MAP_RW));
-	ASSERT_EQ(0, device_attach(self->fd, a, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, b, self->ioas_id, 0, NULL));
-	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
-	ASSERT_EQ(0, device_attach(self->fd, c, self->ioas_id, 0, NULL));
-	ASSERT_EQ(self->start.domains + 2, ioasid_counter("domains"));
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 1, 64 * MIB, MAP_RW));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, a, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, b, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(self->ctx.start.domains + 1, ioasid_counter("domains"));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, c, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(self->ctx.start.domains + 2, ioasid_counter("domains"));
 	/* What one writes, one of the other domain reads. */
-	ASSERT_EQ(0, mock_dma(self->fd, a, 64 * MIB, out, sizeof(out), true));
-	ASSERT_EQ(0, mock_dma(self->fd, c, 64 * MIB, in, sizeof(in), false));
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, a, 64 * MIB, out, sizeof(out), true));
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, c, 64 * MIB, in, sizeof(in), false));
 	ASSERT_EQ(0, memcmp(out, in, sizeof(in)));
 	/* A destroyed device is detached; the last one frees the domain. */
-	ASSERT_EQ(0, ioasid_destroy(self->fd, c));
-	ASSERT_EQ(self->start.domains + 1, ioasid_counter("domains"));
+	ASSERT_EQ(0, ioasid_destroy(self->ctx.fd, c));
+	ASSERT_EQ(self->ctx.start.domains + 1, ioasid_counter("domains"));
 }
 
 TEST_F(mock, aperture_and_reserved_region_leave_the_iova_ranges)
@@ -265,18 +292,18 @@ TEST_F(mock, aperture_and_reserved_region_leave_the_iova_ranges)
 	config.resv_last = 33 * MIB - 1;
 	ASSERT_EQ(0, add_mock(self, config, &dev_id));
 	/* A mapping outside the aperture keeps the device out. */
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 0, MAP_RW));
-	ASSERT_EQ(-EADDRINUSE, device_attach(self->fd, dev_id, self->ioas_id,
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 1, 0, MAP_RW));
+	ASSERT_EQ(-EADDRINUSE, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id,
 					     0, NULL));
-	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_iova_ranges(self->ctx.fd, self->ctx.ioas_id, ranges, &num));
 	ASSERT_EQ(2, num);
 	ASSERT_EQ(16 * MIB, ranges[0].start);
 	ASSERT_EQ(32 * MIB - 1, ranges[0].last);
 	ASSERT_EQ(33 * MIB, ranges[1].start);
 	ASSERT_EQ(64 * MIB - 1, ranges[1].last);
-	ASSERT_EQ(-ERANGE, map_buf(self, self->ioas_id, 0, 1, 32 * MIB,
+	ASSERT_EQ(-ERANGE, map_buf(self, self->ctx.ioas_id, 0, 1, 32 * MIB,
 				   MAP_RW));
 }
 
@@ -287,31 +314,31 @@ TEST_F(mock, bad_mock_requests)
 	char buf[8];
 	__u32 dev_id;
 
-	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_TEST, &cmd));
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->ctx.fd, IOASID_TEST, &cmd));
 	config = mock_capable();
 	config.pgsize_bitmap = 256;
-	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	ASSERT_EQ(-EINVAL, mock_device(self->ctx.fd, &config, &dev_id));
 	config = mock_capable();
 	config.caps = IOASID_DEVICE_CAP_PAGING;
-	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	ASSERT_EQ(-EINVAL, mock_device(self->ctx.fd, &config, &dev_id));
 	config = mock_capable();
 	config.aperture_start = 1;
-	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
+	ASSERT_EQ(-EINVAL, mock_device(self->ctx.fd, &config, &dev_id));
 	config = mock_capable();
 	config.flags = 1 << 7;
-	ASSERT_EQ(-EOPNOTSUPP, mock_device(self->fd, &config, &dev_id));
+	ASSERT_EQ(-EOPNOTSUPP, mock_device(self->ctx.fd, &config, &dev_id));
 	config = mock_capable();
 	config.flags = IOASID_TEST_MOCK_RESV;
 	config.resv_start = 2 * MIB;
 	config.resv_last = MIB;
-	ASSERT_EQ(-EINVAL, mock_device(self->fd, &config, &dev_id));
-	ASSERT_EQ(self->start.objects + 1, ioasid_counter("objects"));
+	ASSERT_EQ(-EINVAL, mock_device(self->ctx.fd, &config, &dev_id));
+	ASSERT_EQ(self->ctx.start.objects + 1, ioasid_counter("objects"));
 
-	ASSERT_EQ(-ENOENT, mock_dma(self->fd, 99, 0, buf, 8, false));
-	ASSERT_EQ(-EINVAL, mock_dma(self->fd, self->ioas_id, 0, buf, 8, false));
+	ASSERT_EQ(-ENOENT, mock_dma(self->ctx.fd, 99, 0, buf, 8, false));
+	ASSERT_EQ(-EINVAL, mock_dma(self->ctx.fd, self->ctx.ioas_id, 0, buf, 8, false));
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(-EINVAL, mock_dma(self->fd, dev_id, 0, buf, 0, false));
-	ASSERT_EQ(-EINVAL, mock_dma(self->fd, dev_id, ~0ULL, buf, 8, false));
+	ASSERT_EQ(-EINVAL, mock_dma(self->ctx.fd, dev_id, 0, buf, 0, false));
+	ASSERT_EQ(-EINVAL, mock_dma(self->ctx.fd, dev_id, ~0ULL, buf, 8, false));
 }
 
 /* ENABLE needs a device to check. */
@@ -321,10 +348,10 @@ TEST_F(mock, enable_without_devices_is_refused)
 	__u64 unmet;
 
 	features_init(&f);
-	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f,
 					   &unmet));
 	ASSERT_EQ(IOASID_UNMET_NO_DEVICE, unmet);
-	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+	ASSERT_EQ(-ENODATA, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
 }
 
 TEST_F(mock, enable_freezes_the_features)
@@ -337,29 +364,29 @@ TEST_F(mock, enable_freezes_the_features)
 	__u64 unmet;
 
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
 	features_init(&f);
 	f.caps = htole64(IOASID_DEVICE_CAP_COHERENT);
 	f.max_page_size = htole64(page);
 	features_add_range(&f, 16 * MIB, 64 * MIB - 1);
-	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, &unmet));
 	ASSERT_EQ(0, unmet);
-	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &got));
+	ASSERT_EQ(0, ioas_features(self->ctx.fd, self->ctx.ioas_id, &got));
 	ASSERT_EQ(0, memcmp(&f, &got, sizeof(f)));
-	ASSERT_EQ(-EALREADY, ioas_enable(self->fd, self->ioas_id, &f, NULL));
+	ASSERT_EQ(-EALREADY, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, NULL));
 
 	/* The required range may not be left out of the allowed ones. */
-	ASSERT_EQ(-EBUSY, ioas_allow_iovas(self->fd, self->ioas_id, &outside,
+	ASSERT_EQ(-EBUSY, ioas_allow_iovas(self->ctx.fd, self->ctx.ioas_id, &outside,
 					   1));
-	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &around, 1));
+	ASSERT_EQ(0, ioas_allow_iovas(self->ctx.fd, self->ctx.ioas_id, &around, 1));
 
 	/* Mapping, DMA and detaching work as before. */
-	ASSERT_EQ(0, map_buf(self, self->ioas_id, 0, 1, 16 * MIB, MAP_RW));
-	ASSERT_EQ(0, mock_dma(self->fd, dev_id, 16 * MIB, out, sizeof(out),
+	ASSERT_EQ(0, map_buf(self, self->ctx.ioas_id, 0, 1, 16 * MIB, MAP_RW));
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, 16 * MIB, out, sizeof(out),
 			      true));
 	ASSERT_EQ(0, memcmp(self->buf, out, sizeof(out)));
-	ASSERT_EQ(0, detach(self->fd, dev_id));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, detach(self->ctx.fd, dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
 }
 
 TEST_F(mock, enable_rejects_bad_descriptors)
@@ -373,7 +400,7 @@ TEST_F(mock, enable_rejects_bad_descriptors)
 	int i;
 
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
 	for (i = 0; i < 12; i++) {
 		features_init(&f);
 		features_add_range(&f, 16 * MIB, 32 * MIB - 1);
@@ -415,23 +442,23 @@ TEST_F(mock, enable_rejects_bad_descriptors)
 			f.iova_ranges[0].start = htole64(16 * MIB + 2048);
 			break;
 		}
-		ASSERT_EQ(-EINVAL, ioas_enable(self->fd, self->ioas_id, &f,
+		ASSERT_EQ(-EINVAL, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f,
 					       NULL))
 			TH_LOG("case %d", i);
 	}
 	features_init(&f);
-	ASSERT_EQ(-EINVAL, ioas_enable_len(self->fd, self->ioas_id, &f,
+	ASSERT_EQ(-EINVAL, ioas_enable_len(self->ctx.fd, self->ctx.ioas_id, &f,
 					   sizeof(f) - 8, NULL));
-	ASSERT_EQ(-EINVAL, ioas_enable(self->fd, dev_id, &f, NULL));
-	ASSERT_EQ(-ENOENT, ioas_enable(self->fd, 999, &f, NULL));
+	ASSERT_EQ(-EINVAL, ioas_enable(self->ctx.fd, dev_id, &f, NULL));
+	ASSERT_EQ(-ENOENT, ioas_enable(self->ctx.fd, 999, &f, NULL));
 	big.f = f;
 	big.tail = 1;
-	ASSERT_EQ(-E2BIG, ioas_enable_len(self->fd, self->ioas_id, &big,
+	ASSERT_EQ(-E2BIG, ioas_enable_len(self->ctx.fd, self->ctx.ioas_id, &big,
 					  sizeof(big), NULL));
-	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+	ASSERT_EQ(-ENODATA, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
 	/* A longer struct whose tail is zero is version 1 still. */
 	big.tail = 0;
-	ASSERT_EQ(0, ioas_enable_len(self->fd, self->ioas_id, &big,
+	ASSERT_EQ(0, ioas_enable_len(self->ctx.fd, self->ctx.ioas_id, &big,
 				     sizeof(big), NULL));
 }
 
@@ -445,22 +472,20 @@ TEST_F(mock, enable_wants_ranges_of_whole_cpu_pages)
 	if (page == 4096)
 		SKIP(return, "4 KiB CPU pages: every valid range is whole pages");
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
-	ASSERT_EQ(0, device_attach(self->fd, dev_id, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
 	features_init(&f);
 	features_add_range(&f, 16 * MIB, 16 * MIB + 4096 - 1);
-	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f,
 					   &unmet));
 	ASSERT_EQ(IOASID_UNMET_IOVA_RANGES, unmet);
 	features_init(&f);
 	features_add_range(&f, 16 * MIB, 16 * MIB + page - 1);
-	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, &unmet));
 }
 
 /* Every reason of a refusal, first at ENABLE, then at a later attach. */
 FIXTURE(unmet) {
-	int fd;
-	__u32 ioas_id;
-	struct ioasid_counters start;
+	struct mock_ctx ctx;
 };
 
 FIXTURE_VARIANT(unmet) {
@@ -471,29 +496,17 @@ FIXTURE_VARIANT(unmet) {
 
 FIXTURE_SETUP(unmet)
 {
-	page = getpagesize();
-	self->fd = -1;
-	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
-	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	if (!mock_available(self->fd)) {
-		close(self->fd);
-		self->fd = -1;
-		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
-	}
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	const char *why = mock_open(&self->ctx);
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LE(0, self->ctx.fd);
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &self->ctx.ioas_id));
 }
 
 FIXTURE_TEARDOWN(unmet)
 {
-	struct ioasid_counters end;
-
-	if (self->fd < 0)
-		return;
-	close(self->fd);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+	ASSERT_TRUE(mock_close(&self->ctx));
 }
 
 static void ask_dirty(struct ioasid_features *f)
@@ -614,29 +627,29 @@ TEST_F(unmet, at_enable_and_at_attach)
 	int logged;
 
 	variant->lack(&lacking);
-	ASSERT_EQ(0, mock_device(self->fd, &capable, &good));
-	ASSERT_EQ(0, mock_device(self->fd, &lacking, &bad));
-	ASSERT_EQ(0, mock_device(self->fd, &capable, &more));
-	ASSERT_EQ(0, device_attach(self->fd, good, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, bad, self->ioas_id, 0, &unmet));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &capable, &good));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &lacking, &bad));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &capable, &more));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, good, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, bad, self->ctx.ioas_id, 0, &unmet));
 	ASSERT_EQ(0, unmet);
 
 	features_init(&f);
 	variant->ask(&f);
-	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, self->ioas_id, &f,
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f,
 					   &unmet));
 	ASSERT_EQ(variant->unmet, unmet);
-	ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+	ASSERT_EQ(-ENODATA, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
 
-	ASSERT_EQ(0, detach(self->fd, bad));
-	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, &unmet));
+	ASSERT_EQ(0, detach(self->ctx.fd, bad));
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, &unmet));
 	ASSERT_EQ(0, unmet);
 	logged = klog_count(REFUSAL);
-	ASSERT_EQ(-EOPNOTSUPP, device_attach(self->fd, bad, self->ioas_id, 0,
+	ASSERT_EQ(-EOPNOTSUPP, device_attach(self->ctx.fd, bad, self->ctx.ioas_id, 0,
 					     &unmet));
 	ASSERT_EQ(variant->unmet, unmet);
 	ASSERT_EQ(logged + 1, klog_count(REFUSAL));
-	ASSERT_EQ(0, device_attach(self->fd, more, self->ioas_id, 0, &unmet));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, more, self->ctx.ioas_id, 0, &unmet));
 	ASSERT_EQ(0, unmet);
 }
 
@@ -650,20 +663,20 @@ TEST_F(unmet, at_replace)
 	__u64 unmet;
 
 	variant->lack(&lacking);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &open_ioas));
-	ASSERT_EQ(0, mock_device(self->fd, &capable, &good));
-	ASSERT_EQ(0, mock_device(self->fd, &lacking, &bad));
-	ASSERT_EQ(0, device_attach(self->fd, good, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &open_ioas));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &capable, &good));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &lacking, &bad));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, good, self->ctx.ioas_id, 0, NULL));
 	features_init(&f);
 	variant->ask(&f);
-	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, bad, open_ioas, 0, NULL));
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, bad, open_ioas, 0, NULL));
 	ASSERT_EQ(-EOPNOTSUPP,
-		  device_attach(self->fd, bad, self->ioas_id,
+		  device_attach(self->ctx.fd, bad, self->ctx.ioas_id,
 				IOASID_DEVICE_ATTACH_REPLACE, &unmet));
 	ASSERT_EQ(variant->unmet, unmet);
 	/* Still where it was: its IOAS cannot be destroyed. */
-	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, open_ioas));
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->ctx.fd, open_ioas));
 }
 
 /*
@@ -672,9 +685,7 @@ TEST_F(unmet, at_replace)
  * and the IOVA range fit, else nothing.
  */
 FIXTURE(fallback) {
-	int fd;
-	__u32 ioas_id;
-	struct ioasid_counters start;
+	struct mock_ctx ctx;
 };
 
 FIXTURE_VARIANT(fallback) {
@@ -687,29 +698,17 @@ FIXTURE_VARIANT(fallback) {
 
 FIXTURE_SETUP(fallback)
 {
-	page = getpagesize();
-	self->fd = -1;
-	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
-	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	if (!mock_available(self->fd)) {
-		close(self->fd);
-		self->fd = -1;
-		SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
-	}
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	const char *why = mock_open(&self->ctx);
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LE(0, self->ctx.fd);
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &self->ctx.ioas_id));
 }
 
 FIXTURE_TEARDOWN(fallback)
 {
-	struct ioasid_counters end;
-
-	if (self->fd < 0)
-		return;
-	close(self->fd);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+	ASSERT_TRUE(mock_close(&self->ctx));
 }
 
 FIXTURE_VARIANT_ADD(fallback, nested) {
@@ -745,22 +744,22 @@ TEST_F(fallback, picks_what_the_devices_honour)
 	config.aperture_last = variant->aperture_last;
 	if (variant->pgsize)
 		config.pgsize_bitmap = variant->pgsize;
-	ASSERT_EQ(0, mock_device(self->fd, &config, &a));
-	ASSERT_EQ(0, mock_device(self->fd, &config, &b));
-	ASSERT_EQ(0, device_attach(self->fd, a, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, b, self->ioas_id, 0, NULL));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &config, &a));
+	ASSERT_EQ(0, mock_device(self->ctx.fd, &config, &b));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, a, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, b, self->ctx.ioas_id, 0, NULL));
 	/* A guest with pages of the host's size and 1 GiB of RAM. */
 	ASSERT_EQ(variant->plan,
-		  ioas_enable_with_fallback(self->fd, self->ioas_id,
+		  ioas_enable_with_fallback(self->ctx.fd, self->ctx.ioas_id,
 					    IOASID_NESTING_VTD_S1, 0,
 					    (1ULL << 30) - 1, page, &unmet));
 	if (variant->plan == PLAN_NONE) {
 		ASSERT_EQ(variant->unmet, unmet);
-		ASSERT_EQ(-ENODATA, ioas_features(self->fd, self->ioas_id, &f));
+		ASSERT_EQ(-ENODATA, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
 		return;
 	}
 	ASSERT_EQ(0, unmet);
-	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &f));
+	ASSERT_EQ(0, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
 	ASSERT_EQ(variant->plan == PLAN_NESTED ? IOASID_NESTING_VTD_S1 : 0,
 		  le32toh(f.nesting_format));
 }
@@ -777,7 +776,7 @@ TEST_F(mock, descriptor_round_trip)
 	__u32 src_dev, dst_dev, far_dev, dst, far;
 	struct ioasid_ioas_features short_read = {
 		.size = sizeof(short_read),
-		.ioas_id = self->ioas_id,
+		.ioas_id = self->ctx.ioas_id,
 		.features_len = sizeof(desc) - 1,
 		.features = (__u64)(uintptr_t)&desc,
 	};
@@ -787,11 +786,11 @@ TEST_F(mock, descriptor_round_trip)
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &src_dev));
 	ASSERT_EQ(0, add_mock(self, mock_capable(), &dst_dev));
 	ASSERT_EQ(0, add_mock(self, narrow, &far_dev));
-	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
-	ASSERT_EQ(0, ioas_alloc(self->fd, &far));
-	ASSERT_EQ(0, device_attach(self->fd, src_dev, self->ioas_id, 0, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, dst_dev, dst, 0, NULL));
-	ASSERT_EQ(0, device_attach(self->fd, far_dev, far, 0, NULL));
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &dst));
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &far));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, src_dev, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dst_dev, dst, 0, NULL));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, far_dev, far, 0, NULL));
 
 	features_init(&f);
 	ask_dirty(&f);
@@ -799,16 +798,16 @@ TEST_F(mock, descriptor_round_trip)
 	f.max_page_size = htole64(page);
 	features_add_range(&f, 0, (1ULL << 30) - 1);
 	features_add_range(&f, 4ULL << 30, (8ULL << 30) - 1);
-	ASSERT_EQ(0, ioas_enable(self->fd, self->ioas_id, &f, NULL));
-	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_FEATURES,
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, self->ctx.ioas_id, &f, NULL));
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->ctx.fd, IOASID_IOAS_FEATURES,
 					&short_read));
-	ASSERT_EQ(0, ioas_features(self->fd, self->ioas_id, &desc));
+	ASSERT_EQ(0, ioas_features(self->ctx.fd, self->ctx.ioas_id, &desc));
 	ASSERT_EQ(0, memcmp(&f, &desc, sizeof(f)));
 
-	ASSERT_EQ(0, ioas_enable(self->fd, dst, &desc, &unmet));
-	ASSERT_EQ(0, ioas_features(self->fd, dst, &again));
+	ASSERT_EQ(0, ioas_enable(self->ctx.fd, dst, &desc, &unmet));
+	ASSERT_EQ(0, ioas_features(self->ctx.fd, dst, &again));
 	ASSERT_EQ(0, memcmp(&desc, &again, sizeof(desc)));
-	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->fd, far, &desc, &unmet));
+	ASSERT_EQ(-EOPNOTSUPP, ioas_enable(self->ctx.fd, far, &desc, &unmet));
 	ASSERT_EQ(IOASID_UNMET_IOVA_RANGES, unmet);
 }
 
