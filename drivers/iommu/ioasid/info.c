@@ -163,11 +163,13 @@ static int ioas_add_device(struct ioasid_device *idev,
 	if (!cmd->out_num_devices++) {
 		cmd->out_caps = caps;
 		cmd->out_max_pasid_log2 = info.out_max_pasid_log2;
+		cmd->out_nesting_formats = info.out_nesting_formats;
 		return 0;
 	}
 	cmd->out_caps &= caps;
 	cmd->out_max_pasid_log2 = min(cmd->out_max_pasid_log2,
 				      info.out_max_pasid_log2);
+	cmd->out_nesting_formats &= info.out_nesting_formats;
 	return 0;
 }
 
@@ -218,7 +220,7 @@ int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved)
+	if (cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	ioas = ioasid_ioas_get(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))

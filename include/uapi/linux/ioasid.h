@@ -524,15 +524,18 @@ struct ioasid_device_info {
  *	devices
  * @out_max_pasid_log2: the smallest PASID width of the devices
  * @__reserved: must be 0
+ * @out_nesting_formats: the enum ioasid_nesting_formats every device's
+ *	IOMMU offers; 0 without devices
+ * @__reserved2: must be 0
  *
  * Report what an IOAS offers as it stands: what all of its devices have in
  * common.  A VMM compares it with what its guest needs; IOASID_IOAS_IOVA_RANGES
  * gives the usable IOVA ranges in detail.
  *
- * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, @size
- * is too small, or @ioas_id is not an IOAS; -ENOENT no such IOAS; -EFAULT;
- * -ENOMEM, or another errno of an IOMMU driver asked what it offers a
- * device.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved or @__reserved2
+ * is not 0, @size is too small, or @ioas_id is not an IOAS; -ENOENT no such
+ * IOAS; -EFAULT; -ENOMEM, or another errno of an IOMMU driver asked what it
+ * offers a device.
  */
 struct ioasid_ioas_info {
 	__u32 size;
@@ -547,6 +550,8 @@ struct ioasid_ioas_info {
 	__aligned_u64 out_aperture_last;
 	__u32 out_max_pasid_log2;
 	__u32 __reserved;
+	__u32 out_nesting_formats;
+	__u32 __reserved2;
 };
 
 #define IOASID_IOAS_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_INFO)

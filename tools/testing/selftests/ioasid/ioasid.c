@@ -923,6 +923,7 @@ TEST_F(ioas, info_without_devices)
 	ASSERT_EQ(0, info.out_aperture_start);
 	ASSERT_EQ(~0ULL, info.out_aperture_last);
 	ASSERT_EQ(0, info.out_max_pasid_log2);
+	ASSERT_EQ(0, info.out_nesting_formats);
 }
 
 TEST_F(ioas, info_rejects_bad_input)
@@ -938,6 +939,16 @@ TEST_F(ioas, info_rejects_bad_input)
 		.size = sizeof(info), .ioas_id = self->ioas_id, .__reserved = 1,
 	};
 	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
+	info = (struct ioasid_ioas_info){
+		.size = sizeof(info), .ioas_id = self->ioas_id, .__reserved2 = 1,
+	};
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
+	/* A caller that predates out_nesting_formats is served. */
+	info = (struct ioasid_ioas_info){
+		.size = offsetof(struct ioasid_ioas_info, out_nesting_formats),
+		.ioas_id = self->ioas_id,
+	};
+	ASSERT_EQ(0, ioasid_ioctl(self->fd, IOASID_IOAS_INFO, &info));
 	info = (struct ioasid_ioas_info){
 		.size = offsetof(struct ioasid_ioas_info, __reserved),
 		.ioas_id = self->ioas_id,

@@ -254,6 +254,41 @@ TEST_F(mock, device_info_lists_the_reserved_region)
 	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->ctx.fd, IOASID_DEVICE_INFO, &info));
 }
 
+/* What an IOAS offers is what all of its devices do. */
+TEST_F(mock, ioas_info_intersects_its_devices)
+{
+	struct ioasid_test_mock_device lesser = mock_capable();
+	struct ioasid_ioas_info info;
+	__u32 a, b;
+
+	lesser.max_pasid_log2 = 8;
+	lesser.nesting_formats = 0;
+	lesser.caps &= ~IOASID_DEVICE_CAP_DIRTY_TRACKING;
+	lesser.pgsize_bitmap = page | 2 * MIB;
+	lesser.aperture_last = 512 * MIB - 1;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &a));
+	ASSERT_EQ(0, add_mock(self, lesser, &b));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, a, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_info(self->ctx.fd, self->ctx.ioas_id, &info));
+	ASSERT_EQ(1, info.out_num_devices);
+	ASSERT_EQ(1ULL << IOASID_IOMMU_FAMILY_MOCK, info.out_families);
+	ASSERT_EQ(IOASID_NESTING_VTD_S1, info.out_nesting_formats);
+	ASSERT_EQ(16, info.out_max_pasid_log2);
+	ASSERT_TRUE(info.out_caps & IOASID_DEVICE_CAP_DIRTY_TRACKING);
+
+	ASSERT_EQ(0, device_attach(self->ctx.fd, b, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_info(self->ctx.fd, self->ctx.ioas_id, &info));
+	ASSERT_EQ(2, info.out_num_devices);
+	ASSERT_EQ(0, info.out_nesting_formats);
+	ASSERT_EQ(8, info.out_max_pasid_log2);
+	ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_DIRTY_TRACKING);
+	ASSERT_TRUE(info.out_caps & IOASID_DEVICE_CAP_COHERENT);
+	/* No page size both map; a map goes by the larger smallest one. */
+	ASSERT_EQ(0, info.out_pgsize_bitmap);
+	ASSERT_EQ(page, info.out_min_page_size);
+	ASSERT_EQ(512 * MIB - 1, info.out_aperture_last);
+}
+
 TEST_F(mock, devices_share_a_domain_when_they_can)
 {
 	struct ioasid_test_mock_device other = mock_capable();

@@ -881,6 +881,7 @@ TEST_F(edu_dma, ioas_info_is_what_its_devices_share)
 	ASSERT_EQ(dev.out_aperture_start, info.out_aperture_start);
 	ASSERT_EQ(dev.out_aperture_last, info.out_aperture_last);
 	ASSERT_EQ(dev.out_max_pasid_log2, info.out_max_pasid_log2);
+	ASSERT_EQ(dev.out_nesting_formats, info.out_nesting_formats);
 
 	ASSERT_EQ(0, detach(self->fd, self->dev_id));
 	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
