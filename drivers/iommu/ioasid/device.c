@@ -85,25 +85,76 @@ const char *ioasid_device_name(struct ioasid_device *idev)
 	return idev->dev ? dev_name(idev->dev) : "mock";
 }
 
-/* Reserve in @ioas the reserved regions of @idev's group, for @owner. */
-static int reserve_group_regions(struct ioasid_ioas *ioas,
-				 struct ioasid_device *idev, const void *owner)
+/* Copy the regions of @regions an IOAS must keep out of into @out. */
+static u32 resv_ranges_fill(struct list_head *regions,
+			    struct ioasid_iova_range *out)
 {
 	struct iommu_resv_region *region;
+	u32 n = 0;
+
+	list_for_each_entry(region, regions, list) {
+		/* Firmware mappings the OS may drop once it owns the device. */
+		if (region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (out) {
+			out[n].start = region->start;
+			out[n].last = region->start + region->length - 1;
+		}
+		n++;
+	}
+	return n;
+}
+
+/**
+ * ioasid_device_resv_ranges() - the IOVAs an IOAS loses to a device
+ * @idev: the device
+ * @num: set to the number of ranges
+ *
+ * The reserved regions of the device's group (MSI windows, firmware
+ * mappings the device keeps), but the firmware mappings the OS may drop
+ * once it owns the device.
+ *
+ * Return: the @num ranges, to kfree(); NULL when there are none; or an
+ * ERR_PTR.
+ */
+struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
+						    u32 *num)
+{
+	struct ioasid_iova_range *ranges = NULL;
 	LIST_HEAD(regions);
 	int rc;
 
 	if (ioasid_should_fail())
-		rc = -ENOMEM;
-	else
-		rc = idev->ops->get_resv_regions(idev, &regions);
-	list_for_each_entry(region, &regions, list) {
-		if (rc || !ioasid_resv_region_binds(region))
-			continue;
-		rc = ioasid_ioas_reserve(ioas, owner, region->start,
-					 region->start + region->length - 1);
+		return ERR_PTR(-ENOMEM);
+	rc = idev->ops->get_resv_regions(idev, &regions);
+	*num = rc ? 0 : resv_ranges_fill(&regions, NULL);
+	if (*num) {
+		ranges = ioasid_should_fail() ? NULL :
+			 kcalloc(*num, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+		if (ranges)
+			resv_ranges_fill(&regions, ranges);
+		else
+			rc = -ENOMEM;
 	}
 	idev->ops->put_resv_regions(idev, &regions);
+	return rc ? ERR_PTR(rc) : ranges;
+}
+
+/* Reserve in @ioas the reserved regions of @idev's group, for @owner. */
+static int reserve_group_regions(struct ioasid_ioas *ioas,
+				 struct ioasid_device *idev, const void *owner)
+{
+	struct ioasid_iova_range *ranges;
+	u32 i, num;
+	int rc = 0;
+
+	ranges = ioasid_device_resv_ranges(idev, &num);
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	for (i = 0; i < num && !rc; i++)
+		rc = ioasid_ioas_reserve(ioas, owner, ranges[i].start,
+					 ranges[i].last);
+	kfree(ranges);
 	if (rc)
 		ioasid_ioas_unreserve(ioas, owner);
 	return rc;

@@ -17,7 +17,7 @@
  * the IOAS's iova_rwsem held for writing too.
  */
 #include <linux/device.h>
-#include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -121,26 +121,22 @@ static int device_resv_unmet(const struct ioasid_features *features,
 			     struct ioasid_device *idev, u64 *unmet)
 {
 	unsigned int i, n = le16_to_cpu(features->num_iova_ranges);
-	struct iommu_resv_region *region;
+	struct ioasid_iova_range *resv;
 	u64 start, last;
-	LIST_HEAD(regions);
-	int rc;
+	u32 r, num;
 
-	if (ioasid_should_fail())
-		return -ENOMEM;
-	rc = idev->ops->get_resv_regions(idev, &regions);
-	list_for_each_entry(region, &regions, list) {
-		if (rc || !ioasid_resv_region_binds(region))
-			continue;
+	resv = ioasid_device_resv_ranges(idev, &num);
+	if (IS_ERR(resv))
+		return PTR_ERR(resv);
+	for (r = 0; r < num; r++) {
 		for (i = 0; i < n; i++) {
 			range_of(features, i, &start, &last);
-			if (region->start <= last &&
-			    region->start + region->length - 1 >= start)
+			if (resv[r].start <= last && resv[r].last >= start)
 				*unmet |= IOASID_UNMET_IOVA_RANGES;
 		}
 	}
-	idev->ops->put_resv_regions(idev, &regions);
-	return rc;
+	kfree(resv);
+	return 0;
 }
 
 static int device_check(const struct ioasid_features *features,

@@ -89,27 +89,16 @@ int ioasid_device_describe(struct ioasid_device *idev,
 static int report_resv_regions(struct ioasid_device *idev, u64 uptr,
 			       u32 room, u32 *num)
 {
-	struct ioasid_iova_range __user *out = u64_to_user_ptr(uptr);
-	struct iommu_resv_region *region;
-	struct ioasid_iova_range range;
-	LIST_HEAD(regions);
-	int rc;
+	struct ioasid_iova_range *ranges;
+	int rc = 0;
 
-	if (ioasid_should_fail())
-		return -ENOMEM;
-	rc = idev->ops->get_resv_regions(idev, &regions);
-	*num = 0;
-	list_for_each_entry(region, &regions, list) {
-		if (rc || !ioasid_resv_region_binds(region))
-			continue;
-		range.start = region->start;
-		range.last = region->start + region->length - 1;
-		if (*num < room &&
-		    copy_to_user(out + *num, &range, sizeof(range)))
-			rc = -EFAULT;
-		++*num;
-	}
-	idev->ops->put_resv_regions(idev, &regions);
+	ranges = ioasid_device_resv_ranges(idev, num);
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	if (copy_to_user(u64_to_user_ptr(uptr), ranges,
+			 min(*num, room) * sizeof(*ranges)))
+		rc = -EFAULT;
+	kfree(ranges);
 	return rc;
 }
 

@@ -7,7 +7,6 @@
 
 #include <linux/atomic.h>
 #include <linux/interval_tree.h>
-#include <linux/iommu.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -268,17 +267,10 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 void ioasid_device_destroy(struct ioasid_object *obj);
 void ioasid_device_unbind(struct ioasid_device *idev);
 const char *ioasid_device_name(struct ioasid_device *idev);
+struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
+						    u32 *num);
 int ioasid_device_describe(struct ioasid_device *idev,
 			   struct ioasid_device_info *info);
-/*
- * Whether an IOAS must keep out of a reserved region of a device: all but
- * the firmware mappings the OS may drop once it owns the device.
- */
-static inline bool ioasid_resv_region_binds(const struct iommu_resv_region *region)
-{
-	return region->type != IOMMU_RESV_DIRECT_RELAXABLE;
-}
-
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
