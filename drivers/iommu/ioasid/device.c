@@ -305,18 +305,6 @@ static struct ioasid_group_attach *device_group_attach(struct ioasid_device *ide
 	return xa_load(&idev->ictx->groups, idev->group_id);
 }
 
-/* May @idev join @ioas?  -EOPNOTSUPP with @unmet set when it may not. */
-static int check_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-			u64 *unmet)
-{
-	int rc;
-
-	rc = ioasid_ioas_check_device(ioas, idev, unmet);
-	if (!rc && *unmet)
-		rc = -EOPNOTSUPP;
-	return rc;
-}
-
 /*
  * May the group of @idev, attached through @ga, move to @ioas?  Every
  * device of it attached moves with it.
@@ -332,7 +320,7 @@ static int check_group(struct ioasid_device *idev,
 
 	while (!rc && (other = ioasid_ioas_next_device(ictx, ga->ioas, &id))) {
 		if (other->group_id == idev->group_id)
-			rc = check_device(other, ioas, unmet);
+			rc = ioasid_ioas_check_device(ioas, other, unmet);
 		ioasid_put_object(&other->obj);
 	}
 	return rc;
@@ -358,7 +346,7 @@ static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	/* Another device of the group is attached: same IOAS only. */
 	if (ga && ga->ioas != ioas)
 		return -EINVAL;
-	rc = check_device(idev, ioas, unmet);
+	rc = ioasid_ioas_check_device(ioas, idev, unmet);
 	if (rc)
 		return rc;
 	if (ga) {

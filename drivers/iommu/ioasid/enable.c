@@ -162,7 +162,8 @@ static int device_check(const struct ioasid_features *features,
  * its features and has no reserved region in a required IOVA range; a
  * refusal is logged.
  *
- * Return: 0, or the errno of describing the device.
+ * Return: 0; -EOPNOTSUPP when the device is refused, with @unmet set; or
+ * the errno of describing the device.
  */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 			     struct ioasid_device *idev, u64 *unmet)
@@ -176,10 +177,11 @@ int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 	rc = device_check(features, idev, unmet);
 	if (!rc)
 		rc = device_resv_unmet(features, idev, unmet);
-	if (!rc && *unmet)
-		pr_warn("ioasid: %s refused by enabled IOAS %u: unmet features %#llx\n",
-			ioasid_device_name(idev), ioas->obj.id, *unmet);
-	return rc;
+	if (rc || !*unmet)
+		return rc;
+	pr_warn("ioasid: %s refused by enabled IOAS %u: unmet features %#llx\n",
+		ioasid_device_name(idev), ioas->obj.id, *unmet);
+	return -EOPNOTSUPP;
 }
 
 /**
