@@ -93,6 +93,38 @@ static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
 }
 
 /**
+ * ioasid_domain_alloc() - a new, empty paging domain for a device
+ * @idev: the device
+ *
+ * The domain is counted in the module's "domains" until
+ * ioasid_domain_free().
+ *
+ * Return: the domain, or an ERR_PTR: -EOPNOTSUPP when the IOMMU has no
+ * paging domains for @idev, or another errno.
+ */
+struct iommu_domain *ioasid_domain_alloc(struct ioasid_device *idev)
+{
+	struct iommu_domain *domain;
+
+	if (ioasid_should_fail())
+		return ERR_PTR(-ENOMEM);
+	domain = idev->ops->domain_alloc(idev);
+	if (!IS_ERR(domain))
+		ioasid_count(IOASID_CNT_DOMAINS, 1);
+	return domain;
+}
+
+/**
+ * ioasid_domain_free() - free a domain from ioasid_domain_alloc()
+ * @domain: the domain, which no group uses
+ */
+void ioasid_domain_free(struct iommu_domain *domain)
+{
+	iommu_domain_free(domain);
+	ioasid_count(IOASID_CNT_DOMAINS, -1);
+}
+
+/**
  * ioasid_hwpt_alloc() - a new, empty domain for a device
  * @idev: a device the domain is for
  *
@@ -108,16 +140,12 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 	hwpt = ioasid_kzalloc(sizeof(*hwpt));
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
-	if (ioasid_should_fail())
-		hwpt->domain = ERR_PTR(-ENOMEM);
-	else
-		hwpt->domain = idev->ops->domain_alloc(idev);
+	hwpt->domain = ioasid_domain_alloc(idev);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		kfree(hwpt);
 		return ERR_PTR(rc);
 	}
-	ioasid_count(IOASID_CNT_DOMAINS, 1);
 	hwpt->ops = idev->ops;
 	hwpt->coherent = idev->coherent;
 	hwpt->users = 1;
@@ -158,8 +186,7 @@ int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
  */
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
 {
-	iommu_domain_free(hwpt->domain);
-	ioasid_count(IOASID_CNT_DOMAINS, -1);
+	ioasid_domain_free(hwpt->domain);
 	kfree(hwpt);
 }
 

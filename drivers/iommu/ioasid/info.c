@@ -43,12 +43,9 @@ static int report_paging(struct ioasid_device *idev,
 		report_domain(domain, cmd);
 		return 0;
 	}
-	if (ioasid_should_fail())
-		return -ENOMEM;
-	domain = idev->ops->domain_alloc(idev);
+	domain = ioasid_domain_alloc(idev);
 	if (IS_ERR(domain))
 		return PTR_ERR(domain) == -EOPNOTSUPP ? 0 : PTR_ERR(domain);
-	ioasid_count(IOASID_CNT_DOMAINS, 1);
 	if (ioasid_should_fail())
 		rc = -ENOMEM;
 	else
@@ -57,8 +54,7 @@ static int report_paging(struct ioasid_device *idev,
 		report_domain(domain, cmd);
 		idev->ops->unset_domain(idev, domain);
 	}
-	iommu_domain_free(domain);
-	ioasid_count(IOASID_CNT_DOMAINS, -1);
+	ioasid_domain_free(domain);
 	return rc;
 }
 
