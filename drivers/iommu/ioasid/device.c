@@ -75,6 +75,41 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 }
 
 /**
+ * ioasid_group_kernel_dma() - what a bound device of a group reported
+ * @ictx: the context
+ * @group_id: the IOMMU group
+ * @kernel_dma: set to the device's enum ioasid_kernel_dma
+ *
+ * A group the context owns is on the context's domains, so what the
+ * kernel's own DMA of its devices went through is known only from a device
+ * of the group bound before (the one of the lowest id).
+ *
+ * Return: whether @ictx has a device of the group bound.
+ */
+bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
+			     u32 *kernel_dma)
+{
+	struct ioasid_device *idev;
+	struct ioasid_object *obj;
+	unsigned long id;
+	bool found = false;
+
+	xa_lock(&ictx->objects);
+	xa_for_each(&ictx->objects, id, obj) {
+		if (obj->type != IOASID_OBJ_DEVICE)
+			continue;
+		idev = container_of(obj, struct ioasid_device, obj);
+		if (idev->dev && idev->group_id == group_id) {
+			*kernel_dma = idev->kernel_dma;
+			found = true;
+			break;
+		}
+	}
+	xa_unlock(&ictx->objects);
+	return found;
+}
+
+/**
  * ioasid_device_name() - how the log names a device
  * @idev: the device
  *

@@ -108,7 +108,7 @@ int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved || cmd->__reserved2)
+	if (cmd->__reserved2)
 		return -EINVAL;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))

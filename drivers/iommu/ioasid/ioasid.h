@@ -239,6 +239,8 @@ struct ioasid_device_ops {
  *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
+ * @kernel_dma: enum ioasid_kernel_dma: what the kernel's own DMA of the
+ *	device went through before the binding
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
  */
 struct ioasid_device {
@@ -250,6 +252,7 @@ struct ioasid_device {
 	unsigned long group_id;
 	bool isolated_msi;
 	bool coherent;
+	u32 kernel_dma;
 	bool attached;
 };
 
@@ -267,6 +270,8 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 void ioasid_device_destroy(struct ioasid_object *obj);
 void ioasid_device_unbind(struct ioasid_device *idev);
 const char *ioasid_device_name(struct ioasid_device *idev);
+bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
+			     u32 *kernel_dma);
 struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
 						    u32 *num);
 int ioasid_device_describe(struct ioasid_device *idev,

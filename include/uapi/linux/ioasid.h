@@ -436,10 +436,40 @@ enum ioasid_nesting_formats {
  *	Extended Capability Register (VT-d specification, 11.4.2 and 11.4.3),
  *	[2] the flags of the kernel's report (bit 0: erratum 772415, no
  *	read-only mappings in a domain that nests another)
+ * @IOASID_HW_REGS_VIRTIO_IOMMU: from the virtio-iommu device's
+ *	configuration (virtio specification, 5.13.4): [0] page_size_mask,
+ *	[1] input_range.start, [2] input_range.end, [3] domain_range.start
+ *	in bits 0-31 and domain_range.end in bits 32-63
  */
 enum ioasid_hw_regs_type {
 	IOASID_HW_REGS_NONE,
 	IOASID_HW_REGS_INTEL_VTD,
+	IOASID_HW_REGS_VIRTIO_IOMMU,
+};
+
+/**
+ * enum ioasid_kernel_dma - what a device's DMA goes through when the kernel
+ *	owns it
+ * @IOASID_KERNEL_DMA_UNKNOWN: not known (a mock device, or a domain of a
+ *	kind ioasid does not know)
+ * @IOASID_KERNEL_DMA_TRANSLATED: the IOMMU translates it, through the
+ *	kernel's DMA API domain or, on SPAPR TCE, the platform's DMA windows
+ *	(which the platform may fill to map all of memory)
+ * @IOASID_KERNEL_DMA_IDENTITY: the IOMMU lets it through untranslated
+ *	(bypass, passthrough, an identity domain)
+ * @IOASID_KERNEL_DMA_BLOCKED: the IOMMU blocks it
+ *
+ * This is the domain the device's group was on when ioasid took it: its
+ * default domain, as /sys/kernel/iommu_groups/N/type shows it, unless
+ * another user of the IOMMU core had changed it.  It is what the device
+ * got before the VMM took it, and what a driver of the kernel gets when
+ * the device is given back.
+ */
+enum ioasid_kernel_dma {
+	IOASID_KERNEL_DMA_UNKNOWN,
+	IOASID_KERNEL_DMA_TRANSLATED,
+	IOASID_KERNEL_DMA_IDENTITY,
+	IOASID_KERNEL_DMA_BLOCKED,
 };
 
 /**
@@ -458,7 +488,8 @@ enum ioasid_hw_regs_type {
  * @out_nesting_formats: enum ioasid_nesting_formats, as far as the
  *	registers the kernel exposes tell (0 where they tell nothing)
  * @out_hw_regs_type: enum ioasid_hw_regs_type
- * @__reserved: must be 0
+ * @out_kernel_dma: enum ioasid_kernel_dma: what the device's DMA goes
+ *	through when the kernel owns it
  * @out_hw_regs: the IOMMU's own registers, laid out as @out_hw_regs_type
  *	says
  * @num_resv_regions: in, the room at @resv_regions; out, the number of
@@ -478,10 +509,10 @@ enum ioasid_hw_regs_type {
  * device when it attaches; when @num_resv_regions comes back larger than
  * the room given, the call can be made again with more.
  *
- * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved or @__reserved2
- * is not 0, @size is too small, or @dev_id is not a device; -ENOENT no such
- * device; -EFAULT, also when @resv_regions cannot be written; -ENOMEM, or
- * another errno of the IOMMU driver for a domain it could not give.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved2 is not 0, @size
+ * is too small, or @dev_id is not a device; -ENOENT no such device;
+ * -EFAULT, also when @resv_regions cannot be written; -ENOMEM, or another
+ * errno of the IOMMU driver for a domain it could not give.
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -495,7 +526,7 @@ struct ioasid_device_info {
 	__u32 out_max_pasid_log2;
 	__u32 out_nesting_formats;
 	__u32 out_hw_regs_type;
-	__u32 __reserved;
+	__u32 out_kernel_dma;
 	__aligned_u64 out_hw_regs[4];
 	__u32 num_resv_regions;
 	__u32 __reserved2;

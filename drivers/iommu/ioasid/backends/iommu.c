@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The backend of devices the kernel's IOMMU core serves: VT-d, AMD-Vi,
- * SMMUv3 and virtio-iommu.
+ * Devices the kernel's IOMMU core serves: binding them, and what the
+ * families whose IOMMU drivers give paging domains (VT-d, AMD-Vi, SMMUv3,
+ * virtio-iommu) share.
  *
  * Binding claims DMA ownership of the device's IOMMU group with the context
  * as owner (iommu_device_claim_dma_owner()): from then on the IOMMU core
  * keeps the group's DMA blocked until a domain is attached, refuses to bind
  * a DMA-API driver to any device of the group, and refuses the group to
  * every other context.  This is VFIO's group viability rule, enforced by
- * the IOMMU core rather than copied here.  The IOMMU driver's paging
- * domains hold the IOAS's mappings, and moving a group from one domain to
- * another is iommu_group_replace_domain(), which switches its translation
- * in one step.
+ * the IOMMU core rather than copied here.
  *
- * What the device's IOMMU offers is asked of the IOMMU core; the family is
- * known from the name its driver gives the IOMMU in sysfs, and the raw
- * registers are what the driver's hw_info() reports (VT-d on 6.12).
+ * The backend of a device is chosen from the IOMMU that serves it: each
+ * family (vtd.c, amd.c, smmuv3.c, virtio.c, spapr_tce.c) knows its IOMMUs by
+ * the device its driver gives them in sysfs.  An IOMMU of no known family
+ * still gets the IOMMU core's paging domains, reported as of an unknown
+ * family.  For the families with paging domains the IOMMU driver's domains
+ * hold the IOAS's mappings, and moving a group from one domain to another
+ * is iommu_group_replace_domain(), which switches its translation in one
+ * step.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
@@ -23,58 +26,22 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/string.h>
-#include <uapi/linux/iommufd.h>
 #include <uapi/linux/ioasid.h>
 
-#include "../ioasid.h"
+#include "backend.h"
 
 /* For iommu_group_replace_domain(): see ioasid.h. */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 
-/* VT-d Extended Capability Register: nested translation supported. */
-#define VTD_ECAP_NEST BIT_ULL(26)
-
-static const struct {
-	const char *prefix;
-	enum ioasid_iommu_family family;
-} iommu_names[] = {
-	{ "dmar", IOASID_IOMMU_FAMILY_INTEL_VTD },
-	{ "ivhd", IOASID_IOMMU_FAMILY_AMD_VI },
-	{ "smmu3.", IOASID_IOMMU_FAMILY_ARM_SMMUV3 },
-	{ "iommu-phb", IOASID_IOMMU_FAMILY_SPAPR_TCE },
-};
-
-static enum ioasid_iommu_family core_family(struct device *dev)
-{
-	struct device *iommu_dev = dev->iommu->iommu_dev->dev;
-	struct device *parent;
-	int i;
-
-	if (!iommu_dev)
-		return IOASID_IOMMU_FAMILY_UNKNOWN;
-	for (i = 0; i < ARRAY_SIZE(iommu_names); i++)
-		if (strstarts(dev_name(iommu_dev), iommu_names[i].prefix))
-			return iommu_names[i].family;
-	/*
-	 * virtio-iommu names its IOMMU after its transport's device, under
-	 * the virtio device its driver drives.
-	 */
-	parent = iommu_dev->parent;
-	if (parent && !strcmp(dev_driver_string(parent), "virtio_iommu"))
-		return IOASID_IOMMU_FAMILY_VIRTIO;
-	return IOASID_IOMMU_FAMILY_UNKNOWN;
-}
-
 /* log2 of the number of PASIDs @dev may use; 0 for none or one. */
-static u32 core_pasid_log2(struct device *dev)
+static u32 iommu_pasid_log2(struct device *dev)
 {
 	u32 max_pasids = dev->iommu->max_pasids;
 
 	return max_pasids ? ilog2(max_pasids) : 0;
 }
 
-static u64 core_device_caps(struct ioasid_device *idev)
+static u64 iommu_device_caps(struct ioasid_device *idev)
 {
 	u64 caps = 0;
 
@@ -89,90 +56,185 @@ static u64 core_device_caps(struct ioasid_device *idev)
 	return caps;
 }
 
-/* The registers the IOMMU driver's hw_info() exposes, if any. */
-static int report_hw_regs(struct device *dev, struct ioasid_device_info *cmd)
+/**
+ * ioasid_iommu_describe() - what the IOMMU core tells of every device
+ * @idev: the device
+ * @info: gets the family, the capabilities, the PASID width and what the
+ *	kernel's own DMA did before the binding
+ * @family: enum ioasid_iommu_family
+ */
+void ioasid_iommu_describe(struct ioasid_device *idev,
+			   struct ioasid_device_info *info, u32 family)
 {
-	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
-	struct iommu_hw_info_vtd *vtd;
-	u32 length, type;
-	void *data;
+	info->out_family = family;
+	info->out_caps = iommu_device_caps(idev);
+	info->out_max_pasid_log2 = iommu_pasid_log2(idev->dev);
+	info->out_kernel_dma = idev->kernel_dma;
+}
+
+/**
+ * ioasid_iommu_dev() - the device the IOMMU that serves a device has in sysfs
+ * @dev: the device
+ *
+ * Return: the IOMMU's device, or NULL when its driver registered none.
+ */
+struct device *ioasid_iommu_dev(struct device *dev)
+{
+	return dev->iommu->iommu_dev->dev;
+}
+
+/**
+ * ioasid_iommu_hw_info() - the registers the IOMMU driver reports
+ * @idev: the device
+ * @length: set to the length of what is returned
+ * @type: set to its enum iommu_hw_info_type
+ *
+ * Return: the driver's struct, to kfree(); NULL when the driver reports
+ * none; or an ERR_PTR.
+ */
+void *ioasid_iommu_hw_info(struct ioasid_device *idev, u32 *length, u32 *type)
+{
+	const struct iommu_ops *ops = idev->dev->iommu->iommu_dev->ops;
 
 	if (!ops->hw_info)
-		return 0;
+		return NULL;
 	if (ioasid_should_fail())
-		return -ENOMEM;
-	data = ops->hw_info(dev, &length, &type);
-	if (IS_ERR(data))
-		return PTR_ERR(data);
-	if (type == IOMMU_HW_INFO_TYPE_INTEL_VTD && length >= sizeof(*vtd)) {
-		vtd = data;
-		cmd->out_hw_regs_type = IOASID_HW_REGS_INTEL_VTD;
-		cmd->out_hw_regs[0] = vtd->cap_reg;
-		cmd->out_hw_regs[1] = vtd->ecap_reg;
-		cmd->out_hw_regs[2] = vtd->flags;
-		if (vtd->ecap_reg & VTD_ECAP_NEST)
-			cmd->out_nesting_formats |= IOASID_NESTING_VTD_S1;
-	}
-	kfree(data);
-	return 0;
+		return ERR_PTR(-ENOMEM);
+	return ops->hw_info(idev->dev, length, type);
 }
 
-static int core_describe(struct ioasid_device *idev,
-			 struct ioasid_device_info *info)
-{
-	info->out_family = core_family(idev->dev);
-	info->out_caps = core_device_caps(idev);
-	info->out_max_pasid_log2 = core_pasid_log2(idev->dev);
-	return report_hw_regs(idev->dev, info);
-}
-
-static struct iommu_domain *core_domain_alloc(struct ioasid_device *idev)
+static struct iommu_domain *paging_domain_alloc(struct ioasid_device *idev)
 {
 	return iommu_paging_domain_alloc(idev->dev);
 }
 
-static int core_set_domain(struct ioasid_device *idev,
-			   struct iommu_domain *domain,
-			   struct iommu_domain *old)
+/* Attach the device's group to @domain, or move it there from @old. */
+static int paging_set_domain(struct ioasid_device *idev,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *old)
 {
 	if (old)
 		return iommu_group_replace_domain(idev->group, domain);
 	return iommu_attach_group(domain, idev->group);
 }
 
-static void core_unset_domain(struct ioasid_device *idev,
-			      struct iommu_domain *domain)
+static void paging_unset_domain(struct ioasid_device *idev,
+				struct iommu_domain *domain)
 {
 	iommu_detach_group(domain, idev->group);
 }
 
-static int core_get_resv_regions(struct ioasid_device *idev,
-				 struct list_head *regions)
+/**
+ * ioasid_iommu_get_resv_regions() - the reserved regions of a device's group
+ * @idev: the device
+ * @regions: the list to add them to
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ioasid_iommu_get_resv_regions(struct ioasid_device *idev,
+				  struct list_head *regions)
 {
 	return iommu_get_group_resv_regions(idev->group, regions);
 }
 
-static void core_put_resv_regions(struct ioasid_device *idev,
-				  struct list_head *regions)
+/**
+ * ioasid_iommu_put_resv_regions() - free what the get added
+ * @idev: the device
+ * @regions: the list
+ */
+void ioasid_iommu_put_resv_regions(struct ioasid_device *idev,
+				   struct list_head *regions)
 {
 	iommu_put_resv_regions(idev->dev, regions);
 }
 
-static void core_unbind(struct ioasid_device *idev)
+/**
+ * ioasid_iommu_release() - the end of a binding: give the group back
+ * @idev: the device, detached
+ */
+void ioasid_iommu_release(struct ioasid_device *idev)
 {
 	iommu_device_release_dma_owner(idev->dev);
 	iommu_group_put(idev->group);
 }
 
-static const struct ioasid_device_ops core_device_ops = {
-	.domain_alloc = core_domain_alloc,
-	.set_domain = core_set_domain,
-	.unset_domain = core_unset_domain,
-	.get_resv_regions = core_get_resv_regions,
-	.put_resv_regions = core_put_resv_regions,
-	.describe = core_describe,
-	.unbind = core_unbind,
+static const struct ioasid_backend generic_backend;
+
+static const struct ioasid_backend *const backends[] = {
+	&ioasid_vtd_backend,
+	&ioasid_amd_backend,
+	&ioasid_smmuv3_backend,
+	&ioasid_virtio_backend,
+#ifdef CONFIG_SPAPR_TCE_IOMMU
+	&ioasid_spapr_backend,
+#endif
 };
+
+static const struct ioasid_backend *backend_of(struct device *dev)
+{
+	struct device *iommu_dev = ioasid_iommu_dev(dev);
+	int i;
+
+	for (i = 0; iommu_dev && i < ARRAY_SIZE(backends); i++)
+		if (backends[i]->serves(iommu_dev))
+			return backends[i];
+	return &generic_backend;
+}
+
+static int paging_describe(struct ioasid_device *idev,
+			   struct ioasid_device_info *info)
+{
+	const struct ioasid_backend *backend = backend_of(idev->dev);
+
+	ioasid_iommu_describe(idev, info, backend->family);
+	return backend->hw_regs ? backend->hw_regs(idev, info) : 0;
+}
+
+const struct ioasid_device_ops ioasid_iommu_paging_ops = {
+	.domain_alloc = paging_domain_alloc,
+	.set_domain = paging_set_domain,
+	.unset_domain = paging_unset_domain,
+	.get_resv_regions = ioasid_iommu_get_resv_regions,
+	.put_resv_regions = ioasid_iommu_put_resv_regions,
+	.describe = paging_describe,
+	.unbind = ioasid_iommu_release,
+};
+
+/* An IOMMU of no family ioasid knows: the IOMMU core's paging domains. */
+static const struct ioasid_backend generic_backend = {
+	.family = IOASID_IOMMU_FAMILY_UNKNOWN,
+	.device_size = sizeof(struct ioasid_device),
+	.ops = &ioasid_iommu_paging_ops,
+};
+
+/*
+ * What the kernel's own DMA of @dev goes through when ioasid does not own
+ * its group: the group's domain now, unless @ictx owns the group already.
+ */
+static u32 kernel_dma_of(struct ioasid_ctx *ictx, struct device *dev,
+			 struct iommu_group *group)
+{
+	struct iommu_domain *domain;
+	u32 kernel_dma;
+
+	if (ioasid_group_kernel_dma(ictx, iommu_group_id(group), &kernel_dma))
+		return kernel_dma;
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain)
+		return IOASID_KERNEL_DMA_UNKNOWN;
+	switch (domain->type) {
+	case IOMMU_DOMAIN_IDENTITY:
+		return IOASID_KERNEL_DMA_IDENTITY;
+	case IOMMU_DOMAIN_BLOCKED:
+		return IOASID_KERNEL_DMA_BLOCKED;
+	case IOMMU_DOMAIN_DMA:
+	case IOMMU_DOMAIN_DMA_FQ:
+	case IOMMU_DOMAIN_PLATFORM:
+		return IOASID_KERNEL_DMA_TRANSLATED;
+	default:
+		return IOASID_KERNEL_DMA_UNKNOWN;
+	}
+}
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);
@@ -214,6 +276,31 @@ static void report_unviable(struct device *dev, struct iommu_group *group)
 			 iommu_group_id(group));
 }
 
+/* The device object of @dev, whose group @ictx owns now. */
+static struct ioasid_device *
+backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
+	     struct device *dev, struct iommu_group *group, u32 kernel_dma)
+{
+	struct ioasid_device *idev;
+	int rc;
+
+	idev = ioasid_device_alloc(ictx, backend->device_size, backend->ops);
+	if (IS_ERR(idev))
+		return idev;
+	idev->dev = dev;
+	idev->group = group;
+	idev->group_id = iommu_group_id(group);
+	idev->isolated_msi = iommu_group_has_isolated_msi(group);
+	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
+	idev->kernel_dma = kernel_dma;
+	rc = backend->bind ? backend->bind(idev) : 0;
+	if (rc) {
+		ioasid_object_abort(ictx, &idev->obj);
+		return ERR_PTR(rc);
+	}
+	return idev;
+}
+
 /**
  * ioasid_iommu_device_bind() - bind a device the IOMMU core serves
  * @ictx: the context
@@ -222,25 +309,26 @@ static void report_unviable(struct device *dev, struct iommu_group *group)
  * Return: the device object, published, with a reference for the caller
  * besides the table's; or ERR_PTR(-ENODEV) when @dev has no IOMMU group,
  * ERR_PTR(-EPERM) when its MSIs are not isolated (and unsafe interrupts are
- * not allowed) or its group cannot be claimed, ERR_PTR(-ENOMEM).
+ * not allowed) or its group cannot be claimed, ERR_PTR(-ENOMEM), or an
+ * errno of the platform for what the device's backend sets up.
  */
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev)
 {
 	struct ioasid_device *idev;
 	struct iommu_group *group;
-	bool isolated_msi;
+	u32 kernel_dma;
 	int rc;
 
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-ENODEV);
-	isolated_msi = iommu_group_has_isolated_msi(group);
-	if (!isolated_msi && !allow_unsafe_interrupts) {
+	if (!iommu_group_has_isolated_msi(group) && !allow_unsafe_interrupts) {
 		dev_warn(dev, "no MSI isolation (interrupt remapping); load ioasid with allow_unsafe_interrupts=1 to bind anyway\n");
 		rc = -EPERM;
 		goto out_put_group;
 	}
+	kernel_dma = kernel_dma_of(ictx, dev, group);
 	rc = iommu_device_claim_dma_owner(dev, ictx);
 	if (rc) {
 		report_unviable(dev, group);
@@ -248,16 +336,11 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 		goto out_put_group;
 	}
 
-	idev = ioasid_device_alloc(ictx, sizeof(*idev), &core_device_ops);
+	idev = backend_bind(backend_of(dev), ictx, dev, group, kernel_dma);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
 		goto out_release;
 	}
-	idev->dev = dev;
-	idev->group = group;
-	idev->group_id = iommu_group_id(group);
-	idev->isolated_msi = isolated_msi;
-	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	refcount_inc(&idev->obj.users);
 	ioasid_object_finalize(ictx, &idev->obj);
 	return idev;

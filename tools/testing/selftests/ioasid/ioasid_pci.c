@@ -326,7 +326,9 @@ TEST_F(edu, device_info_describes_the_lane_iommu)
 	ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_DIRTY_TRACKING);
 	ASSERT_EQ(!!(pci.out_flags & IOASID_PCI_INFO_ISOLATED_MSI),
 		  !!(info.out_caps & IOASID_DEVICE_CAP_ISOLATED_MSI));
-	ASSERT_EQ(0, info.__reserved);
+	/* Every lane boots with iommu.passthrough=0, or translates. */
+	ASSERT_EQ(IOASID_KERNEL_DMA_TRANSLATED, info.out_kernel_dma);
+	ASSERT_EQ(pci_kernel_dma(self->bdf, family), info.out_kernel_dma);
 	if (family == IOASID_IOMMU_FAMILY_SPAPR_TCE) {
 		/* Until SPAPR TCE has a backend: no paging domain. */
 		ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_PAGING);
@@ -339,7 +341,21 @@ TEST_F(edu, device_info_describes_the_lane_iommu)
 	ASSERT_NE(0, smallest);
 	ASSERT_EQ(0, getpagesize() % smallest);
 	ASSERT_LT(info.out_aperture_start, info.out_aperture_last);
-	if (family != IOASID_IOMMU_FAMILY_INTEL_VTD) {
+	switch (family) {
+	case IOASID_IOMMU_FAMILY_INTEL_VTD:
+		ASSERT_EQ(IOASID_HW_REGS_INTEL_VTD, info.out_hw_regs_type);
+		break;
+	case IOASID_IOMMU_FAMILY_VIRTIO:
+		/* The driver's domains are what the device's config says. */
+		ASSERT_EQ(IOASID_HW_REGS_VIRTIO_IOMMU, info.out_hw_regs_type);
+		ASSERT_EQ(info.out_hw_regs[0], info.out_pgsize_bitmap);
+		ASSERT_EQ(info.out_hw_regs[1], info.out_aperture_start);
+		ASSERT_EQ(info.out_hw_regs[2], info.out_aperture_last);
+		ASSERT_LE(info.out_hw_regs[3] & 0xffffffff,
+			  info.out_hw_regs[3] >> 32);
+		ASSERT_EQ(0, info.out_nesting_formats);
+		break;
+	default:
 		ASSERT_EQ(IOASID_HW_REGS_NONE, info.out_hw_regs_type);
 		ASSERT_EQ(0, info.out_nesting_formats);
 	}
@@ -512,7 +528,7 @@ TEST_F(edu, device_info_rejects_bad_input)
 	};
 	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
 	info = (struct ioasid_device_info){
-		.size = sizeof(info), .dev_id = dev_id, .__reserved = 1,
+		.size = sizeof(info), .dev_id = dev_id, .__reserved2 = 1,
 	};
 	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_DEVICE_INFO, &info));
 	info = (struct ioasid_device_info){

@@ -75,6 +75,37 @@ static inline int pci_iommu_group(const char *bdf)
 	return atoi(strrchr(link, '/') + 1);
 }
 
+/*
+ * What the kernel's own DMA of @bdf goes through, from the type of its
+ * IOMMU group's default domain: enum ioasid_kernel_dma.  A platform domain
+ * (the SPAPR TCE default window) shows as "unknown", and translates.
+ */
+static inline int pci_kernel_dma(const char *bdf, int family)
+{
+	static const struct {
+		const char *type;
+		int kernel_dma;
+	} types[] = {
+		{ "DMA\n", IOASID_KERNEL_DMA_TRANSLATED },
+		{ "DMA-FQ\n", IOASID_KERNEL_DMA_TRANSLATED },
+		{ "identity\n", IOASID_KERNEL_DMA_IDENTITY },
+		{ "blocked\n", IOASID_KERNEL_DMA_BLOCKED },
+	};
+	char path[PATH_MAX], type[32];
+	size_t i;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group/type", bdf);
+	if (ioasid_read_file(path, type, sizeof(type)) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		if (!strcmp(type, types[i].type))
+			return types[i].kernel_dma;
+	if (!strcmp(type, "unknown\n") &&
+	    family == IOASID_IOMMU_FAMILY_SPAPR_TCE)
+		return IOASID_KERNEL_DMA_TRANSLATED;
+	return IOASID_KERNEL_DMA_UNKNOWN;
+}
+
 /* Unbind @bdf from its driver and clear its driver_override. */
 static inline void pci_release(const char *bdf)
 {
