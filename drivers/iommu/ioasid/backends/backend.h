@@ -7,6 +7,7 @@
 #define __IOASID_BACKEND_H
 
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <uapi/linux/ioasid.h>
 
 #include "../ioasid.h"
@@ -58,5 +59,27 @@ void ioasid_iommu_release(struct ioasid_device *idev);
 struct device *ioasid_iommu_dev(struct device *dev);
 void *ioasid_iommu_hw_info(struct ioasid_device *idev, u32 *length,
 			   u32 *type);
+
+/**
+ * struct ioasid_swpt - a page table in software (swpt.c)
+ * @ptes: by IOVA >> @shift, the entry of each page mapped
+ * @shift: log2 of its page size
+ */
+struct ioasid_swpt {
+	struct xarray ptes;
+	unsigned int shift;
+};
+
+void ioasid_swpt_init(struct ioasid_swpt *pt, unsigned int shift);
+void ioasid_swpt_destroy(struct ioasid_swpt *pt);
+int ioasid_swpt_map(struct ioasid_swpt *pt, unsigned long iova,
+		    phys_addr_t paddr, size_t size, int prot, gfp_t gfp,
+		    size_t *mapped);
+size_t ioasid_swpt_unmap(struct ioasid_swpt *pt, unsigned long iova,
+			 size_t size);
+bool ioasid_swpt_lookup(struct ioasid_swpt *pt, unsigned long iova,
+			phys_addr_t *paddr, int *prot);
+bool ioasid_swpt_next_run(struct ioasid_swpt *pt, unsigned long *iova,
+			  phys_addr_t *paddr, size_t *size, int *prot);
 
 #endif /* __IOASID_BACKEND_H */

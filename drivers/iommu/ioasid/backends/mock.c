@@ -6,7 +6,7 @@
  * core paths as the hardware: the IOAS, pinning, accounting, attach.
  *
  * A mock domain is a paging iommu_domain whose domain ops are ours and
- * whose page table is an xarray of one entry per IOMMU page, so
+ * whose page table is in software (swpt.c), one entry per IOMMU page, so
  * iommu_map() and iommu_unmap() run through the IOMMU core exactly as for
  * a hardware domain; nothing is registered with the IOMMU core.  Its
  * smallest page is half the CPU page by default, as in iommufd's mock, so
@@ -24,11 +24,10 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 #include <uapi/linux/ioasid.h>
 
-#include "../ioasid.h"
 #include "../ioasid_test.h"
+#include "backend.h"
 
 static bool mock;
 module_param(mock, bool, 0444);
@@ -43,23 +42,14 @@ MODULE_PARM_DESC(mock, "Offer the selftests' test ioctl and its software mock IO
 #define MOCK_MIN_PAGE_SIZE 512
 #define MOCK_MAX_MIN_PAGE_SIZE SZ_1G
 
-/* A page table entry: the physical IOMMU page, then the permissions. */
-enum {
-	MOCK_PTE_READ = 1 << 0,
-	MOCK_PTE_WRITE = 1 << 1,
-	MOCK_PTE_SHIFT = 2,
-};
-
 /**
  * struct mock_domain - a software IOMMU page table
  * @domain: the paging domain the core maps through
- * @ptes: by IOVA / smallest page size: the entry of each IOMMU page; the
- *	xarray's lock guards it, and the IOAS's iova_rwsem keeps an entry and
- *	its pinned page alive for a reader holding it
+ * @pt: its page table, of its smallest page size
  */
 struct mock_domain {
 	struct iommu_domain domain;
-	struct xarray ptes;
+	struct ioasid_swpt pt;
 };
 
 /**
@@ -85,68 +75,38 @@ static struct mock_device *to_mock_device(struct ioasid_device *idev)
 	return container_of(idev, struct mock_device, idev);
 }
 
-static unsigned int mock_page_shift(struct iommu_domain *domain)
-{
-	return __ffs(domain->pgsize_bitmap);
-}
-
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			  int prot, gfp_t gfp, size_t *mapped)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	unsigned int shift = mock_page_shift(domain);
-	unsigned long n = (pgsize * pgcount) >> shift;
-	unsigned long flags = 0, i, pte;
-	int rc;
+	size_t size = pgsize * pgcount;
 
 	if (iova < domain->geometry.aperture_start ||
-	    iova + (n << shift) - 1 > domain->geometry.aperture_end)
+	    iova + size - 1 > domain->geometry.aperture_end)
 		return -EINVAL;
-	if (prot & IOMMU_READ)
-		flags |= MOCK_PTE_READ;
-	if (prot & IOMMU_WRITE)
-		flags |= MOCK_PTE_WRITE;
-	for (i = 0; i < n; i++) {
-		pte = (((paddr >> shift) + i) << MOCK_PTE_SHIFT) | flags;
-		rc = xa_insert(&md->ptes, (iova >> shift) + i, xa_mk_value(pte),
-			       gfp);
-		if (rc) {
-			*mapped = i << shift;
-			return rc;
-		}
-	}
-	*mapped = n << shift;
-	return 0;
+	return ioasid_swpt_map(&to_mock_domain(domain)->pt, iova, paddr, size,
+			       prot, gfp, mapped);
 }
 
 static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 			       size_t pgsize, size_t pgcount,
 			       struct iommu_iotlb_gather *gather)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	unsigned int shift = mock_page_shift(domain);
-	unsigned long n = (pgsize * pgcount) >> shift;
-	unsigned long i;
-
 	/* Stop at a hole: the core reports a short unmap. */
-	for (i = 0; i < n; i++)
-		if (!xa_erase(&md->ptes, (iova >> shift) + i))
-			break;
-	return i << shift;
+	return ioasid_swpt_unmap(&to_mock_domain(domain)->pt, iova,
+				 pgsize * pgcount);
 }
 
 static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	unsigned int shift = mock_page_shift(domain);
-	void *entry = xa_load(&md->ptes, iova >> shift);
+	phys_addr_t paddr;
+	int prot;
 
-	if (!entry)
+	if (!ioasid_swpt_lookup(&to_mock_domain(domain)->pt, iova, &paddr,
+				&prot))
 		return 0;
-	return ((phys_addr_t)(xa_to_value(entry) >> MOCK_PTE_SHIFT) << shift) |
-	       (iova & ((1ULL << shift) - 1));
+	return paddr;
 }
 
 static void mock_domain_free(struct iommu_domain *domain)
@@ -154,7 +114,7 @@ static void mock_domain_free(struct iommu_domain *domain)
 	struct mock_domain *md = to_mock_domain(domain);
 
 	/* As hardware page tables are, it is freed with what it maps. */
-	xa_destroy(&md->ptes);
+	ioasid_swpt_destroy(&md->pt);
 	kfree(md);
 }
 
@@ -173,7 +133,7 @@ static struct iommu_domain *mock_domain_alloc(struct ioasid_device *idev)
 	md = kzalloc(sizeof(*md), GFP_KERNEL_ACCOUNT);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	xa_init(&md->ptes);
+	ioasid_swpt_init(&md->pt, __ffs(config->pgsize_bitmap));
 	md->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	md->domain.ops = &mock_domain_ops;
 	md->domain.pgsize_bitmap = config->pgsize_bitmap;
@@ -313,24 +273,19 @@ static int mock_device_create(struct ioasid_ucmd *ucmd,
 static int mock_dma_copy(struct iommu_domain *domain, u64 iova, void *buf,
 			 size_t length, bool write)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	unsigned int shift = mock_page_shift(domain);
-	unsigned long need = write ? MOCK_PTE_WRITE : MOCK_PTE_READ;
-	u64 page_mask = (1ULL << shift) - 1;
-	unsigned long pte;
+	struct ioasid_swpt *pt = &to_mock_domain(domain)->pt;
+	u64 page_mask = (1ULL << pt->shift) - 1;
+	int need = write ? IOMMU_WRITE : IOMMU_READ;
 	phys_addr_t phys;
-	void *entry, *va;
 	size_t chunk;
+	void *va;
+	int prot;
 
 	while (length) {
-		entry = xa_load(&md->ptes, iova >> shift);
-		if (!entry)
+		if (!ioasid_swpt_lookup(pt, iova, &phys, &prot))
 			return -ENXIO;
-		pte = xa_to_value(entry);
-		if (!(pte & need))
+		if (!(prot & need))
 			return -EACCES;
-		phys = ((phys_addr_t)(pte >> MOCK_PTE_SHIFT) << shift) |
-		       (iova & page_mask);
 		chunk = min3(length, (size_t)(page_mask + 1 - (iova & page_mask)),
 			     (size_t)(PAGE_SIZE - offset_in_page(phys)));
 		va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
