@@ -440,11 +440,18 @@ enum ioasid_nesting_formats {
  *	configuration (virtio specification, 5.13.4): [0] page_size_mask,
  *	[1] input_range.start, [2] input_range.end, [3] domain_range.start
  *	in bits 0-31 and domain_range.end in bits 32-63
+ * @IOASID_HW_REGS_SPAPR_TCE: what the platform tells of the device's
+ *	partitionable endpoint: [0] the TCE page sizes it offers, each a bit;
+ *	[1] the bus address of the default 32-bit DMA window; [2] its size as
+ *	the platform gives it (ioasid may open less of it); [3] the number
+ *	of DMA windows the endpoint may have at once (0: the platform cannot
+ *	create windows, so only the default one exists)
  */
 enum ioasid_hw_regs_type {
 	IOASID_HW_REGS_NONE,
 	IOASID_HW_REGS_INTEL_VTD,
 	IOASID_HW_REGS_VIRTIO_IOMMU,
+	IOASID_HW_REGS_SPAPR_TCE,
 };
 
 /**

@@ -329,12 +329,6 @@ TEST_F(edu, device_info_describes_the_lane_iommu)
 	/* Every lane boots with iommu.passthrough=0, or translates. */
 	ASSERT_EQ(IOASID_KERNEL_DMA_TRANSLATED, info.out_kernel_dma);
 	ASSERT_EQ(pci_kernel_dma(self->bdf, family), info.out_kernel_dma);
-	if (family == IOASID_IOMMU_FAMILY_SPAPR_TCE) {
-		/* Until SPAPR TCE has a backend: no paging domain. */
-		ASSERT_FALSE(info.out_caps & IOASID_DEVICE_CAP_PAGING);
-		ASSERT_EQ(0, info.out_pgsize_bitmap);
-		return;
-	}
 	ASSERT_TRUE(info.out_caps & IOASID_DEVICE_CAP_PAGING);
 	/* The smallest IOMMU page divides the CPU's. */
 	smallest = info.out_pgsize_bitmap & -info.out_pgsize_bitmap;
@@ -355,6 +349,22 @@ TEST_F(edu, device_info_describes_the_lane_iommu)
 			  info.out_hw_regs[3] >> 32);
 		ASSERT_EQ(0, info.out_nesting_formats);
 		break;
+	case IOASID_IOMMU_FAMILY_SPAPR_TCE:
+		/*
+		 * QEMU's pseries: a 1 GiB default window at 0, one dynamic
+		 * window beside it; the aperture runs from the default
+		 * window to the end of the dynamic one, far above.
+		 */
+		ASSERT_EQ(IOASID_HW_REGS_SPAPR_TCE, info.out_hw_regs_type);
+		ASSERT_TRUE(info.out_hw_regs[0] & 4096);
+		ASSERT_EQ(0, info.out_hw_regs[1]);
+		ASSERT_EQ(1ULL << 30, info.out_hw_regs[2]);
+		ASSERT_EQ(2, info.out_hw_regs[3]);
+		ASSERT_EQ(4096, info.out_pgsize_bitmap);
+		ASSERT_EQ(info.out_hw_regs[1], info.out_aperture_start);
+		ASSERT_LT(1ULL << 32, info.out_aperture_last);
+		ASSERT_EQ(0, info.out_nesting_formats);
+		break;
 	default:
 		ASSERT_EQ(IOASID_HW_REGS_NONE, info.out_hw_regs_type);
 		ASSERT_EQ(0, info.out_nesting_formats);
@@ -371,8 +381,7 @@ TEST_F(edu, device_info_foretells_the_attach)
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
 	ASSERT_EQ(0, device_info(self->fd, dev_id, &before));
 	if (!(before.out_caps & IOASID_DEVICE_CAP_PAGING))
-		SKIP(return, "no paging IOMMU domain here: %s",
-		     "SPAPR TCE needs a backend of its own");
+		SKIP(return, "the IOMMU gives this device no paging domain");
 	/* The domain of the question is gone. */
 	ASSERT_EQ(0, ioasid_read_counters(&now));
 	ASSERT_EQ(self->start.domains, now.domains);
@@ -592,16 +601,11 @@ TEST_F(edu, driver_unbind_while_in_use)
 	struct edu_bar bar = {};
 	__u32 dev_id, ioas_id;
 	__u64 iova = 0x100000;
-	bool attached;
 	char *page;
-	int rc;
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
-	rc = attach(self->fd, dev_id, ioas_id, 0);
-	/* pseries has no paging domain yet: unbind a bound device only. */
-	ASSERT_TRUE(rc == 0 || rc == -EOPNOTSUPP);
-	attached = !rc;
+	ASSERT_EQ(0, attach(self->fd, dev_id, ioas_id, 0));
 	ASSERT_EQ(0, edu_map(self->devfd, &bar));
 	page = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -610,8 +614,7 @@ TEST_F(edu, driver_unbind_while_in_use)
 			      MAP_FIXED_RW));
 	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
 	ASSERT_EQ(0, touch_in_child(&bar));
-	if (attached)
-		ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, ioas_id));
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, ioas_id));
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/ioasid_pci/unbind");
 	ASSERT_EQ(0, sysfs_write(path, self->bdf));
@@ -762,8 +765,7 @@ TEST_F(edu_group, devices_of_a_group_share_one_ioas)
 	if (rc == -EOPNOTSUPP) {
 		close(fda);
 		close(fdb);
-		SKIP(return, "no paging IOMMU domain here: %s",
-		     "SPAPR TCE needs a backend of its own");
+		SKIP(return, "the IOMMU gives this device no paging domain");
 	}
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(-EINVAL, attach(self->fd, dev_b, ioas2, 0));
@@ -833,8 +835,7 @@ FIXTURE_SETUP(edu_dma)
 		edu_close(_metadata, self->bdf, self->unsafe, self->devfd,
 			  self->fd, &self->start);
 		self->bdf[0] = '\0';
-		SKIP(return, "no paging IOMMU domain here: %s",
-		     "SPAPR TCE needs a backend of its own");
+		SKIP(return, "the IOMMU gives this device no paging domain");
 	}
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(0, edu_map(self->devfd, &self->bar));
@@ -956,7 +957,7 @@ TEST_F(edu_dma, read_only_mapping_blocks_device_writes)
  * given, as an IOVA, whether never mapped or just unmapped, must not land:
  * without the IOMMU it would.
  */
-#define VICTIMS 1024
+#define VICTIMS 4096
 
 /*
  * A page of @victims (VICTIMS pages) filled with 0x77 whose physical
@@ -1162,9 +1163,14 @@ TEST_F(edu_dma, reserved_regions_leave_the_iova_ranges)
 				      0));
 }
 
-/* A second edu device in another group shares the IOAS and its domain. */
-TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
+/*
+ * A second edu device in another group shares the IOAS, and its domain
+ * too, but under SPAPR TCE, where the tables are an endpoint's own.
+ */
+TEST_F(edu_dma, two_groups_share_one_ioas)
 {
+	struct ioasid_device_info dev_info;
+	int new_domains;
 	struct ioasid_counters before, after;
 	char bdfs[4][16], *other = NULL;
 	struct ioasid_ioas_info info;
@@ -1187,10 +1193,12 @@ TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
 	devfd2 = open_device_file(other);
 	ASSERT_LE(0, devfd2);
 	ASSERT_EQ(0, pci_bind(devfd2, self->fd, &dev2));
+	ASSERT_EQ(0, device_info(self->fd, dev2, &dev_info));
+	new_domains = dev_info.out_family == IOASID_IOMMU_FAMILY_SPAPR_TCE;
 	ASSERT_EQ(0, ioasid_read_counters(&before));
 	ASSERT_EQ(0, attach(self->fd, dev2, self->ioas_id, 0));
 	ASSERT_EQ(0, ioasid_read_counters(&after));
-	ASSERT_EQ(before.domains, after.domains);
+	ASSERT_EQ(before.domains + new_domains, after.domains);
 	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
 	ASSERT_EQ(2, info.out_num_devices);
 
@@ -1205,6 +1213,131 @@ TEST_F(edu_dma, two_groups_share_one_ioas_and_domain)
 	munmap(bar2.regs, 1 << 20);
 	close(devfd2);
 	pci_release(other);
+}
+
+/*
+ * SPAPR TCE: the aperture is the default window at the bottom and the
+ * dynamic one far above, with the gap between them reserved; both map.
+ */
+TEST_F(edu_dma, spapr_windows_are_the_iova_ranges)
+{
+	struct ioasid_iova_range ranges[16];
+	struct ioasid_device_info info;
+	__u64 iova, unmapped;
+	__u32 num = 16;
+
+	if (lane_iommu_family() != IOASID_IOMMU_FAMILY_SPAPR_TCE)
+		SKIP(return, "not a SPAPR TCE lane: no DMA windows");
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num));
+	ASSERT_EQ(2, num);
+	/* The default window, then the dynamic one: a power of two. */
+	ASSERT_EQ(info.out_hw_regs[1], ranges[0].start);
+	ASSERT_EQ(info.out_hw_regs[1] + info.out_hw_regs[2] - 1,
+		  ranges[0].last);
+	ASSERT_LT(1ULL << 32, ranges[1].start);
+	ASSERT_EQ(info.out_aperture_last, ranges[1].last);
+	ASSERT_EQ(0, (ranges[1].last + 1 - ranges[1].start) &
+		     (ranges[1].last - ranges[1].start));
+
+	/*
+	 * Both ends of each window map (the kernel reads every TCE back),
+	 * the gap does not.
+	 */
+	iova = ranges[1].start;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->page,
+			      &iova, MAP_FIXED_RW));
+	iova = ranges[1].last + 1 - self->page;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->page,
+			      &iova, MAP_FIXED_RW));
+	iova = ranges[0].last + 1 - self->page;
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, self->buf,
+				    2 * self->page, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->page,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, self->page,
+				&unmapped));
+	ASSERT_EQ(self->page, unmapped);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ranges[1].start,
+				ranges[1].last - ranges[1].start + 1,
+				&unmapped));
+	ASSERT_EQ(2 * self->page, unmapped);
+}
+
+#define SPAPR_DMA32_SIZE "/sys/module/ioasid/parameters/spapr_dma32_size"
+
+/*
+ * SPAPR TCE: with the default window opened below a page of ours that edu
+ * (28-bit) can reach, a device write aimed at that page, beyond every
+ * window ioasid opened, must not land in memory, while one through the
+ * window does.
+ */
+TEST_F(edu, spapr_dma_beyond_the_windows_does_not_reach_memory)
+{
+	const size_t page = getpagesize();
+	char old[32] = "0", size[32], *buf, *victim = NULL, *victims;
+	struct ioasid_iova_range ranges[4];
+	__u32 dev_id, ioas_id, num = 4;
+	struct edu_bar bar = {};
+	__u64 iova, pa = 0, window;
+	int i;
+
+	if (lane_iommu_family() != IOASID_IOMMU_FAMILY_SPAPR_TCE)
+		SKIP(return, "not a SPAPR TCE lane: no DMA windows");
+	victims = mmap(NULL, VICTIMS * page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, victims);
+	/* The victim must stay where it is found. */
+	ASSERT_EQ(0, mlock(victims, VICTIMS * page));
+	for (i = 0; i < VICTIMS && !victim; i++) {
+		fill(victims + i * page, 0x77, page);
+		pa = physical_address(victims + i * page);
+		if (pa >= (1 << 20) && pa < (1ULL << 28))
+			victim = victims + i * page;
+	}
+	if (!victim)
+		SKIP(return, "no page of ours between 1 MiB and 256 MiB");
+	/* The largest window below the victim: a power of two. */
+	for (window = 1 << 20; 2 * window <= pa; window *= 2)
+		;
+
+	ASSERT_LE(0, ioasid_read_file(SPAPR_DMA32_SIZE, old, sizeof(old)));
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)window);
+	ASSERT_EQ(0, sysfs_write(SPAPR_DMA32_SIZE, size));
+	i = pci_bind(self->devfd, self->fd, &dev_id);
+	/* The windows are opened at bind: the knob may go back. */
+	ASSERT_EQ(0, sysfs_write(SPAPR_DMA32_SIZE, old));
+	ASSERT_EQ(0, i);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	ASSERT_EQ(0, attach(self->fd, dev_id, ioas_id, 0));
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, ioas_id, ranges, &num));
+	ASSERT_LE(1, num);
+	ASSERT_EQ(0, ranges[0].start);
+	ASSERT_EQ(window - 1, ranges[0].last);
+	/* No window translates the victim's address: nothing maps there. */
+	iova = pa;
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, ioas_id, victims, page, &iova,
+				    MAP_FIXED_RW));
+
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	fill(buf, 0x5e, page);
+	fill(buf + page, 0, page);
+	iova = 0;
+	ASSERT_EQ(0, ioas_map(self->fd, ioas_id, buf, 2 * page, &iova,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(0, edu_map(self->devfd, &bar));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+	ASSERT_EQ(0, edu_dma(&bar, 0, 64, false));
+	ASSERT_EQ(0, edu_dma(&bar, pa, 64, true));
+	ASSERT_TRUE(all(victim, 0x77, page));
+	ASSERT_EQ(0, edu_dma(&bar, page, 64, true));
+	ASSERT_TRUE(all(buf + page, 0x5e, 64));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 0));
+	munmap(bar.regs, 1 << 20);
+	munmap(buf, 2 * page);
+	munmap(victims, VICTIMS * page);
 }
 
 TEST_HARNESS_MAIN
