@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid-bench: time map and unmap through /dev/ioasid and through VFIO
+ * type1, in the same machine, on two edu devices: one bound to ioasid_pci
+ * and attached to an IOAS, one bound to vfio-pci in a type1 container.
+ *
+ * Each row runs REPS times per interface, alternating, and the median is
+ * reported with the ratio VFIO / ioasid (above 1: ioasid is faster).  The
+ * table goes to stdout; with -c FILE the same rows go to FILE as CSV.
+ *
+ * Usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF
+ *   -q  quick: fewer repetitions and smaller loops, to prove it works
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/vfio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ioasid_utils.h"
+#include "ioasid_pci_utils.h"
+
+#define SZ_4K (4UL << 10)
+#define SZ_2M (2UL << 20)
+#define SZ_64M (64UL << 20)
+#define SZ_256M (256UL << 20)
+#define BENCH_IOVA (1024UL << 20)
+#define MAX_REPS 9
+
+/* One interface under test. */
+struct iface {
+	const char *name;
+	int (*map)(struct iface *i, void *va, __u64 iova, size_t len);
+	int (*unmap)(struct iface *i, __u64 iova, size_t len);
+	int (*unmap_all)(struct iface *i);
+	int (*noop)(struct iface *i);
+	int fd;		/* /dev/ioasid, or the VFIO container */
+	__u32 ioas;	/* ioasid only */
+};
+
+static int reps = 5, pairs = 10000, small_maps = 10000, noops = 100000;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int ioasid_map(struct iface *i, void *va, __u64 iova, size_t len)
+{
+	return ioas_map(i->fd, i->ioas, va, len, &iova, MAP_FIXED_RW);
+}
+
+static int ioasid_unmap(struct iface *i, __u64 iova, size_t len)
+{
+	return ioas_unmap(i->fd, i->ioas, iova, len, NULL);
+}
+
+static int ioasid_unmap_all(struct iface *i)
+{
+	return ioas_unmap_all(i->fd, i->ioas, NULL);
+}
+
+/* The cheapest command that succeeds: the IOVA ranges, to a small room. */
+/*
+ * The cheapest command: DESTROY of an id no object has, which copies its
+ * struct in, looks the id up and fails.  VFIO's is GET_API_VERSION.
+ */
+static int ioasid_noop(struct iface *i)
+{
+	return ioasid_destroy(i->fd, 0) == -ENOENT ? 0 : -EIO;
+}
+
+static int vfio_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static int vfio_map(struct iface *i, void *va, __u64 iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_map cmd = {
+		.argsz = sizeof(cmd),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (unsigned long)va,
+		.iova = iova,
+		.size = len,
+	};
+
+	return vfio_ioctl(i->fd, VFIO_IOMMU_MAP_DMA, &cmd);
+}
+
+static int vfio_unmap(struct iface *i, __u64 iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_unmap cmd = {
+		.argsz = sizeof(cmd), .iova = iova, .size = len,
+	};
+
+	return vfio_ioctl(i->fd, VFIO_IOMMU_UNMAP_DMA, &cmd);
+}
+
+static int vfio_unmap_all(struct iface *i)
+{
+	struct vfio_iommu_type1_dma_unmap cmd = {
+		.argsz = sizeof(cmd), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
+	};
+
+	return vfio_ioctl(i->fd, VFIO_IOMMU_UNMAP_DMA, &cmd);
+}
+
+static int vfio_noop(struct iface *i)
+{
+	return ioctl(i->fd, VFIO_GET_API_VERSION) == VFIO_API_VERSION ?
+	       0 : -EIO;
+}
+
+/* /dev/ioasid with @bdf bound to ioasid_pci and attached to an IOAS. */
+static int ioasid_setup(struct iface *i, const char *bdf)
+{
+	__u32 dev_id;
+	int devfd, rc;
+
+	set_unsafe_interrupts('1');
+	if (!pci_bind_driver(bdf, "ioasid_pci"))
+		return -ENODEV;
+	i->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	devfd = open_device_file(bdf);
+	if (i->fd < 0 || devfd < 0)
+		return -errno;
+	rc = pci_bind(devfd, i->fd, &dev_id);
+	if (!rc)
+		rc = ioas_alloc(i->fd, &i->ioas);
+	if (!rc)
+		rc = attach(i->fd, dev_id, i->ioas, 0);
+	/* The device file stays open: the binding lasts until exit. */
+	return rc;
+}
+
+/* A type1 container with the group of @bdf bound to vfio-pci. */
+static int vfio_setup(struct iface *i, const char *bdf)
+{
+	char path[64];
+	int group;
+
+	if (!pci_bind_driver(bdf, "vfio-pci"))
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(bdf));
+	group = open(path, O_RDWR);
+	i->fd = open("/dev/vfio/vfio", O_RDWR);
+	if (group < 0 || i->fd < 0)
+		return -errno;
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &i->fd) < 0 ||
+	    ioctl(i->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A populated buffer of @len bytes of the given kind, or NULL. */
+enum backing { BACK_4K, BACK_THP, BACK_HUGETLB };
+
+static char *buffer(size_t len, enum backing backing)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	char *raw, *buf;
+
+	if (backing == BACK_HUGETLB) {
+		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   flags | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+		return buf == MAP_FAILED ? NULL : buf;
+	}
+	/* THP needs 2 MiB alignment: over-allocate, and align. */
+	raw = mmap(NULL, len + SZ_2M, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((unsigned long)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(buf, len, backing == BACK_THP ? MADV_HUGEPAGE :
+						 MADV_NOHUGEPAGE);
+	memset(buf, 0x5a, len);
+	return buf;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* What one repetition of a row measures, in microseconds; < 0 on error. */
+typedef double (*row_fn)(struct iface *i, char *buf, size_t len);
+
+static double row_pairs(struct iface *i, char *buf, size_t len)
+{
+	double start = now_us();
+	int n;
+
+	for (n = 0; n < pairs; n++)
+		if (i->map(i, buf, BENCH_IOVA, SZ_4K) ||
+		    i->unmap(i, BENCH_IOVA, SZ_4K))
+			return -1;
+	return (now_us() - start) / pairs;
+}
+
+static double row_map(struct iface *i, char *buf, size_t len)
+{
+	double start = now_us(), t;
+
+	if (i->map(i, buf, BENCH_IOVA, len))
+		return -1;
+	t = now_us() - start;
+	return i->unmap(i, BENCH_IOVA, len) ? -1 : t;
+}
+
+static double row_unmap(struct iface *i, char *buf, size_t len)
+{
+	double start;
+
+	if (i->map(i, buf, BENCH_IOVA, len))
+		return -1;
+	start = now_us();
+	return i->unmap(i, BENCH_IOVA, len) ? -1 : now_us() - start;
+}
+
+static double row_unmap_all(struct iface *i, char *buf, size_t len)
+{
+	double start;
+	int n;
+
+	for (n = 0; n < small_maps; n++)
+		if (i->map(i, buf, BENCH_IOVA + n * 2 * SZ_4K, SZ_4K))
+			return -1;
+	start = now_us();
+	return i->unmap_all(i) ? -1 : now_us() - start;
+}
+
+static double row_noop(struct iface *i, char *buf, size_t len)
+{
+	double start = now_us();
+	int n;
+
+	for (n = 0; n < noops; n++)
+		if (i->noop(i))
+			return -1;
+	return (now_us() - start) / noops;
+}
+
+struct row {
+	const char *name;
+	row_fn fn;
+	size_t len;
+	enum backing backing;
+	const char *unit;
+	int ratio;	/* counted in the ratios the issue sets */
+};
+
+static const struct row rows[] = {
+	{ "4K map+unmap pair", row_pairs, SZ_4K, BACK_4K, "us/pair", 1 },
+	{ "map 64M hugetlb", row_map, SZ_64M, BACK_HUGETLB, "us", 1 },
+	{ "unmap 64M hugetlb", row_unmap, SZ_64M, BACK_HUGETLB, "us", 1 },
+	{ "map 256M hugetlb", row_map, SZ_256M, BACK_HUGETLB, "us", 1 },
+	{ "unmap 256M hugetlb", row_unmap, SZ_256M, BACK_HUGETLB, "us", 1 },
+	{ "map 64M THP", row_map, SZ_64M, BACK_THP, "us", 1 },
+	{ "unmap 64M THP", row_unmap, SZ_64M, BACK_THP, "us", 1 },
+	{ "map 256M THP", row_map, SZ_256M, BACK_THP, "us", 1 },
+	{ "unmap 256M THP", row_unmap, SZ_256M, BACK_THP, "us", 1 },
+	{ "map 256M 4K pages", row_map, SZ_256M, BACK_4K, "us", 0 },
+	{ "unmap-all 10000 maps", row_unmap_all, SZ_4K, BACK_4K, "us", 1 },
+	{ "no-op ioctl", row_noop, 0, BACK_4K, "us/call", 1 },
+};
+
+static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
+{
+	double t[2][MAX_REPS], med[2];
+	char *buf = NULL;
+	int k, n;
+
+	if (r->len) {
+		buf = buffer(r->len, r->backing);
+		if (!buf) {
+			printf("%-24s no buffer (%s)\n", r->name, strerror(errno));
+			return -1;
+		}
+	}
+	for (n = 0; n < reps; n++) {
+		for (k = 0; k < 2; k++) {
+			t[k][n] = r->fn(&ifs[k], buf, r->len);
+			if (t[k][n] < 0) {
+				printf("%-24s %s failed\n", r->name, ifs[k].name);
+				return -1;
+			}
+		}
+	}
+	for (k = 0; k < 2; k++)
+		med[k] = median(t[k], reps);
+	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
+	       med[1] / med[0], r->unit, r->ratio ? "" : " (not a ratio row)");
+	if (csv)
+		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
+			med[0], med[1], med[1] / med[0]);
+	if (buf)
+		munmap(buf, r->len);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct iface ifs[2] = {
+		{ "ioasid", ioasid_map, ioasid_unmap, ioasid_unmap_all,
+		  ioasid_noop },
+		{ "vfio-type1", vfio_map, vfio_unmap, vfio_unmap_all,
+		  vfio_noop },
+	};
+	const char *csv_path = NULL;
+	FILE *csv = NULL;
+	int opt, rc = 0;
+	size_t n;
+
+	while ((opt = getopt(argc, argv, "qc:")) != -1) {
+		if (opt == 'q') {
+			reps = 3;
+			pairs = 200;
+			small_maps = 200;
+			noops = 1000;
+		} else if (opt == 'c') {
+			csv_path = optarg;
+		} else {
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF\n");
+		return 2;
+	}
+	rc = ioasid_setup(&ifs[0], argv[optind]);
+	if (rc) {
+		fprintf(stderr, "ioasid setup on %s: %s\n", argv[optind],
+			strerror(-rc));
+		return 1;
+	}
+	rc = vfio_setup(&ifs[1], argv[optind + 1]);
+	if (rc) {
+		fprintf(stderr, "VFIO setup on %s: %s\n", argv[optind + 1],
+			strerror(-rc));
+		return 1;
+	}
+	if (csv_path) {
+		csv = fopen(csv_path, "w");
+		if (!csv)
+			return 1;
+		fprintf(csv, "row,unit,ioasid,vfio_type1,ratio\n");
+	}
+	printf("%-24s %12s %12s %8s  (median of %d)\n", "row", "ioasid",
+	       "vfio-type1", "vfio/io", reps);
+	for (n = 0; n < ARRAY_SIZE(rows); n++)
+		rc |= run_row(&rows[n], ifs, csv);
+	if (csv)
+		fclose(csv);
+	return rc ? 1 : 0;
+}
