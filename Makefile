@@ -13,6 +13,8 @@
 #                             mock IOMMU), as make check builds it
 #   make check [LANES=...]    style gate, then the selftests in the QEMU lanes
 #   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
+#   make bench [LANES=...]    time map/unmap against VFIO type1 in the same
+#                             guest (x86-vtd and x86-virtio-iommu by default)
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
 #   make fetch                download the kernels of all three architectures
 
@@ -69,7 +71,7 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(MODULE_BUILD) ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m $(KBUILD_OPTIONS) \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module selftests tools check demo lint fetch clean help
+.PHONY: all module selftests tools check demo bench lint fetch clean help
 
 all: module
 
@@ -95,6 +97,9 @@ check:
 
 demo:
 	@scripts/check.sh demo x86-vtd
+
+bench:
+	@scripts/check.sh bench $(or $(LANES),x86-vtd x86-virtio-iommu)
 
 lint:
 	@scripts/lint.sh

@@ -5,6 +5,7 @@
 #
 # Usage: check.sh test [LANE...]    style gate, then every selftest per lane
 #        check.sh demo LANE         boot one lane and show the demo's account
+#        check.sh bench LANE...     the benchmark against VFIO type1, per lane
 #
 # For test, prints a table per lane and ends with "N passed, N failed,
 # N skipped".  It fails on any failed test, a lane that did not finish, a
@@ -24,7 +25,7 @@ KERNEL_SPLATS+='|inconsistent lock state|suspicious RCU usage'
 KERNEL_SPLATS+='|sleeping function called from invalid context'
 KERNEL_SPLATS+='|unreferenced object|memory leak detector disabled'
 
-mode=${1:?usage: check.sh test|demo [LANE...]}
+mode=${1:?usage: check.sh test|demo|bench [LANE...]}
 shift
 lanes=${*:-$ALL_LANES}
 
@@ -207,11 +208,42 @@ $problems"
 	echo "(serial log: $log)"
 }
 
+# Boot each lane to run the benchmark; print its table, and keep its rows
+# as CSV in build/bench/LANE.csv.
+run_bench() {
+	local lane log csv problems
+
+	build_lanes
+	mkdir -p "$topdir/build/bench"
+	for lane in "$@"; do
+		log "booting lane $lane (QEMU, TCG) to run the benchmark"
+		log=$("$topdir/scripts/run-lane.sh" "$lane" bench)
+		csv=$topdir/build/bench/$lane.csv
+		echo "== $lane"
+		awk '
+		{ sub(/\r$/, "") }
+		/^IOASID-BENCH-BEGIN/ { on = 1; next }
+		/^IOASID-BENCH-END/ { on = 0; ended = 1; status = $2 }
+		on && !/^\[ *[0-9]+\.[0-9]+\] / { print }
+		END { exit !(ended && status == 0) }' "$log" ||
+			die "the benchmark failed in $lane: see $log"
+		awk '{ sub(/\r$/, "") }
+		/^IOASID-CSV-BEGIN/ { on = 1; next }
+		/^IOASID-CSV-END/ { on = 0 }
+		on { print }' "$log" >"$csv"
+		problems=$(scan_splats "$log" 2>&1)
+		[ -z "$problems" ] || die "the $lane lane had problems (see $log):
+$problems"
+		echo "(rows as CSV: $csv)"
+	done
+}
+
 mkdir -p "$topdir/logs"
 builds=$(lane_builds) || exit 1
 "$topdir/scripts/host-deps.sh" qemu || exit 1
 case $mode in
 test) run_tests ;;
 demo) run_demo $lanes ;;
+bench) run_bench $lanes ;;
 *) die "unknown mode '$mode'" ;;
 esac

@@ -3,7 +3,10 @@
 #
 # /init of the test initramfs (busybox).  The kernel command line sets:
 #   ioasid_lane=NAME       the lane, for the log
-#   ioasid_mode=test|demo  run every selftest, or the demo
+#   ioasid_mode=test|demo|bench|bench-quick
+#                          run every selftest, the demo, or the benchmark
+#                          against VFIO type1 (quick: reduced, to prove it
+#                          works)
 #   ioasid_preload=A,B     modules in /modules to load before ioasid.ko
 #   ioasid_iommu=PREFIX    how the lane's IOMMU is named in /sys/class/iommu
 #
@@ -72,6 +75,37 @@ echo "IOASID-NOTE iommus: $(ls /sys/class/iommu | tr '\n' ' ')"
 ls /sys/class/iommu | grep -q "^$ioasid_iommu"
 lane_check $? "the lane's IOMMU ($ioasid_iommu*) is registered"
 
+# The benchmark: VFIO type1 beside ioasid, each with an edu device of an
+# IOMMU group of its own, and the hugepages of its hugetlbfs rows.
+run_bench() {
+	local bdfs="" groups=" " dev group quick=""
+
+	for mod in vfio vfio_iommu_type1 irqbypass vfio-pci-core vfio-pci; do
+		[ ! -e "/modules/$mod.ko.xz" ] || insmod "/modules/$mod.ko.xz" ||
+			echo "IOASID-NOTE could not load $mod"
+	done
+	echo 1 >/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+	echo 160 >/proc/sys/vm/nr_hugepages
+	# An IOMMU driver loaded as a module (virtio-iommu) puts a device in
+	# a group only when a driver binds it: one with no group yet is alone.
+	for dev in /sys/bus/pci/devices/*; do
+		[ "$(cat "$dev/vendor")" = 0x1234 ] &&
+			[ "$(cat "$dev/device")" = 0x11e8 ] || continue
+		group=$(readlink "$dev/iommu_group" || echo "${dev##*/}")
+		case "$groups" in *" ${group##*/} "*) continue ;; esac
+		groups="$groups${group##*/} "
+		bdfs="$bdfs ${dev##*/}"
+	done
+	[ "$ioasid_mode" = bench-quick ] && quick=-q
+	echo "IOASID-BENCH-BEGIN"
+	# shellcheck disable=SC2086 # two BDFs
+	/tools/ioasid-bench $quick -c /tmp/bench.csv $bdfs
+	echo "IOASID-BENCH-END $?"
+	echo "IOASID-CSV-BEGIN"
+	cat /tmp/bench.csv
+	echo "IOASID-CSV-END"
+}
+
 insmod /ioasid.ko mock=1
 lane_check $? "insmod ioasid.ko"
 
@@ -87,6 +121,9 @@ demo)
 	echo "IOASID-DEMO-BEGIN"
 	/tools/ioasid-demo
 	echo "IOASID-DEMO-END $?"
+	;;
+bench | bench-quick)
+	run_bench
 	;;
 esac
 

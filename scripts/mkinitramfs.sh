@@ -44,5 +44,14 @@ for mod in $(preload_modules); do
 	[ -n "$path" ] || die "module $mod not found in $kernel/modules"
 	cp "$path" "$root/modules/"
 done
+# VFIO, for the benchmark to compare with: those of its modules that
+# Debian's kernel of this architecture has (the others are built in, or
+# absent, as type1 is on ppc64el).
+if [ "$flavour" = debian ]; then
+	for mod in vfio vfio_iommu_type1 irqbypass vfio-pci-core vfio-pci; do
+		path=$(find -L "$kernel/modules" -name "$mod.ko.xz" | head -n 1)
+		[ -z "$path" ] || cp "$path" "$root/modules/"
+	done
+fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$build/initramfs-$flavour.cpio.gz"

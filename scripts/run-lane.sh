@@ -13,9 +13,11 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lanes.sh"
 
-lane=${1:?usage: run-lane.sh LANE test|demo}
+lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
+# The benchmark's buffers (256 MiB of hugepages, THP, 4 KiB pages) want room.
+case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 2G} ;; esac
 
 if [ "$lane_kernel" = debug ]; then
 	kernel=$IOASID_CACHE/debug-kernel/$lane_arch/vmlinuz
