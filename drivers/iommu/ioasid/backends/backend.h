@@ -79,6 +79,7 @@ size_t ioasid_swpt_unmap(struct ioasid_swpt *pt, unsigned long iova,
 			 size_t size);
 bool ioasid_swpt_lookup(struct ioasid_swpt *pt, unsigned long iova,
 			phys_addr_t *paddr, int *prot);
+phys_addr_t ioasid_swpt_iova_to_phys(struct ioasid_swpt *pt, dma_addr_t iova);
 bool ioasid_swpt_next_run(struct ioasid_swpt *pt, unsigned long *iova,
 			  phys_addr_t *paddr, size_t *size, int *prot);
 

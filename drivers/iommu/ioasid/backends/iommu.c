@@ -138,9 +138,10 @@ int ioasid_iommu_get_resv_regions(struct ioasid_device *idev,
 }
 
 /**
- * ioasid_iommu_put_resv_regions() - free what the get added
+ * ioasid_iommu_put_resv_regions() - free a device's reserved regions
  * @idev: the device
- * @regions: the list
+ * @regions: the list, of regions from the IOMMU core or from
+ *	iommu_alloc_resv_region() (the mock's, for a mock device)
  */
 void ioasid_iommu_put_resv_regions(struct ioasid_device *idev,
 				   struct list_head *regions)
@@ -279,7 +280,8 @@ static void report_unviable(struct device *dev, struct iommu_group *group)
 /* The device object of @dev, whose group @ictx owns now. */
 static struct ioasid_device *
 backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
-	     struct device *dev, struct iommu_group *group, u32 kernel_dma)
+	     struct device *dev, struct iommu_group *group, bool isolated_msi,
+	     u32 kernel_dma)
 {
 	struct ioasid_device *idev;
 	int rc;
@@ -290,7 +292,7 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	idev->dev = dev;
 	idev->group = group;
 	idev->group_id = iommu_group_id(group);
-	idev->isolated_msi = iommu_group_has_isolated_msi(group);
+	idev->isolated_msi = isolated_msi;
 	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	idev->kernel_dma = kernel_dma;
 	rc = backend->bind ? backend->bind(idev) : 0;
@@ -317,13 +319,15 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 {
 	struct ioasid_device *idev;
 	struct iommu_group *group;
+	bool isolated_msi;
 	u32 kernel_dma;
 	int rc;
 
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-ENODEV);
-	if (!iommu_group_has_isolated_msi(group) && !allow_unsafe_interrupts) {
+	isolated_msi = iommu_group_has_isolated_msi(group);
+	if (!isolated_msi && !allow_unsafe_interrupts) {
 		dev_warn(dev, "no MSI isolation (interrupt remapping); load ioasid with allow_unsafe_interrupts=1 to bind anyway\n");
 		rc = -EPERM;
 		goto out_put_group;
@@ -336,7 +340,8 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 		goto out_put_group;
 	}
 
-	idev = backend_bind(backend_of(dev), ictx, dev, group, kernel_dma);
+	idev = backend_bind(backend_of(dev), ictx, dev, group, isolated_msi,
+			    kernel_dma);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
 		goto out_release;

@@ -100,13 +100,7 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
-	phys_addr_t paddr;
-	int prot;
-
-	if (!ioasid_swpt_lookup(&to_mock_domain(domain)->pt, iova, &paddr,
-				&prot))
-		return 0;
-	return paddr;
+	return ioasid_swpt_iova_to_phys(&to_mock_domain(domain)->pt, iova);
 }
 
 static void mock_domain_free(struct iommu_domain *domain)
@@ -180,15 +174,6 @@ static int mock_get_resv_regions(struct ioasid_device *idev,
 	return 0;
 }
 
-static void mock_put_resv_regions(struct ioasid_device *idev,
-				  struct list_head *regions)
-{
-	struct iommu_resv_region *region, *next;
-
-	list_for_each_entry_safe(region, next, regions, list)
-		kfree(region);
-}
-
 static int mock_describe(struct ioasid_device *idev,
 			 struct ioasid_device_info *info)
 {
@@ -210,7 +195,7 @@ static const struct ioasid_device_ops mock_device_ops = {
 	.set_domain = mock_set_domain,
 	.unset_domain = mock_unset_domain,
 	.get_resv_regions = mock_get_resv_regions,
-	.put_resv_regions = mock_put_resv_regions,
+	.put_resv_regions = ioasid_iommu_put_resv_regions,
 	.describe = mock_describe,
 	.unbind = mock_unbind,
 };

@@ -334,13 +334,7 @@ static size_t spapr_unmap_pages(struct iommu_domain *domain,
 static phys_addr_t spapr_iova_to_phys(struct iommu_domain *domain,
 				      dma_addr_t iova)
 {
-	phys_addr_t paddr;
-	int prot;
-
-	if (!ioasid_swpt_lookup(&to_spapr_domain(domain)->pt, iova, &paddr,
-				&prot))
-		return 0;
-	return paddr;
+	return ioasid_swpt_iova_to_phys(&to_spapr_domain(domain)->pt, iova);
 }
 
 static void spapr_domain_free(struct iommu_domain *domain)

@@ -128,6 +128,22 @@ bool ioasid_swpt_lookup(struct ioasid_swpt *pt, unsigned long iova,
 }
 
 /**
+ * ioasid_swpt_iova_to_phys() - the iova_to_phys of a domain on a swpt
+ * @pt: the page table
+ * @iova: the IOVA
+ *
+ * Return: the physical address @iova translates to, or 0 when it is not
+ * mapped, as struct iommu_domain_ops wants.
+ */
+phys_addr_t ioasid_swpt_iova_to_phys(struct ioasid_swpt *pt, dma_addr_t iova)
+{
+	phys_addr_t paddr;
+	int prot;
+
+	return ioasid_swpt_lookup(pt, iova, &paddr, &prot) ? paddr : 0;
+}
+
+/**
  * ioasid_swpt_next_run() - the next run of pages mapped alike
  * @pt: the page table
  * @iova: in, where to look from; out, the run's first IOVA
