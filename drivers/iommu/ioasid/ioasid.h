@@ -314,7 +314,10 @@ struct ioasid_run {
  * @npages: the number of pages pinned
  * @writable: pinned for writing; the pages are marked dirty on unpin
  * @nr_runs: the number of entries in @runs
- * @runs: the pinned pages, in user address order, merged into runs
+ * @max_runs: the room in @runs
+ * @runs: the pinned pages, in user address order, merged into runs; points
+ *	to @first_run until there is more than one run
+ * @first_run: the room for the first run
  */
 struct ioasid_pages {
 	struct kref kref;
@@ -323,7 +326,9 @@ struct ioasid_pages {
 	unsigned long npages;
 	bool writable;
 	unsigned long nr_runs;
+	unsigned long max_runs;
 	struct ioasid_run *runs;
+	struct ioasid_run first_run;
 };
 
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,

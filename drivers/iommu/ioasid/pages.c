@@ -7,16 +7,18 @@
  * Every MAP pins the user memory it names once, whole, into a struct
  * ioasid_pages, before the IOAS is locked: pinning is the slow part of a map
  * and must not stall the other commands of the IOAS.  Pages are pinned with
- * FOLL_LONGTERM in batches of a page of page pointers, and stored as runs of
- * physically contiguous page frames, in user address order: a huge page is
- * one run, so later IOMMU mapping can use the largest page sizes and
- * unpinning works a range at a time.  COPY never pins: the new areas take
- * references on the same struct ioasid_pages.  Nor, in effect, does a MAP
- * of memory the context already pins whole, at the same user address, with
- * the same page frames and at least the same access: the new pin is dropped
- * and the existing one shared, so mapping one buffer again and again costs
- * an area, not a pin.  The last reference unpins, marking the pages dirty if
- * they were pinned for writing.
+ * FOLL_LONGTERM in batches of up to a page of page pointers (those of a
+ * small MAP fit on the stack), and stored as runs of physically contiguous
+ * page frames, in user address order: a huge page is one run, so later IOMMU
+ * mapping can use the largest page sizes and unpinning works a range at a
+ * time.  The first run is stored in the struct ioasid_pages itself, so a MAP
+ * of physically contiguous memory needs no array of runs.  COPY never pins:
+ * the new areas take references on the same struct ioasid_pages.  Nor, in
+ * effect, does a MAP of memory the context already pins whole, at the same
+ * user address, with the same page frames and at least the same access: the
+ * new pin is dropped and the existing one shared, so mapping one buffer
+ * again and again costs an area, not a pin.  The last reference unpins,
+ * marking the pages dirty if they were pinned for writing.
  *
  * Charging.  Pinned pages are charged to the locked_vm of the user who
  * opened the context, against the RLIMIT_MEMLOCK of the task that maps
@@ -46,6 +48,7 @@
 #include "ioasid.h"
 
 #define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
+#define PIN_ON_STACK 16
 
 /*
  * The run holding page @index; @index must be below pages->npages, so there
@@ -67,51 +70,81 @@ static struct ioasid_run *pages_find_run(struct ioasid_pages *pages,
 	return &pages->runs[lo];
 }
 
-/* Make room for @more runs, so that recording a batch cannot fail. */
-static int pages_reserve_runs(struct ioasid_pages *pages,
-			      unsigned long *capacity, unsigned long more)
+/* Double the room for runs; the first run is stored in the pages. */
+static int pages_grow_runs(struct ioasid_pages *pages)
 {
-	unsigned long want = pages->nr_runs + more;
+	unsigned long want = 2 * pages->max_runs;
 	struct ioasid_run *runs;
 
-	if (want <= *capacity)
-		return 0;
-	want = max(want, 2 * *capacity);
 	if (ioasid_should_fail())
 		return -ENOMEM;
-	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
-			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	runs = kvmalloc_array(want, sizeof(*runs),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!runs)
 		return -ENOMEM;
+	memcpy(runs, pages->runs, pages->nr_runs * sizeof(*runs));
+	if (pages->runs != &pages->first_run)
+		kvfree(pages->runs);
 	pages->runs = runs;
-	*capacity = want;
+	pages->max_runs = want;
 	return 0;
 }
 
-static void pages_add_page(struct ioasid_pages *pages, unsigned long index,
-			   unsigned long pfn)
+/* Append @npages frames from @pfn on, at page @index, to the runs. */
+static int pages_add_frames(struct ioasid_pages *pages, unsigned long index,
+			    unsigned long pfn, unsigned long npages)
 {
 	struct ioasid_run *run;
 
 	if (pages->nr_runs) {
 		run = &pages->runs[pages->nr_runs - 1];
 		if (run->pfn + run->npages == pfn) {
-			run->npages++;
-			return;
+			run->npages += npages;
+			return 0;
 		}
 	}
+	if (pages->nr_runs == pages->max_runs && pages_grow_runs(pages))
+		return -ENOMEM;
 	run = &pages->runs[pages->nr_runs++];
 	run->index = index;
 	run->pfn = pfn;
-	run->npages = 1;
+	run->npages = npages;
+	return 0;
+}
+
+/*
+ * Record @n pages just pinned, from page @index on.  Contiguous frames are
+ * counted in a tight loop, so a huge page costs a compare per base page.  On
+ * error the pages not recorded are unpinned.
+ */
+static int pages_add_batch(struct ioasid_pages *pages, unsigned long index,
+			   struct page **batch, unsigned long n)
+{
+	unsigned long i = 0, j, pfn;
+
+	while (i < n) {
+		pfn = page_to_pfn(batch[i]);
+		for (j = i + 1; j < n && page_to_pfn(batch[j]) == pfn + j - i; j++)
+			;
+		if (pages_add_frames(pages, index + i, pfn, j - i)) {
+			unpin_user_pages(batch + i, n - i);
+			ioasid_count(IOASID_CNT_PINNED, i);
+			return -ENOMEM;
+		}
+		i = j;
+	}
+	ioasid_count(IOASID_CNT_PINNED, n);
+	return 0;
 }
 
 static long pages_pin_batch(struct ioasid_pages *pages, unsigned long uptr,
-			    unsigned long done, struct page **batch)
+			    unsigned long done, struct page **batch,
+			    unsigned long batch_len)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
-	unsigned long n = min(pages->npages - done, PIN_BATCH);
-	long pinned, i;
+	unsigned long n = min(pages->npages - done, batch_len);
+	long pinned;
+	int rc;
 
 	if (pages->writable)
 		gup_flags |= FOLL_WRITE;
@@ -121,32 +154,31 @@ static long pages_pin_batch(struct ioasid_pages *pages, unsigned long uptr,
 				     batch);
 	if (pinned <= 0)
 		return pinned ?: -EFAULT;
-
-	for (i = 0; i < pinned; i++)
-		pages_add_page(pages, done + i, page_to_pfn(batch[i]));
-	ioasid_count(IOASID_CNT_PINNED, pinned);
-	return pinned;
+	rc = pages_add_batch(pages, done, batch, pinned);
+	return rc ?: pinned;
 }
 
-/* Pin every page; on error the pages pinned so far stay in pages->runs. */
+/*
+ * Pin every page; on error the pages pinned so far stay in pages->runs.  A
+ * small pin needs no allocation: its page pointers fit on the stack.
+ */
 static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
 {
-	unsigned long capacity = 0, done = 0;
-	struct page **batch;
+	struct page *small[PIN_ON_STACK], **batch = small;
+	unsigned long batch_len = ARRAY_SIZE(small), done = 0;
 	long rc = 0;
 
-	if (ioasid_should_fail())
-		return -ENOMEM;
-	batch = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!batch)
-		return -ENOMEM;
+	if (pages->npages > batch_len) {
+		if (ioasid_should_fail())
+			return -ENOMEM;
+		batch = (struct page **)__get_free_page(GFP_KERNEL);
+		if (!batch)
+			return -ENOMEM;
+		batch_len = PIN_BATCH;
+	}
 
 	while (done < pages->npages) {
-		rc = pages_reserve_runs(pages, &capacity,
-					min(pages->npages - done, PIN_BATCH));
-		if (rc)
-			break;
-		rc = pages_pin_batch(pages, uptr, done, batch);
+		rc = pages_pin_batch(pages, uptr, done, batch, batch_len);
 		if (rc < 0)
 			break;
 		done += rc;
@@ -156,7 +188,8 @@ static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
 		}
 		cond_resched();
 	}
-	free_page((unsigned long)batch);
+	if (batch != small)
+		free_page((unsigned long)batch);
 	return rc < 0 ? rc : 0;
 }
 
@@ -333,7 +366,8 @@ static void pages_uncharge(struct ioasid_pages *pages)
 static void pages_free(struct ioasid_pages *pages)
 {
 	pages_unpin(pages);
-	kvfree(pages->runs);
+	if (pages->runs != &pages->first_run)
+		kvfree(pages->runs);
 	kfree(pages);
 }
 
@@ -374,6 +408,8 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 	pages->writable = writable;
 	pages->acct_node.start = uptr >> PAGE_SHIFT;
 	pages->acct_node.last = pages->acct_node.start + pages->npages - 1;
+	pages->runs = &pages->first_run;
+	pages->max_runs = 1;
 
 	rc = pages_pin_user(pages, uptr);
 	if (!rc)
