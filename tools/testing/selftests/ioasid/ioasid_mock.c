@@ -222,6 +222,51 @@ TEST_F(mock, iommu_pages_below_the_cpu_page)
 				NULL));
 }
 
+/*
+ * Small pages, then a transparent huge page where the kernel gives one: the
+ * pin records them as runs of frames, and a run of the huge page crosses
+ * the boundary of a pin batch (a page of page pointers) when the CPU page
+ * is 4 KiB.  A DMA to each page lands in that page.
+ */
+TEST_F(mock, dma_reaches_every_page_of_small_and_huge_pages)
+{
+	const size_t huge = 2 * MIB, small = 16;
+	size_t n = small + huge / page, i;
+	long pinned = ioasid_counter("pinned_pages");
+	char *raw, *start, *thp;
+	__u64 iova = 64 * MIB;
+	__u32 dev_id, tag;
+
+	raw = mmap(NULL, 3 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	thp = (char *)(((uintptr_t)raw + 2 * huge - 1) & ~(huge - 1));
+	start = thp - small * page;
+	madvise(thp - huge, huge, MADV_NOHUGEPAGE);
+	madvise(thp, huge, MADV_HUGEPAGE);
+	memset(start, 0, n * page);
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, start, n * page,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	for (i = 0; i < n; i++) {
+		tag = 0xd0000000 | i;
+		ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
+				      iova + i * page + i % 64 * 8, &tag,
+				      sizeof(tag), true));
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&tag, start + i * page + i % 64 * 8, sizeof(tag));
+		ASSERT_EQ(0xd0000000 | i, tag);
+	}
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova, n * page,
+				NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	munmap(raw, 3 * huge);
+}
+
 TEST_F(mock, device_info_lists_the_reserved_region)
 {
 	struct ioasid_test_mock_device config = mock_capable();
