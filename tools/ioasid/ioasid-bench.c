@@ -5,8 +5,11 @@
  * and attached to an IOAS, one bound to vfio-pci in a type1 container.
  *
  * Each row runs REPS times per interface, alternating, and the median is
- * reported with the ratio VFIO / ioasid (above 1: ioasid is faster).  The
- * table goes to stdout; with -c FILE the same rows go to FILE as CSV.
+ * reported with the ratio VFIO / ioasid (above 1: ioasid is faster).  One
+ * row runs through ioasid alone, on a second IOAS with no device, hence no
+ * IOMMU domain: the 4 KiB pair without the IOMMU's work, to tell the two
+ * apart.  The table goes to stdout; with -c FILE the same rows go to FILE
+ * as CSV (an empty field where a row has no VFIO side).
  *
  * Usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF
  *   -q  quick: fewer repetitions and smaller loops, to prove it works
@@ -121,8 +124,11 @@ static int vfio_noop(struct iface *i)
 	       0 : -EIO;
 }
 
-/* /dev/ioasid with @bdf bound to ioasid_pci and attached to an IOAS. */
-static int ioasid_setup(struct iface *i, const char *bdf)
+/*
+ * /dev/ioasid with @bdf bound to ioasid_pci and attached to an IOAS, and
+ * @bare on a second IOAS of the same file, with no device.
+ */
+static int ioasid_setup(struct iface *i, struct iface *bare, const char *bdf)
 {
 	__u32 dev_id;
 	int devfd, rc;
@@ -139,6 +145,9 @@ static int ioasid_setup(struct iface *i, const char *bdf)
 		rc = ioas_alloc(i->fd, &i->ioas);
 	if (!rc)
 		rc = attach(i->fd, dev_id, i->ioas, 0);
+	bare->fd = i->fd;
+	if (!rc)
+		rc = ioas_alloc(bare->fd, &bare->ioas);
 	/* The device file stays open: the binding lasts until exit. */
 	return rc;
 }
@@ -258,16 +267,19 @@ static double row_noop(struct iface *i, char *buf, size_t len)
 }
 
 struct row {
-	const char *name;
+	const char *name;	/* no comma: it is a field of the CSV */
 	row_fn fn;
 	size_t len;
 	enum backing backing;
 	const char *unit;
 	int ratio;	/* counted in the ratios the issue sets */
+	int bare;	/* ioasid alone, on the IOAS with no device */
 };
 
 static const struct row rows[] = {
 	{ "4K map+unmap pair", row_pairs, SZ_4K, BACK_4K, "us/pair", 1 },
+	{ "4K pair without a domain", row_pairs, SZ_4K, BACK_4K, "us/pair", 0,
+	  1 },
 	{ "map 64M hugetlb", row_map, SZ_64M, BACK_HUGETLB, "us", 1 },
 	{ "unmap 64M hugetlb", row_unmap, SZ_64M, BACK_HUGETLB, "us", 1 },
 	{ "map 256M hugetlb", row_map, SZ_256M, BACK_HUGETLB, "us", 1 },
@@ -281,12 +293,37 @@ static const struct row rows[] = {
 	{ "no-op ioctl", row_noop, 0, BACK_4K, "us/call", 1 },
 };
 
+/* The interfaces, in the order of the table's columns. */
+enum { IF_IOASID, IF_VFIO, IF_BARE, NR_IFACES };
+
+static void print_row(const struct row *r, const double *med, int sides,
+		      FILE *csv)
+{
+	if (sides == 1) {
+		printf("%-24s %12.1f %12s %8s  %s (ioasid alone)\n", r->name,
+		       med[0], "-", "-", r->unit);
+		if (csv)
+			fprintf(csv, "%s,%s,%.3f,,\n", r->name, r->unit, med[0]);
+		return;
+	}
+	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
+	       med[1] / med[0], r->unit, r->ratio ? "" : " (not a ratio row)");
+	if (csv)
+		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
+			med[0], med[1], med[1] / med[0]);
+}
+
 static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 {
+	struct iface *side[2] = { &ifs[IF_IOASID], &ifs[IF_VFIO] };
 	double t[2][MAX_REPS], med[2];
+	int k, n, sides = 2;
 	char *buf = NULL;
-	int k, n;
 
+	if (r->bare) {
+		side[0] = &ifs[IF_BARE];
+		sides = 1;
+	}
 	if (r->len) {
 		buf = buffer(r->len, r->backing);
 		if (!buf) {
@@ -295,21 +332,17 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		}
 	}
 	for (n = 0; n < reps; n++) {
-		for (k = 0; k < 2; k++) {
-			t[k][n] = r->fn(&ifs[k], buf, r->len);
+		for (k = 0; k < sides; k++) {
+			t[k][n] = r->fn(side[k], buf, r->len);
 			if (t[k][n] < 0) {
-				printf("%-24s %s failed\n", r->name, ifs[k].name);
+				printf("%-24s %s failed\n", r->name, side[k]->name);
 				return -1;
 			}
 		}
 	}
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < sides; k++)
 		med[k] = median(t[k], reps);
-	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
-	       med[1] / med[0], r->unit, r->ratio ? "" : " (not a ratio row)");
-	if (csv)
-		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
-			med[0], med[1], med[1] / med[0]);
+	print_row(r, med, sides, csv);
 	if (buf)
 		munmap(buf, r->len);
 	return 0;
@@ -317,11 +350,13 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 
 int main(int argc, char **argv)
 {
-	struct iface ifs[2] = {
-		{ "ioasid", ioasid_map, ioasid_unmap, ioasid_unmap_all,
-		  ioasid_noop },
-		{ "vfio-type1", vfio_map, vfio_unmap, vfio_unmap_all,
-		  vfio_noop },
+	struct iface ifs[NR_IFACES] = {
+		[IF_IOASID] = { "ioasid", ioasid_map, ioasid_unmap,
+				ioasid_unmap_all, ioasid_noop },
+		[IF_VFIO] = { "vfio-type1", vfio_map, vfio_unmap,
+			      vfio_unmap_all, vfio_noop },
+		[IF_BARE] = { "ioasid, no device", ioasid_map, ioasid_unmap,
+			      ioasid_unmap_all, ioasid_noop },
 	};
 	const char *csv_path = NULL;
 	FILE *csv = NULL;
@@ -344,13 +379,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF\n");
 		return 2;
 	}
-	rc = ioasid_setup(&ifs[0], argv[optind]);
+	rc = ioasid_setup(&ifs[IF_IOASID], &ifs[IF_BARE], argv[optind]);
 	if (rc) {
 		fprintf(stderr, "ioasid setup on %s: %s\n", argv[optind],
 			strerror(-rc));
 		return 1;
 	}
-	rc = vfio_setup(&ifs[1], argv[optind + 1]);
+	rc = vfio_setup(&ifs[IF_VFIO], argv[optind + 1]);
 	if (rc) {
 		fprintf(stderr, "VFIO setup on %s: %s\n", argv[optind + 1],
 			strerror(-rc));
