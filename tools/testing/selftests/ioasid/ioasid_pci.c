@@ -1009,6 +1009,47 @@ TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
 	munmap(victims, VICTIMS * self->page);
 }
 
+/*
+ * An UNMAP that removes several mappings makes the IOMMU forget each, its
+ * IOTLB included: edu has read through every one of them, and can write
+ * through none afterwards, while a mapping left in place still works.
+ */
+TEST_F(edu_dma, unmap_of_several_mappings_forgets_each)
+{
+	char *keep = self->buf + 4 * self->page;
+	__u64 unmapped;
+	int n;
+
+	for (n = 0; n < 4; n++) {
+		fill(self->buf + n * self->page, 0x40 + n, self->page);
+		ASSERT_EQ(0, map_page(self, self->ioas_id, n, MAP_RW));
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(n), 64, false));
+	}
+	fill(keep, 0x99, self->page);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 4, MAP_RW));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, false));
+	fill(keep, 0, self->page);
+
+	/* Two mappings in one range; then the three left, all at once. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, DMA_IOVA(0),
+				DMA_IOVA(2) - DMA_IOVA(0), &unmapped));
+	ASSERT_EQ(2 * self->page, unmapped);
+	for (n = 0; n < 2; n++)
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(n), 64, true));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, true));
+	ASSERT_TRUE(all(keep, 0x99, 64));
+
+	fill(keep, 0, self->page);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(3 * self->page, unmapped);
+	for (n = 2; n < 5; n++)
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(n), 64, true));
+	for (n = 0; n < 4; n++)
+		ASSERT_TRUE(all(self->buf + n * self->page, 0x40 + n,
+				self->page));
+	ASSERT_TRUE(all(keep, 0, self->page));
+}
+
 TEST_F(edu_dma, detach_blocks_dma)
 {
 	char *victims, *victim;
