@@ -163,51 +163,51 @@ run_bench_quick() {
 	return 1
 }
 
+# One row of run_tests' table: NAME PASS FAIL SKIP START (the row's start,
+# in seconds since the epoch).  Appends to its $report and adds to its
+# totals.
+report_row() {
+	printf '%-18s %7d %7d %8d %8d\n' "$1" "$2" "$3" "$4" \
+		$(($(date +%s) - $5)) >>"$report"
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	total_skip=$((total_skip + $4))
+}
+
 run_tests() {
-	local lane log start secs pass fail skip bench_log
+	local lane log start pass fail skip bench_log
 	local total_pass=0 total_fail=0 total_skip=0 failed_logs=""
 	local report
 
 	report=$(mktemp)
 	printf '%-18s %7s %7s %8s %8s\n' lane passed failed skipped seconds >"$report"
 	start=$(date +%s)
-	if "$topdir/scripts/lint.sh"; then
-		total_pass=1
-	else
-		total_fail=1
-		failed_logs+=" (style gate, above)"
-	fi
-	printf '%-18s %7d %7d %8d %8d\n' "style gate" "$total_pass" "$total_fail" 0 \
-		$(($(date +%s) - start)) >>"$report"
+	pass=1 fail=0
+	"$topdir/scripts/lint.sh" ||
+		{ pass=0 fail=1 failed_logs+=" (style gate, above)"; }
+	report_row "style gate" "$pass" "$fail" 0 "$start"
 	build_lanes
 	for lane in $lanes; do
 		log "booting lane $lane"
 		start=$(date +%s)
 		log=$("$topdir/scripts/run-lane.sh" "$lane" test)
-		secs=$(($(date +%s) - start))
 		rm -f "$log.skips"
 		read -r pass fail skip < <(parse_log "$log" 2>"$log.problems")
 		[ -s "$log.qemu" ] && sed 's/^/  qemu: /' "$log.qemu" >>"$log.problems"
 		scan_splats "$log" >>"$log.problems" && fail=$((fail + 1))
-		printf '%-18s %7d %7d %8d %8d\n' "$lane" "$pass" "$fail" "$skip" "$secs" >>"$report"
+		report_row "$lane" "$pass" "$fail" "$skip" "$start"
 		if [ "$fail" -ne 0 ]; then
 			failed_logs+=" $log"
 			{ echo "$lane failed, serial log $log:"; cat "$log.problems"; } >&2
 		fi
 		[ -e "$log.skips" ] && { echo "$lane skipped:"; cat "$log.skips"; } >&2
-		total_pass=$((total_pass + pass))
-		total_fail=$((total_fail + fail))
-		total_skip=$((total_skip + skip))
 	done
 	case " $lanes " in
 	*" x86-vtd "*)
 		start=$(date +%s)
 		pass=1 fail=0
 		run_bench_quick || { pass=0 fail=1 failed_logs+=" $bench_log"; }
-		printf '%-18s %7d %7d %8d %8d\n' "bench (reduced)" "$pass" "$fail" 0 \
-			$(($(date +%s) - start)) >>"$report"
-		total_pass=$((total_pass + pass))
-		total_fail=$((total_fail + fail))
+		report_row "bench (reduced)" "$pass" "$fail" 0 "$start"
 		;;
 	esac
 	cat "$report"
