@@ -10,8 +10,13 @@
  *
  * The binder (the PCI device file) holds a reference on the object besides
  * the table's, so DESTROY cannot remove a bound device (-EBUSY); unbinding
- * removes it.  A mock device has only the table's reference: DESTROY or the
- * release of the file removes it.
+ * removes it, in two steps so that the binder can reset the device between
+ * them: quiesce (out of the table, commands done, detached) and release
+ * (the group given back).  Since unbinding waits for the commands holding
+ * the device, no command holds a device across an access to user memory,
+ * which may fault into the device's own BAR mapping.  A mock device has
+ * only the table's reference: DESTROY or the release of the file removes
+ * it.
  *
  * Attaching.  The IOMMU translates a group as a whole, so a group is what
  * attaches to an IOAS (struct ioasid_group_attach): its first device to
@@ -510,8 +515,12 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 			   &cmd->out_unmet);
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&ioas->obj);
+	ioasid_put_object(&idev->obj);
+	/* No reference is held across user memory: see ioasid_object_take(). */
 	if (!rc || rc == -EOPNOTSUPP)
 		rc = ioasid_ucmd_respond(ucmd) ?: rc;
+	return rc;
+
 out_put_dev:
 	ioasid_put_object(&idev->obj);
 	return rc;
@@ -540,6 +549,15 @@ int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 	return rc;
 }
 
+/* Detach @idev if it is attached: its group's DMA is blocked then. */
+static void device_detach_if_attached(struct ioasid_device *idev)
+{
+	mutex_lock(&idev->ictx->attach_lock);
+	if (idev->attached)
+		detach_device(idev);
+	mutex_unlock(&idev->ictx->attach_lock);
+}
+
 /**
  * ioasid_device_destroy() - detach and unbind a device
  * @obj: the device's object, out of the table, which no command holds
@@ -552,20 +570,38 @@ void ioasid_device_destroy(struct ioasid_object *obj)
 	struct ioasid_device *idev = container_of(obj, struct ioasid_device,
 						  obj);
 
-	mutex_lock(&idev->ictx->attach_lock);
-	if (idev->attached)
-		detach_device(idev);
-	mutex_unlock(&idev->ictx->attach_lock);
+	device_detach_if_attached(idev);
 	idev->ops->unbind(idev);
 }
 
 /**
- * ioasid_device_unbind() - unbind a device its binder holds
- * @idev: the device, from ioasid_iommu_device_bind(); freed on return
+ * ioasid_device_quiesce() - the first step of unbinding a device its binder
+ *	holds
+ * @idev: the device, from ioasid_iommu_device_bind()
  *
- * Waits for the commands working on the device, then destroys it.
+ * Takes the device out of its context, waits for the commands working on
+ * it, and detaches it.  The context still owns the device's group, whose
+ * DMA is blocked now (or still goes through the IOAS other devices of the
+ * group are attached to), so the binder can reset the device before
+ * ioasid_device_release() gives the group back.  The caller must hold no
+ * lock that a command on the device may wait for (see
+ * ioasid_object_take()).
  */
-void ioasid_device_unbind(struct ioasid_device *idev)
+void ioasid_device_quiesce(struct ioasid_device *idev)
 {
-	ioasid_object_remove(idev->ictx, &idev->obj);
+	ioasid_object_take(idev->ictx, &idev->obj);
+	device_detach_if_attached(idev);
+}
+
+/**
+ * ioasid_device_release() - the end of unbinding a device its binder holds
+ * @idev: the device, after ioasid_device_quiesce(); freed on return
+ *
+ * Gives the device's group back to the kernel.
+ */
+void ioasid_device_release(struct ioasid_device *idev)
+{
+	WARN_ON(!refcount_dec_if_one(&idev->obj.users));
+	idev->ops->unbind(idev);
+	ioasid_object_free(&idev->obj);
 }

@@ -78,31 +78,12 @@ int ioasid_device_describe(struct ioasid_device *idev,
 	return report_paging(idev, info);
 }
 
-/*
- * Copy the first @room reserved regions of @idev's group to @uptr; *@num
- * gets how many there are.
- */
-static int report_resv_regions(struct ioasid_device *idev, u64 uptr,
-			       u32 room, u32 *num)
-{
-	struct ioasid_iova_range *ranges;
-	int rc = 0;
-
-	ranges = ioasid_device_resv_ranges(idev, num);
-	if (IS_ERR(ranges))
-		return PTR_ERR(ranges);
-	if (copy_to_user(u64_to_user_ptr(uptr), ranges,
-			 min(*num, room) * sizeof(*ranges)))
-		rc = -EFAULT;
-	kfree(ranges);
-	return rc;
-}
-
 int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_info *cmd = ucmd->cmd;
 	u32 room = cmd->num_resv_regions;
 	u64 uptr = cmd->resv_regions;
+	struct ioasid_iova_range *ranges = NULL;
 	struct ioasid_device *idev;
 	int rc;
 
@@ -122,14 +103,22 @@ int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd)
 	mutex_lock(&ucmd->ictx->attach_lock);
 	rc = ioasid_device_describe(idev, cmd);
 	mutex_unlock(&ucmd->ictx->attach_lock);
-	/* The reference keeps the binding, and its regions, meanwhile. */
 	if (!rc)
-		rc = report_resv_regions(idev, uptr, room,
-					 &cmd->num_resv_regions);
+		ranges = ioasid_device_resv_ranges(idev, &cmd->num_resv_regions);
+	/*
+	 * Unbinding waits for this reference, so user memory (which may be a
+	 * mapping of the device's own BAR) is written only once it is dropped.
+	 */
 	ioasid_put_object(&idev->obj);
 	if (rc)
 		return rc;
-	return ioasid_ucmd_respond(ucmd);
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	if (copy_to_user(u64_to_user_ptr(uptr), ranges,
+			 min(cmd->num_resv_regions, room) * sizeof(*ranges)))
+		rc = -EFAULT;
+	kfree(ranges);
+	return rc ?: ioasid_ucmd_respond(ucmd);
 }
 
 /* Fold in what one attached device offers. */

@@ -182,7 +182,8 @@ struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ictx, size_t size,
 					  enum ioasid_object_type type);
 void ioasid_object_abort(struct ioasid_ctx *ictx, struct ioasid_object *obj);
 void ioasid_object_finalize(struct ioasid_ctx *ictx, struct ioasid_object *obj);
-void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj);
+void ioasid_object_take(struct ioasid_ctx *ictx, struct ioasid_object *obj);
+void ioasid_object_free(struct ioasid_object *obj);
 struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ictx, u32 id,
 					enum ioasid_object_type type);
 
@@ -268,7 +269,8 @@ int iommu_group_replace_domain(struct iommu_group *group,
 struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 					  const struct ioasid_device_ops *ops);
 void ioasid_device_destroy(struct ioasid_object *obj);
-void ioasid_device_unbind(struct ioasid_device *idev);
+void ioasid_device_quiesce(struct ioasid_device *idev);
+void ioasid_device_release(struct ioasid_device *idev);
 const char *ioasid_device_name(struct ioasid_device *idev);
 bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
 			     u32 *kernel_dma);

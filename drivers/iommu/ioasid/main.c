@@ -103,7 +103,11 @@ void ioasid_object_finalize(struct ioasid_ctx *ictx, struct ioasid_object *obj)
 	WARN_ON(old);
 }
 
-static void ioasid_object_free(struct ioasid_object *obj)
+/**
+ * ioasid_object_free() - free an object out of the table, undone already
+ * @obj: the object, of which no reference is left but the caller's
+ */
+void ioasid_object_free(struct ioasid_object *obj)
 {
 	kfree(obj);
 	ioasid_count(IOASID_CNT_OBJECTS, -1);
@@ -155,21 +159,21 @@ static void ioasid_object_destroy_now(struct ioasid_object *obj)
 }
 
 /**
- * ioasid_object_remove() - remove and free an object its creator holds
+ * ioasid_object_take() - take an object its creator holds out of the table
  * @ictx: the context
  * @obj: the object, with the creator's reference besides the table's
  *
  * For objects that live as long as something outside the table holds them
- * (a bound device): no command can hold a reference on them meanwhile.
+ * (a bound device).  No new lookup finds the object once this starts, and it
+ * returns once the commands that held it are done: the caller then has the
+ * only reference, to end with ioasid_object_free().  The caller must not
+ * hold anything a command holding @obj may wait for.
  */
-void ioasid_object_remove(struct ioasid_ctx *ictx, struct ioasid_object *obj)
+void ioasid_object_take(struct ioasid_ctx *ictx, struct ioasid_object *obj)
 {
 	xa_erase(&ictx->objects, obj->id);
 	refcount_dec(&obj->users);
-	/* No new lookup can find it: wait out the commands holding it. */
 	wait_var_event(&obj->users, refcount_read(&obj->users) == 1);
-	WARN_ON(!refcount_dec_if_one(&obj->users));
-	ioasid_object_destroy_now(obj);
 }
 
 /**

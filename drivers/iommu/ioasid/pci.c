@@ -12,17 +12,32 @@
  * Lifetimes.  struct ioasid_pci_dev lives as long as its class device: the
  * driver holds one reference from probe to remove, an open file another.
  * A bound file holds the ioasid file it is bound to, so the context outlives
- * the binding.  Unbinding, at close or when the driver lets go of the device
- * (remove, on unbind or hot-unplug), stops the device's DMA (bus mastering
- * off) before handing its group back to the kernel.  Remove also revokes the
- * file's BAR mappings and marks the device gone: every later command fails
- * with -ENODEV, and a mapped BAR faults.
+ * the binding.
  *
- * Locking: ipdev->lock guards the binding and the gone flag; mmap() takes
- * it under mmap_lock, and remove() zaps mappings under it, which takes
- * i_mmap_rwsem: mmap_lock, then ipdev->lock, then i_mmap_rwsem.  remove()
- * runs under the device lock, so under ipdev->lock the device lock is only
- * ever tried (reset).
+ * Handing a device over.  Binding resets the device where it can be reset
+ * and saves its configuration as the kernel left it.  Unbinding, at close
+ * or when the driver lets go of the device (remove, on unbind or
+ * hot-unplug), first cuts the user off (commands fail, BAR mappings are
+ * revoked, bus mastering is off), then waits for the commands working on
+ * the device and detaches it, so that its group's DMA is blocked; then,
+ * while the context still owns the group, resets the device and restores
+ * the configuration saved at bind, and only then gives the group back.  A
+ * device that cannot be reset (no FLR, no PM reset, not alone on its bus:
+ * QEMU's edu, for one) could keep what its user programmed into it, so it
+ * is refused unless the module parameter allow_unresettable is set; such a
+ * device is handed back with its configuration restored and INTx masked.
+ * After remove, every command fails with -ENODEV and a mapped BAR faults.
+ *
+ * Locking: ipdev->bind_lock serializes binding and unbinding, and is held
+ * while unbinding waits for the commands on the device.  ipdev->lock guards
+ * the binding and the gone flag for everything else (the commands of the
+ * file, mmap(), the fault handler), and is never held while waiting for
+ * anything a command holds: a command may touch a BAR mapping of the device,
+ * whose fault handler takes ipdev->lock.  remove() runs under the device
+ * lock; mmap() takes ipdev->lock under mmap_lock, and zapping the mappings
+ * takes i_mmap_rwsem under it: device lock, then bind_lock, then
+ * (mmap_lock, then) ipdev->lock, then i_mmap_rwsem.  Under bind_lock or
+ * ipdev->lock the device lock is only ever tried (reset).
  */
 #include <linux/cdev.h>
 #include <linux/file.h>
@@ -37,6 +52,11 @@
 
 #include "ioasid.h"
 
+static bool allow_unresettable;
+module_param(allow_unresettable, bool, 0644);
+MODULE_PARM_DESC(allow_unresettable,
+		 "Bind PCI devices that cannot be reset: what a user leaves programmed in one may outlive its binding");
+
 /* The mmap() offset of BAR n is n << IOASID_PCI_REGION_SHIFT. */
 #define IOASID_PCI_REGION_SHIFT 40
 #define IOASID_PCI_NUM_REGIONS (PCI_STD_RESOURCE_END + 1)
@@ -50,23 +70,31 @@ static DEFINE_IDA(ioasid_pci_minors);
  * @dev: the class device behind /dev/ioasid-pci/<name>; frees this
  * @cdev: its character device
  * @pdev: the PCI device, referenced until @dev is released
+ * @bind_lock: serializes binding and unbinding; guards @pristine and
+ *	@reset_works
  * @lock: guards the fields below
  * @gone: the driver let go of the device; nothing reaches it any more
  * @opened: a file is open (one at a time)
  * @mapping: the open file's address space, to revoke its BAR mappings
- * @ioasid_file: the /dev/ioasid file bound to, or NULL
- * @idev: the device's object in that context
+ * @ioasid_file: the /dev/ioasid file bound to, or NULL; changes under both
+ *	locks
+ * @idev: the device's object in that context; changes under both locks
+ * @pristine: the configuration the device had at bind, restored at unbind
+ * @reset_works: the device could be reset at bind
  */
 struct ioasid_pci_dev {
 	struct device dev;
 	struct cdev cdev;
 	struct pci_dev *pdev;
+	struct mutex bind_lock; /* serializes bind and unbind */
 	struct mutex lock; /* guards the binding and @gone */
 	bool gone;
 	bool opened;
 	struct address_space *mapping;
 	struct file *ioasid_file;
 	struct ioasid_device *idev;
+	struct pci_saved_state *pristine;
+	bool reset_works;
 };
 
 static char *ioasid_pci_devnode(const struct device *dev, umode_t *mode)
@@ -81,18 +109,72 @@ static const struct class ioasid_pci_class = {
 	.devnode = ioasid_pci_devnode,
 };
 
-/* Stop the device's DMA, then give its group back.  Called bound. */
-static void ipdev_unbind(struct ioasid_pci_dev *ipdev)
+/*
+ * Reset the device with its lock held or tried (and its upstream bridge's
+ * tried, for a bus reset), so that no other reset or remove can run
+ * meanwhile; -EAGAIN when a lock is taken.
+ */
+static int ipdev_reset_locked(struct pci_dev *pdev, bool dev_locked)
 {
-	lockdep_assert_held(&ipdev->lock);
+	struct pci_dev *bridge = pci_upstream_bridge(pdev);
+	int rc = -EAGAIN;
 
-	pci_clear_master(ipdev->pdev);
-	pci_release_regions(ipdev->pdev);
-	pci_disable_device(ipdev->pdev);
-	ioasid_device_unbind(ipdev->idev);
-	fput(ipdev->ioasid_file);
+	if (bridge && !pci_dev_trylock(bridge))
+		return rc;
+	if (dev_locked || pci_dev_trylock(pdev)) {
+		rc = __pci_reset_function_locked(pdev);
+		if (!dev_locked)
+			pci_dev_unlock(pdev);
+	}
+	if (bridge)
+		pci_dev_unlock(bridge);
+	return rc;
+}
+
+/*
+ * Hand the device back as binding found it: reset it where it can be, and
+ * restore the configuration saved at bind.  INTx stays masked on a device
+ * that was not reset: it may still assert what its user left it asserting.
+ */
+static void ipdev_restore(struct ioasid_pci_dev *ipdev, bool dev_locked)
+{
+	struct pci_dev *pdev = ipdev->pdev;
+	bool reset = false;
+
+	WARN_ON(pci_load_and_free_saved_state(pdev, &ipdev->pristine));
+	/* No decoding, no mastering, no INTx while it resets. */
+	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+	if (ipdev->reset_works)
+		reset = !ipdev_reset_locked(pdev, dev_locked);
+	pci_restore_state(pdev);
+	if (!reset)
+		pci_intx(pdev, 0);
+}
+
+/*
+ * Undo the binding (see the comment at the top).  @dev_locked: the caller
+ * holds the device lock (remove).
+ */
+static void ipdev_unbind(struct ioasid_pci_dev *ipdev, bool dev_locked)
+{
+	struct ioasid_device *idev = ipdev->idev;
+	struct file *ioasid_file = ipdev->ioasid_file;
+
+	lockdep_assert_held(&ipdev->bind_lock);
+
+	mutex_lock(&ipdev->lock);
 	ipdev->idev = NULL;
 	ipdev->ioasid_file = NULL;
+	unmap_mapping_range(ipdev->mapping, 0, 0, true);
+	pci_clear_master(ipdev->pdev);
+	mutex_unlock(&ipdev->lock);
+
+	ioasid_device_quiesce(idev);
+	ipdev_restore(ipdev, dev_locked);
+	pci_release_regions(ipdev->pdev);
+	pci_disable_device(ipdev->pdev);
+	ioasid_device_release(idev);
+	fput(ioasid_file);
 }
 
 /* Fail unless the file is bound to a context and the device is there. */
@@ -105,12 +187,38 @@ static int ipdev_check_bound(struct ioasid_pci_dev *ipdev)
 	return ipdev->idev ? 0 : -EINVAL;
 }
 
+/*
+ * Reset the device if it can be, and save its configuration for unbind.
+ * Mastering is off, so that the state restored at unbind has it off too.
+ */
+static int ipdev_save_pristine(struct ioasid_pci_dev *ipdev)
+{
+	struct pci_dev *pdev = ipdev->pdev;
+	int rc;
+
+	pci_clear_master(pdev);
+	rc = pci_try_reset_function(pdev);
+	if (rc == -EAGAIN)
+		return rc;
+	ipdev->reset_works = !rc;
+	if (!ipdev->reset_works && !allow_unresettable) {
+		pci_warn(pdev, "cannot be reset; set the ioasid module parameter allow_unresettable to 1 (/sys/module/ioasid/parameters/allow_unresettable) to bind it anyway\n");
+		return -EACCES;
+	}
+	pci_save_state(pdev);
+	ipdev->pristine = ioasid_should_fail() ? NULL :
+			  pci_store_saved_state(pdev);
+	return ipdev->pristine ? 0 : -ENOMEM;
+}
+
 static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 		      u32 *dev_id)
 {
 	struct ioasid_ctx *ictx = ioasid_file_ctx(file);
 	struct ioasid_device *idev;
 	int rc;
+
+	lockdep_assert_held(&ipdev->bind_lock);
 
 	if (!ictx)
 		return -EINVAL;
@@ -120,19 +228,28 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 	rc = pci_enable_device(ipdev->pdev);
 	if (rc)
 		goto out_unbind;
-	rc = pci_request_regions(ipdev->pdev, "ioasid_pci");
+	rc = ipdev_save_pristine(ipdev);
 	if (rc)
 		goto out_disable;
+	rc = pci_request_regions(ipdev->pdev, "ioasid_pci");
+	if (rc)
+		goto out_free_state;
 
+	mutex_lock(&ipdev->lock);
 	ipdev->idev = idev;
 	ipdev->ioasid_file = get_file(file);
+	mutex_unlock(&ipdev->lock);
 	*dev_id = idev->obj.id;
 	return 0;
 
+out_free_state:
+	kfree(ipdev->pristine);
+	ipdev->pristine = NULL;
 out_disable:
 	pci_disable_device(ipdev->pdev);
 out_unbind:
-	ioasid_device_unbind(idev);
+	ioasid_device_quiesce(idev);
+	ioasid_device_release(idev);
 	return rc;
 }
 
@@ -149,14 +266,14 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 	if (!file)
 		return -EBADF;
 
-	mutex_lock(&ipdev->lock);
+	mutex_lock(&ipdev->bind_lock);
 	if (ipdev->gone)
 		rc = -ENODEV;
 	else if (ipdev->idev)
 		rc = -EBUSY;
 	else
 		rc = ipdev_bind(ipdev, file, &cmd->out_dev_id);
-	mutex_unlock(&ipdev->lock);
+	mutex_unlock(&ipdev->bind_lock);
 	fput(file);
 	if (rc)
 		return rc;
@@ -352,7 +469,7 @@ static int ioasid_pci_cmd_reset(struct ioasid_ucmd *ucmd)
 	rc = ipdev_check_bound(ipdev);
 	/*
 	 * Only try the device lock: remove() holds it while it waits for
-	 * ipdev->lock, which is held here.
+	 * ipdev->lock, which is held here (-EAGAIN then).
 	 */
 	if (!rc) {
 		/* No MMIO may reach the function while it resets. */
@@ -476,12 +593,14 @@ static int ioasid_pci_fops_release(struct inode *inode, struct file *filp)
 {
 	struct ioasid_pci_dev *ipdev = filp->private_data;
 
-	mutex_lock(&ipdev->lock);
+	mutex_lock(&ipdev->bind_lock);
 	if (ipdev->idev)
-		ipdev_unbind(ipdev);
+		ipdev_unbind(ipdev, false);
+	mutex_lock(&ipdev->lock);
 	ipdev->opened = false;
 	ipdev->mapping = NULL;
 	mutex_unlock(&ipdev->lock);
+	mutex_unlock(&ipdev->bind_lock);
 	put_device(&ipdev->dev);
 	return 0;
 }
@@ -504,6 +623,7 @@ static void ipdev_release(struct device *dev)
 	ida_free(&ioasid_pci_minors, MINOR(dev->devt));
 	pci_dev_put(ipdev->pdev);
 	mutex_destroy(&ipdev->lock);
+	mutex_destroy(&ipdev->bind_lock);
 	kfree(ipdev);
 }
 
@@ -530,6 +650,7 @@ static int ioasid_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		kfree(ipdev);
 		return minor;
 	}
+	mutex_init(&ipdev->bind_lock);
 	mutex_init(&ipdev->lock);
 	ipdev->pdev = pci_dev_get(pdev);
 	device_initialize(&ipdev->dev);
@@ -554,13 +675,13 @@ static void ioasid_pci_remove(struct pci_dev *pdev)
 {
 	struct ioasid_pci_dev *ipdev = pci_get_drvdata(pdev);
 
+	mutex_lock(&ipdev->bind_lock);
 	mutex_lock(&ipdev->lock);
 	ipdev->gone = true;
-	if (ipdev->mapping)
-		unmap_mapping_range(ipdev->mapping, 0, 0, true);
-	if (ipdev->idev)
-		ipdev_unbind(ipdev);
 	mutex_unlock(&ipdev->lock);
+	if (ipdev->idev)
+		ipdev_unbind(ipdev, true);
+	mutex_unlock(&ipdev->bind_lock);
 
 	cdev_device_del(&ipdev->cdev, &ipdev->dev);
 	put_device(&ipdev->dev);

@@ -777,11 +777,22 @@ struct ioasid_ioas_features {
  * binding takes DMA ownership of the device's whole IOMMU group for that
  * context, which blocks the group's DMA until the device is attached to an
  * IO address space (IOASID_DEVICE_ATTACH).  Only once bound can the
- * device's registers be reached.  Closing the
- * file undoes the binding: bus mastering is turned off, and the group's DMA
- * ownership is given back.  When the driver lets go of the device (unbind,
- * hot-unplug) while its file is open, the same happens at once, the BAR
- * mappings of the file are revoked, and every command fails with -ENODEV.
+ * device's registers be reached.  Binding resets the device and saves its
+ * configuration space as the kernel left it.  Closing the file undoes the
+ * binding: bus mastering is turned off, the commands of the context on the
+ * device are waited for, the device is detached (its group's DMA blocked),
+ * reset, and given the configuration saved at bind, and only then is the
+ * group's DMA ownership given back.  A device that cannot be reset
+ * (IOASID_PCI_RESET answers -ENOTTY) is handed back with its configuration
+ * restored and INTx masked, but what its user programmed into the device
+ * itself may remain: such devices bind only when the ioasid module parameter
+ * allow_unresettable is set (writable at run time in
+ * /sys/module/ioasid/parameters).  When the driver lets go of the device
+ * (unbind, hot-unplug) while its file is open, the same happens at once, the
+ * BAR mappings of the file are revoked (an access then raises SIGBUS, and a
+ * command reading or writing such a mapping fails with -EFAULT), the device
+ * object leaves its context (its id then answers -ENOENT), and every command
+ * on the file fails with -ENODEV.
  */
 enum {
 	IOASID_CMD_PCI_BIND = IOASID_CMD_BASE + 0x40,
@@ -809,7 +820,10 @@ enum {
  * Errors: -EBADF @ioasid_fd is not an open file; -EINVAL it is not
  * /dev/ioasid; -EBUSY the file is bound already; -EPERM the group is not
  * viable (the kernel log names the device in the way), belongs to another
- * context, or lacks MSI isolation; -ENODEV the device is gone.
+ * context, or lacks MSI isolation; -EACCES the device cannot be reset and
+ * allow_unresettable is not set; -EAGAIN the kernel is working on the device
+ * (its reset could not take the device lock): retry; -ENODEV the device is
+ * gone; -ENOMEM.
  */
 struct ioasid_pci_bind {
 	__u32 size;

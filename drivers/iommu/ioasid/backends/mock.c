@@ -320,26 +320,26 @@ static int mock_dma(struct ioasid_ucmd *ucmd, struct ioasid_test_mock_dma *dma)
 	if (!dma->length || dma->length > IOASID_TEST_DMA_MAX ||
 	    dma->iova + dma->length - 1 < dma->iova)
 		return -EINVAL;
-	idev = ioasid_device_get(ucmd->ictx, dma->dev_id);
-	if (IS_ERR(idev))
-		return PTR_ERR(idev);
-	rc = -EINVAL;
-	if (idev->ops != &mock_device_ops)
-		goto out_put;
-	rc = -ENOMEM;
 	buf = kvzalloc(dma->length, GFP_KERNEL_ACCOUNT);
 	if (!buf)
-		goto out_put;
+		return -ENOMEM;
+	/* User memory is reached with no reference on the device held. */
 	rc = -EFAULT;
 	if (write && copy_from_user(buf, uptr, dma->length))
 		goto out_free;
-	rc = mock_device_dma(idev, dma->iova, buf, dma->length, write);
+	idev = ioasid_device_get(ucmd->ictx, dma->dev_id);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_free;
+	}
+	rc = -EINVAL;
+	if (idev->ops == &mock_device_ops)
+		rc = mock_device_dma(idev, dma->iova, buf, dma->length, write);
+	ioasid_put_object(&idev->obj);
 	if (!rc && !write && copy_to_user(uptr, buf, dma->length))
 		rc = -EFAULT;
 out_free:
 	kvfree(buf);
-out_put:
-	ioasid_put_object(&idev->obj);
 	return rc;
 }
 

@@ -4,7 +4,8 @@
  * it, that every open is a context released with its last file reference
  * (close or process death), and that the module stays while a file is open.
  *
- * IOASID_MODULE, when set, names the ioasid.ko to reload after an unload.
+ * IOASID_MODULE, when set, names the ioasid.ko to reload after an unload,
+ * with the parameters IOASID_MODULE_PARAMS gives (those it was loaded with).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -191,6 +192,7 @@ TEST_F(ioasid_file, unload_refused_while_open)
 
 TEST_F(ioasid_file, unload_and_reload)
 {
+	const char *params = getenv("IOASID_MODULE_PARAMS") ?: "";
 	const char *ko = getenv("IOASID_MODULE");
 	int ko_fd, fd;
 
@@ -205,7 +207,7 @@ TEST_F(ioasid_file, unload_and_reload)
 	ASSERT_EQ(-1, access(IOASID_SYSFS_MODULE, F_OK));
 	ASSERT_EQ(-1, access(IOASID_COUNTERS, F_OK));
 
-	ASSERT_EQ(0, syscall(__NR_finit_module, ko_fd, "", 0));
+	ASSERT_EQ(0, syscall(__NR_finit_module, ko_fd, params, 0));
 	close(ko_fd);
 	ASSERT_EQ(0, ioasid_module_refcnt());
 	fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);

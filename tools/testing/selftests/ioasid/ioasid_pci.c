@@ -3,7 +3,8 @@
  * PCI devices given to user space through the ioasid_pci driver, with
  * QEMU's edu device (1234:11e8): binding to a context and what it claims,
  * group viability, MSI isolation, BAR regions and mmap, configuration
- * space, bus mastering, reset, and the device going away while in use.
+ * space, bus mastering, reset, the device handed back as binding found it,
+ * and the device going away while in use.
  *
  * Tests bind devices through sysfs and give them back at teardown; they
  * skip when the machine has no edu device.
@@ -11,10 +12,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
@@ -200,6 +203,68 @@ TEST_F(edu, unisolated_msi_needs_the_opt_in)
 	ASSERT_EQ(isolated ? 0 : -EPERM, pci_bind(self->devfd, self->fd, NULL));
 	if (!isolated)
 		ASSERT_TRUE(klog_contains("allow_unsafe_interrupts=1"));
+}
+
+/* Only an administrator's opt-in lets a device that cannot reset bind. */
+TEST_F(edu, unresettable_device_needs_the_opt_in)
+{
+	struct ioasid_pci_reset reset = { .size = sizeof(reset) };
+	struct ioasid_counters now;
+	bool resettable;
+	char old;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+	resettable = !ioasid_ioctl(self->devfd, IOASID_PCI_RESET, &reset);
+	ASSERT_EQ(0, close(self->devfd));
+
+	old = set_module_bool(UNRESETTABLE, '0');
+	self->devfd = open_device_file(self->bdf);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(resettable ? 0 : -EACCES,
+		  pci_bind(self->devfd, self->fd, NULL));
+	set_module_bool(UNRESETTABLE, old);
+	if (resettable)
+		return;
+	ASSERT_TRUE(klog_contains("allow_unresettable"));
+	/* Refused whole: no device object, the group given back. */
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.objects, now.objects);
+	ASSERT_EQ(-EINVAL, pci_bus_master(self->devfd, 1));
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+}
+
+/*
+ * What the user changed in configuration space is undone at unbind, and a
+ * device that could not be reset is handed back with INTx masked.
+ */
+TEST_F(edu, unbind_restores_the_configuration)
+{
+	struct ioasid_pci_reset reset = { .size = sizeof(reset) };
+	uint8_t line, line_after;
+	uint16_t cmd, cmd_after;
+	bool resettable;
+	__u32 value;
+
+	ASSERT_EQ(0, sysfs_config(self->bdf, PCI_INTERRUPT_LINE, &line, 1));
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+	ASSERT_EQ(0, sysfs_config(self->bdf, PCI_COMMAND, &cmd, 2));
+	resettable = !ioasid_ioctl(self->devfd, IOASID_PCI_RESET, &reset);
+	value = line ^ 0x5a;
+	ASSERT_EQ(0, pci_config(self->devfd, IOASID_PCI_CONFIG_WRITE,
+				PCI_INTERRUPT_LINE, 1, &value));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+
+	ASSERT_EQ(0, close(self->devfd));
+	self->devfd = -1;
+	ASSERT_EQ(0, sysfs_config(self->bdf, PCI_INTERRUPT_LINE, &line_after, 1));
+	ASSERT_EQ(line, line_after);
+	ASSERT_EQ(0, sysfs_config(self->bdf, PCI_COMMAND, &cmd_after, 2));
+	ASSERT_FALSE(cmd_after & PCI_COMMAND_MASTER);
+	/* Decoding as it was at bind; INTx masked unless it was reset. */
+	ASSERT_EQ(cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO),
+		  cmd_after & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
+	if (!resettable)
+		ASSERT_TRUE(cmd_after & PCI_COMMAND_INTX_DISABLE);
 }
 
 TEST_F(edu, bar_region_and_mmap)
@@ -627,6 +692,73 @@ TEST_F(edu, driver_unbind_while_in_use)
 	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas_id));
 	munmap((void *)bar.regs, 1 << 20);
 	munmap(page, getpagesize());
+}
+
+struct info_loop {
+	int fd;
+	__u32 dev_id;
+	void *regions;
+	int rc;
+	long calls;
+	bool faulted;
+};
+
+/* DEVICE_INFO, its regions written to a BAR mapping, until it fails. */
+static void *device_info_into_bar(void *arg)
+{
+	struct info_loop *loop = arg;
+	struct ioasid_device_info info;
+
+	do {
+		info = (struct ioasid_device_info){
+			.size = sizeof(info),
+			.dev_id = loop->dev_id,
+			.num_resv_regions = 4,
+			.resv_regions = (uintptr_t)loop->regions,
+		};
+		loop->rc = ioasid_ioctl(loop->fd, IOASID_DEVICE_INFO, &info);
+		if (loop->rc == -EFAULT)
+			loop->faulted = true;
+		loop->calls++;
+	} while (loop->rc != -ENOENT && loop->calls < 10000000);
+	return NULL;
+}
+
+/*
+ * A command writing into the device's own BAR mapping while the driver lets
+ * go of the device: the unbind waits for the command, which must not wait
+ * for the unbind.  The command fails with a documented errno, and nothing
+ * is left behind.
+ */
+TEST_F(edu, driver_unbind_while_a_command_writes_to_the_bar)
+{
+	struct info_loop loop = { .fd = self->fd };
+	struct ioasid_device_info info;
+	struct ioasid_counters now;
+	struct edu_bar bar = {};
+	pthread_t thread;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &loop.dev_id));
+	ASSERT_EQ(0, device_info(self->fd, loop.dev_id, &info));
+	if (!info.num_resv_regions)
+		SKIP(return, "the device has no reserved region to report");
+	ASSERT_EQ(0, edu_map(self->devfd, &bar));
+	/* Past edu's registers, where writes do nothing. */
+	loop.regions = (char *)bar.regs + 0x10000;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, device_info_into_bar, &loop));
+	usleep(200000);
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/ioasid_pci/unbind",
+				 self->bdf));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	TH_LOG("%ld calls; one faulted on the revoked BAR: %s", loop.calls,
+	       loop.faulted ? "yes" : "no");
+	ASSERT_EQ(-ENOENT, loop.rc);
+	ASSERT_LT(1, loop.calls);
+	check_gone(_metadata, self->devfd, &bar, self->start.objects);
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.domains, now.domains);
+	munmap((void *)bar.regs, 1 << 20);
 }
 
 TEST_F(edu, hot_unplug_while_in_use)

@@ -24,6 +24,7 @@
 #define EDU_REG_ID 0x00
 #define EDU_REG_LIVENESS 0x04
 #define UNSAFE_INTERRUPTS "/sys/module/ioasid/parameters/allow_unsafe_interrupts"
+#define UNRESETTABLE "/sys/module/ioasid/parameters/allow_unresettable"
 
 static inline int sysfs_write(const char *path, const char *value)
 {
@@ -257,22 +258,6 @@ static inline int pci_region(int devfd, __u32 index,
 	return ioasid_ioctl(devfd, IOASID_PCI_REGION_INFO, info);
 }
 
-/* The PCI command register, read through sysfs (no binding needed). */
-static inline int sysfs_command(const char *bdf)
-{
-	char path[PATH_MAX];
-	uint16_t cmd = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &cmd, 2, PCI_COMMAND) != 2)
-		cmd = 0xffff;
-	if (fd >= 0)
-		close(fd);
-	return cmd;
-}
-
 /*
  * edu registers are little-endian, except under qemu-system-ppc64 where
  * they read big-endian: learn the order from the ID register.
@@ -315,14 +300,45 @@ static inline int edu_map(int devfd, struct edu_bar *bar)
 	return 0;
 }
 
-/* Let devices without MSI isolation bind; returns the previous setting. */
-static inline char set_unsafe_interrupts(char value)
+/* Set a bool parameter of the module; returns the previous setting. */
+static inline char set_module_bool(const char *path, char value)
 {
 	char old[4] = "N", v[2] = { value, '\0' };
 
-	ioasid_read_file(UNSAFE_INTERRUPTS, old, sizeof(old));
-	sysfs_write(UNSAFE_INTERRUPTS, v);
+	ioasid_read_file(path, old, sizeof(old));
+	sysfs_write(path, v);
 	return old[0];
+}
+
+/* Let devices without MSI isolation bind; returns the previous setting. */
+static inline char set_unsafe_interrupts(char value)
+{
+	return set_module_bool(UNSAFE_INTERRUPTS, value);
+}
+
+/* The config space of @bdf from @offset, read through sysfs; -1 on error. */
+static inline int sysfs_config(const char *bdf, unsigned int offset,
+			       void *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, buf, len, offset) != (ssize_t)len)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* The PCI command register, read through sysfs (no binding needed). */
+static inline int sysfs_command(const char *bdf)
+{
+	uint16_t cmd;
+
+	return sysfs_config(bdf, PCI_COMMAND, &cmd, 2) ? 0xffff : cmd;
 }
 
 /* edu's DMA engine: 100 ms of virtual time per transfer, <= 4095 bytes. */
