@@ -26,8 +26,12 @@
  * IOAS, so the IOAS cannot be destroyed under it (-EBUSY), and reserves its
  * reserved regions (MSI windows, ...) in it; a group whose regions hold a
  * mapping is refused with -EADDRINUSE.  Replace moves a group to another
- * IOAS in one step (iommu_group_replace_domain() for the IOMMU core): no
- * DMA of the group is ever untranslated.  Into an enabled IOAS only a
+ * IOAS in one step (iommu_group_replace_domain() for the IOMMU core), onto
+ * a domain that holds every mapping of the new IOAS already: the group's
+ * DMA is never untranslated, and never faults on what both IOASes map.
+ * The exception is a driver that settles a domain only when it is first
+ * attached (virtio-iommu on 6.12): a new domain for it is attached, then
+ * filled, and its DMA faults until the fill is done.  Into an enabled IOAS only a
  * device that honours its frozen features may come (enable.c).
  *
  * Locking: ictx->attach_lock serializes attach, detach, replace and unbind,
@@ -212,6 +216,50 @@ static int group_set_domain(struct ioasid_device *idev,
 }
 
 /*
+ * Fill the new @hwpt with every area of @ioas, then move the group of @idev
+ * onto it: from @old in one step, its DMA never sees a partial domain.
+ */
+static int hwpt_fill_then_attach(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt,
+				 struct ioasid_device *idev,
+				 struct iommu_domain *old)
+{
+	int rc;
+
+	rc = ioasid_hwpt_install(ioas, hwpt);
+	if (rc)
+		return rc;
+	rc = group_set_domain(idev, hwpt->domain, old);
+	if (rc)
+		ioasid_hwpt_uninstall(ioas, hwpt);
+	return rc;
+}
+
+/*
+ * For a driver that settles a domain only at its first attach (see
+ * fill_after_attach in struct ioasid_device): attach, then fill.  DMA to
+ * what is not filled yet faults meanwhile.
+ */
+static int hwpt_attach_then_fill(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt,
+				 struct ioasid_device *idev,
+				 struct iommu_domain *old)
+{
+	int rc;
+
+	rc = group_set_domain(idev, hwpt->domain, old);
+	if (rc)
+		return rc;
+	rc = ioasid_hwpt_install(ioas, hwpt);
+	if (!rc)
+		return 0;
+	/* Back where it was; should that fail, blocked rather than freed. */
+	if (!old || WARN_ON(idev->ops->set_domain(idev, old, hwpt->domain)))
+		idev->ops->unset_domain(idev, hwpt->domain);
+	return rc;
+}
+
+/*
  * Put the group of @idev on a hwpt of @ioas: one it shares if the IOMMU
  * driver accepts it there, else a new one.  With @old the group is attached
  * to that domain, and moves in one step.
@@ -241,18 +289,15 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	hwpt = ioasid_hwpt_alloc(idev);
 	if (IS_ERR(hwpt))
 		return hwpt;
-	rc = group_set_domain(idev, hwpt->domain, old);
-	if (rc)
-		goto out_free;
-	rc = ioasid_hwpt_install(ioas, hwpt);
-	if (!rc)
-		return hwpt;
-	/* Back where it was; should that fail, blocked rather than freed. */
-	if (!old || WARN_ON(idev->ops->set_domain(idev, old, hwpt->domain)))
-		idev->ops->unset_domain(idev, hwpt->domain);
-out_free:
-	ioasid_hwpt_free(hwpt);
-	return ERR_PTR(rc);
+	if (idev->fill_after_attach)
+		rc = hwpt_attach_then_fill(ioas, hwpt, idev, old);
+	else
+		rc = hwpt_fill_then_attach(ioas, hwpt, idev, old);
+	if (rc) {
+		ioasid_hwpt_free(hwpt);
+		return ERR_PTR(rc);
+	}
+	return hwpt;
 }
 
 /* Bring the group of @idev into @ioas, reserved regions first. */

@@ -10,11 +10,12 @@
  * aperture is reserved in the IOAS, so no later mapping can fall there.
  * The last group to leave a domain frees it.
  *
- * A new domain is attached before it is filled: some drivers (virtio-iommu
- * on 6.12) learn a domain's aperture and accept mappings only at its first
- * attach.  A group attached from the blocking domain stays blocked until the
- * fill is done; a group replaced into a new domain sees its DMA to IOVAs
- * not yet filled fault for that time, never go untranslated.
+ * A new domain is filled before a group is attached to it, so that a group
+ * replaced into it finds every mapping there.  Some drivers (virtio-iommu on
+ * 6.12) learn a domain's aperture and accept mappings only at its first
+ * attach: their domains are attached first, then filled (device.c), and a
+ * group replaced into one sees its DMA to IOVAs not yet filled fault for
+ * that time, never go untranslated.
  *
  * Everything here runs with the IOAS's iova_rwsem held for writing.
  */
@@ -156,7 +157,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 /**
  * ioasid_hwpt_install() - make a new, attached domain one of an IOAS's
  * @ioas: the IO address space, with iova_rwsem held for writing
- * @hwpt: from ioasid_hwpt_alloc(), attached to the group it is for
+ * @hwpt: from ioasid_hwpt_alloc()
  *
  * Reserves what lies outside the domain's aperture and maps every area.
  *
@@ -181,6 +182,20 @@ int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 }
 
 /**
+ * ioasid_hwpt_uninstall() - take a hwpt no group uses out of an IOAS
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @hwpt: installed with ioasid_hwpt_install(); still holds every area, to
+ *	be freed with ioasid_hwpt_free()
+ */
+void ioasid_hwpt_uninstall(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	list_del_init(&hwpt->link);
+	ioasid_ioas_unreserve(ioas, hwpt);
+}
+
+/**
  * ioasid_hwpt_free() - free a hwpt no group uses and no IOAS lists
  * @hwpt: the hwpt
  */
@@ -201,7 +216,6 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 
 	if (--hwpt->users)
 		return;
-	list_del(&hwpt->link);
-	ioasid_ioas_unreserve(ioas, hwpt);
+	ioasid_hwpt_uninstall(ioas, hwpt);
 	ioasid_hwpt_free(hwpt);
 }

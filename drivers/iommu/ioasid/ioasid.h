@@ -240,6 +240,9 @@ struct ioasid_device_ops {
  *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
+ * @fill_after_attach: the IOMMU driver settles a new domain's aperture and
+ *	page sizes only when it is first attached, so it must be attached
+ *	before it can be filled
  * @kernel_dma: enum ioasid_kernel_dma: what the kernel's own DMA of the
  *	device went through before the binding
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
@@ -253,6 +256,7 @@ struct ioasid_device {
 	unsigned long group_id;
 	bool isolated_msi;
 	bool coherent;
+	bool fill_after_attach;
 	u32 kernel_dma;
 	bool attached;
 };
@@ -456,6 +460,7 @@ struct iommu_domain *ioasid_domain_alloc(struct ioasid_device *idev);
 void ioasid_domain_free(struct iommu_domain *domain);
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev);
 int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_uninstall(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ictx, u32 id);

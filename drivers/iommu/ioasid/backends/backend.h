@@ -25,6 +25,8 @@ struct list_head;
  *	struct ioasid_device first
  * @bind: set up what the family needs for a device whose group the
  *	context now owns; optional; undone by the ops' unbind
+ * @fill_after_attach: its IOMMU driver settles a new domain only at its
+ *	first attach (struct ioasid_device)
  * @hw_regs: fill in the registers of the IOMMU that serves a device, and
  *	what they tell, for the families of ioasid_iommu_paging_ops; optional
  * @ops: what the family does for its devices
@@ -34,6 +36,7 @@ struct ioasid_backend {
 	bool (*serves)(struct device *iommu_dev);
 	size_t device_size;
 	int (*bind)(struct ioasid_device *idev);
+	bool fill_after_attach;
 	int (*hw_regs)(struct ioasid_device *idev,
 		       struct ioasid_device_info *info);
 	const struct ioasid_device_ops *ops;

@@ -295,6 +295,7 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	idev->isolated_msi = isolated_msi;
 	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	idev->kernel_dma = kernel_dma;
+	idev->fill_after_attach = backend->fill_after_attach;
 	rc = backend->bind ? backend->bind(idev) : 0;
 	if (rc) {
 		ioasid_object_abort(ictx, &idev->obj);

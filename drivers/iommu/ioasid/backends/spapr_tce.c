@@ -37,11 +37,10 @@
  * the PE's domain: attaching writes them all, a map or unmap writes its
  * run, and detaching clears them.  Each write is read back: the platform
  * reports some failures only in the log.  The TCE tables belong to the PE,
- * not to a domain, so a replace clears the old domain's TCEs before it
- * writes the new one's: DMA to what the new domain has not mapped yet
- * faults for that time, as the core expects of a new domain
- * (hw_pagetable.c), and never goes untranslated.  A PE's domain serves no
- * other PE.
+ * not to a domain, so a replace writes the new domain's TCEs over the old
+ * one's, then clears those of the old mappings the new domain does not
+ * have: DMA to what both map keeps landing, and nothing is ever
+ * untranslated.  A PE's domain serves no other PE.
  *
  * The platform makes every TCE readable: a mapping the device may only
  * write is also readable by it.
@@ -250,21 +249,41 @@ static void tce_clear(struct spapr_pe *pe, unsigned long iova, size_t size)
 			  size >> tbl->it_page_shift);
 }
 
-/* Clear the TCEs of every mapping of @sd; under pe->lock. */
-static void spapr_unload(struct spapr_pe *pe, struct spapr_domain *sd)
+/*
+ * Clear the TCEs of every mapping of @sd that @keep (if not NULL) does not
+ * map: those @keep maps hold its TCEs already.  Under pe->lock.
+ */
+static void spapr_unload_except(struct spapr_pe *pe, struct spapr_domain *sd,
+				struct spapr_domain *keep)
 {
-	unsigned long iova = 0;
-	phys_addr_t paddr;
-	size_t size;
-	int prot;
+	unsigned long iova = 0, page = 1UL << sd->pt.shift, start, at;
+	phys_addr_t paddr, kept_paddr;
+	size_t size, done;
+	int prot, kept_prot;
 
 	while (ioasid_swpt_next_run(&sd->pt, &iova, &paddr, &size, &prot)) {
-		tce_clear(pe, iova, size);
+		start = iova;
+		for (done = 0; keep && done < size; done += page) {
+			at = iova + done;
+			if (!ioasid_swpt_lookup(&keep->pt, at, &kept_paddr,
+						&kept_prot))
+				continue;
+			if (at != start)
+				tce_clear(pe, start, at - start);
+			start = at + page;
+		}
+		if (start != iova + size)
+			tce_clear(pe, start, iova + size - start);
 		iova += size;
 		if (!iova)
 			break;
 		cond_resched();
 	}
+}
+
+static void spapr_unload(struct spapr_pe *pe, struct spapr_domain *sd)
+{
+	spapr_unload_except(pe, sd, NULL);
 }
 
 /*
@@ -412,11 +431,15 @@ static int spapr_set_domain(struct ioasid_device *idev,
 		return -EINVAL;
 	mutex_lock(&pe->lock);
 	prev = pe->domain;
-	if (prev)
-		spapr_unload(pe, prev);
+	/*
+	 * The new TCEs over the old ones, then the old ones the new domain
+	 * does not map cleared: what both map stays translated throughout.
+	 */
 	rc = spapr_load(pe, sd);
+	if (!rc && prev)
+		spapr_unload_except(pe, prev, sd);
 	if (rc) {
-		spapr_unload(pe, sd);
+		spapr_unload_except(pe, sd, prev);
 		/* Should the old mappings not go back, DMA stays blocked. */
 		if (prev && WARN_ON(spapr_load(pe, prev))) {
 			spapr_unload(pe, prev);

@@ -6,7 +6,8 @@
  * every family of the IOMMU core (iommu.c); the driver settles a domain's
  * page sizes and aperture at its first attach, from the device's
  * configuration, which is why a new domain is attached before it is filled
- * (hw_pagetable.c).  The reserved regions the device's probe gives an
+ * (fill_after_attach, device.c), and why a replace into a new domain is not
+ * hitless here.  The reserved regions the device's probe gives an
  * endpoint (its MSI doorbell, or the ones QEMU declares) are the group's
  * reserved regions, which the IOAS keeps out of.
  *
@@ -104,6 +105,7 @@ const struct ioasid_backend ioasid_virtio_backend = {
 	.serves = virtio_serves,
 	.device_size = sizeof(struct virtio_iommu_device),
 	.bind = virtio_bind,
+	.fill_after_attach = true,
 	.hw_regs = virtio_hw_regs,
 	.ops = &ioasid_iommu_paging_ops,
 };

@@ -1241,6 +1241,88 @@ TEST_F(edu_dma, replace_switches_translation)
 	ASSERT_EQ(0, ioasid_destroy(self->fd, self->ioas_id));
 }
 
+/* A monotonic time in microseconds. */
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* edu reads or writes memory this long after a transfer starts. */
+#define EDU_DMA_DELAY_US 100000LL
+
+/* Replace the fixture's device into @ioas_id; returns how long it took. */
+static long long timed_replace(struct _test_data_edu_dma *self, __u32 ioas_id)
+{
+	long long start = now_us();
+
+	if (attach(self->fd, self->dev_id, ioas_id, IOASID_DEVICE_ATTACH_REPLACE))
+		return -1;
+	return now_us() - start;
+}
+
+/*
+ * Replacing into an IOAS with no domain yet makes a new one, with many
+ * mappings to fill: it is filled before the group moves, so a transfer in
+ * flight through what both IOASes map lands, whenever it happens.  The
+ * mapping it uses comes last in IOVA order, where a fill after the move
+ * would reach it last, and the transfer is started so that edu reaches
+ * memory in the middle of the replace, timed once beforehand.
+ */
+TEST_F(edu_dma, replace_keeps_dma_landing)
+{
+	const __u64 hi = 0xf000000, fillers = 0x1000000, end = 0xe000000;
+	char *pattern = self->buf, *zero = self->buf + self->page;
+	char *out = self->buf + 2 * self->page;
+	struct ioasid_device_info dev;
+	long long fill_us, took;
+	__u64 iova, n = 0;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &dev));
+	if (dev.out_family == IOASID_IOMMU_FAMILY_VIRTIO)
+		SKIP(return, "virtio-iommu settles a new domain at its first attach, so it is filled after the move");
+	fill(pattern, 0xa5, self->page);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	/* The device's buffer starts zeroed. */
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), EDU_DMA_MAX, false));
+	iova = hi;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, pattern, self->page,
+			      &iova, MAP_FIXED_RW));
+	for (iova = fillers; iova < end; iova += self->page, n++)
+		ASSERT_EQ(0, ioas_map(self->fd, ioas2, zero, self->page, &iova,
+				      IOASID_IOAS_MAP_FIXED_IOVA |
+				      IOASID_IOAS_MAP_READABLE));
+	iova = hi;
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, pattern, self->page, &iova,
+			      MAP_FIXED_RW));
+	iova = DMA_IOVA(2);
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, out, self->page, &iova,
+			      MAP_FIXED_RW));
+
+	/* Each way, the IOAS left has no device, so its domain goes. */
+	fill_us = timed_replace(self, ioas2);
+	ASSERT_LE(0, fill_us);
+	ASSERT_LE(0, timed_replace(self, self->ioas_id));
+
+	edu_dma_start(&self->bar, hi, EDU_DMA_MAX, false);
+	if (fill_us / 2 < EDU_DMA_DELAY_US)
+		usleep(EDU_DMA_DELAY_US - fill_us / 2);
+	took = timed_replace(self, ioas2);
+	ASSERT_LE(0, took);
+	ASSERT_EQ(0, edu_dma_wait(&self->bar));
+	TH_LOG("replace with %llu mappings to fill: %lld us, then %lld us around edu's access",
+	       (unsigned long long)n + 2, fill_us, took);
+	/* What the device read is what both IOASes map at hi. */
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(2), EDU_DMA_MAX, true));
+	ASSERT_TRUE(all(out, 0xa5, EDU_DMA_MAX));
+	ASSERT_EQ(0, detach(self->fd, self->dev_id));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas2));
+}
+
 TEST_F(edu_dma, attached_ioas_cannot_be_destroyed)
 {
 	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, self->ioas_id));

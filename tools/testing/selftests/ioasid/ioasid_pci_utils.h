@@ -362,22 +362,34 @@ static inline int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
  * Run one transfer between RAM at @iova and the device's buffer.  Register
  * writes are 32-bit: edu zero-extends them, and the IOVAs fit.
  */
-static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
-			  bool to_ram)
+static inline void edu_dma_start(struct edu_bar *bar, __u64 iova, __u32 len,
+				 bool to_ram)
 {
-	int waited;
-
 	edu_write(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
 	edu_write(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
 	edu_write(bar, EDU_DMA_COUNT, len);
 	edu_write(bar, EDU_DMA_CMD,
 		  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+}
+
+/* Wait for the transfer edu_dma_start() started to end. */
+static inline int edu_dma_wait(struct edu_bar *bar)
+{
+	int waited;
+
 	for (waited = 0; edu_read(bar, EDU_DMA_CMD) & EDU_DMA_START; waited++) {
 		if (waited > 20000)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
 	return 0;
+}
+
+static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
+			  bool to_ram)
+{
+	edu_dma_start(bar, iova, len, to_ram);
+	return edu_dma_wait(bar);
 }
 
 /* The physical address of a page of ours, or 0 when it is not known. */
