@@ -21,6 +21,7 @@ struct iommu_domain;
 struct iommu_group;
 struct ioasid_features;
 struct ioasid_iova_range;
+struct mm_struct;
 struct user_struct;
 
 /*
@@ -91,11 +92,11 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  * struct ioasid_ctx - what one open of /dev/ioasid owns
  * @objects: every object of the context by id; the xarray's lock guards
  *	lookups against DESTROY
- * @user: the user who opened the file, charged for every page the context
- *	pins
- * @acct_lock: guards @acct_pages
- * @acct_pages: every struct ioasid_pages of the context, by user address,
- *	so that a page pinned twice at the same address is charged once
+ * @acct_lock: guards @accounts, everything of each struct ioasid_account
+ *	on it, and the runs and acct_node of every struct ioasid_pages still
+ *	being pinned
+ * @accounts: the struct ioasid_account of every owner the context's pins
+ *	are charged to
  * @attach_lock: guards @groups and the attachment of every device; taken
  *	before any IOAS's iova_rwsem
  * @groups: the struct ioasid_group_attach of every attached IOMMU group, by
@@ -103,9 +104,8 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  */
 struct ioasid_ctx {
 	struct xarray objects;
-	struct user_struct *user;
-	struct mutex acct_lock; /* guards acct_pages */
-	struct rb_root_cached acct_pages;
+	struct mutex acct_lock; /* guards accounts and what they hold */
+	struct list_head accounts;
 	struct mutex attach_lock; /* guards groups and attachments */
 	struct xarray groups;
 };
@@ -312,25 +312,53 @@ struct ioasid_run {
 };
 
 /**
+ * struct ioasid_account - one owner whom a context's pins are charged to
+ * @user: the user whose locked_vm is charged, with a reference
+ * @mm: the address space whose pinned_vm is charged, grabbed (mmgrab()) so
+ *	that it can be uncharged after its process exits
+ * @pins: the struct ioasid_pages charged to the account, by the user page
+ *	numbers they have charged so far
+ * @nr_pins: the number of struct ioasid_pages pointing to the account,
+ *	charged or still pinning; the last one frees it
+ * @link: in ictx->accounts
+ *
+ * All of it is guarded by ictx->acct_lock.
+ */
+struct ioasid_account {
+	struct user_struct *user;
+	struct mm_struct *mm;
+	struct rb_root_cached pins;
+	unsigned long nr_pins;
+	struct list_head link;
+};
+
+/**
  * struct ioasid_pages - user memory pinned by one MAP
  * @kref: one reference per area mapping part of it
- * @ictx: the context charged for it
- * @acct_node: the user pages it covers, [first, last] page number, in
- *	ictx->acct_pages
- * @npages: the number of pages pinned
+ * @ictx: the context that pinned it
+ * @acct: the account charged for it, set from its first charged batch on
+ * @acct_node: the user pages charged so far, [first, last] page number, in
+ *	acct->pins; not in any tree before the first batch is charged
+ * @npages: the number of pages to pin
  * @writable: pinned for writing; the pages are marked dirty on unpin
+ * @pinning: the pin is not complete yet, so it cannot be shared
  * @nr_runs: the number of entries in @runs
  * @max_runs: the room in @runs
  * @runs: the pinned pages, in user address order, merged into runs; points
  *	to @first_run until there is more than one run
  * @first_run: the room for the first run
+ *
+ * Until the pin is complete, @acct, @acct_node, @pinning and the runs
+ * change only under ictx->acct_lock; from then on only @kref does.
  */
 struct ioasid_pages {
 	struct kref kref;
 	struct ioasid_ctx *ictx;
+	struct ioasid_account *acct;
 	struct interval_tree_node acct_node;
 	unsigned long npages;
 	bool writable;
+	bool pinning;
 	unsigned long nr_runs;
 	unsigned long max_runs;
 	struct ioasid_run *runs;

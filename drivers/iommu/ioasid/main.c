@@ -26,7 +26,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sched/user.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -358,9 +357,8 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	if (!ictx)
 		return -ENOMEM;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	ictx->user = get_uid(current_user());
 	mutex_init(&ictx->acct_lock);
-	ictx->acct_pages = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&ictx->accounts);
 	mutex_init(&ictx->attach_lock);
 	xa_init(&ictx->groups);
 	filp->private_data = ictx;
@@ -393,11 +391,11 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	ioasid_release_objects(ictx, IOASID_OBJ_DEVICE);
 	ioasid_release_objects(ictx, IOASID_OBJ_ANY);
 	xa_destroy(&ictx->objects);
-	WARN_ON(!RB_EMPTY_ROOT(&ictx->acct_pages.rb_root));
+	/* The last pin of an account frees it. */
+	WARN_ON(!list_empty(&ictx->accounts));
 	/* Bound device files hold the context: no group is attached now. */
 	WARN_ON(!xa_empty(&ictx->groups));
 	xa_destroy(&ictx->groups);
-	free_uid(ictx->user);
 	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->acct_lock);
 	kfree(ictx);

@@ -133,11 +133,14 @@ enum ioasid_ioas_map_flags {
  *
  * Pin the memory at [@user_va, @user_va + @length) and map it at
  * [@iova, @iova + @length) as one mapping.  The pages are charged to the
- * locked_vm of the user who opened the context, against the RLIMIT_MEMLOCK
- * of the caller (callers with CAP_IPC_LOCK are exempt from the limit); a
- * physical page already pinned by this context at the same user address is
- * charged once however often it is mapped or copied, and memory the context
- * already pins whole, for at least the same access, is not pinned again.  A
+ * caller, whoever opened the context: to the locked_vm of its user, against
+ * its RLIMIT_MEMLOCK (callers with CAP_IPC_LOCK are exempt from the limit),
+ * and to the pinned_vm of its process; the charge stays with them until the
+ * pages are unpinned, after the caller exits too.  A physical page the same
+ * user and process already pin through this context at the same user
+ * address is charged once however often it is mapped or copied, and memory
+ * they already pin whole, for at least the same access, is not pinned
+ * again.  A
  * kernel-chosen IOVA is congruent to @user_va modulo the largest CPU huge
  * page size (PUD, then PMD) that @length can hold, so that huge pages stay
  * usable by the IOMMU.  There is no limit on the number of mappings.
@@ -150,7 +153,8 @@ enum ioasid_ioas_map_flags {
  * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough;
  * -EFAULT part of the memory is not mapped in the caller, or is read-only
  * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded (a
- * @length above the limit is refused before anything is pinned), or out of
+ * @length above the limit is refused before anything is pinned, and the
+ * pages are charged as they are pinned, a batch at a time), or out of
  * memory; -EINTR a fatal signal arrived.  On any error nothing is mapped,
  * pinned or charged.
  */
