@@ -76,6 +76,43 @@ static void assert_counters(struct __test_metadata *_metadata,
 #define ASSERT_COUNTERS(start, pinned, accounted) \
 	assert_counters(_metadata, start, pinned, accounted)
 
+/*
+ * VmPin in kB (the mm's pinned_vm) from an open /proc/PID/status, read anew
+ * from its start (no stdio: it would serve an old buffer), or -1.
+ */
+static long status_vmpin_kb(int status)
+{
+	char buf[4096], *line;
+	ssize_t len;
+	long kb;
+
+	len = pread(status, buf, sizeof(buf) - 1, 0);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	line = strstr(buf, "\nVmPin:");
+	if (!line || sscanf(line, "\nVmPin: %ld kB", &kb) != 1)
+		return -1;
+	return kb;
+}
+
+/* VmPin of the calling process in kB, or -1. */
+static long vmpin_kb(void)
+{
+	int status;
+	long kb;
+
+	status = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (status < 0)
+		return -1;
+	kb = status_vmpin_kb(status);
+	close(status);
+	return kb;
+}
+
+/* The kB of VmPin that @npages pinned pages add. */
+#define PAGES_KB(npages) ((long)((npages) * (page_size / 1024)))
+
 static void skip_unless_loaded(struct __test_metadata *_metadata,
 			       struct ioasid_counters *start)
 {
@@ -679,6 +716,42 @@ TEST_F(ioas, new_memory_at_an_old_address_is_charged)
 	munmap(mem, page_size);
 }
 
+/* The pins of a process show in its VmPin, each page once. */
+TEST_F(ioas, vmpin_counts_what_the_process_pins)
+{
+	__u64 a = FIXED_IOVA(1), b = FIXED_IOVA(2), iova = 0;
+	long before = vmpin_kb();
+	__u32 ioas2;
+	int fd2;
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &a, MAP_FIXED_RW));
+	ASSERT_EQ(before + PAGES_KB(self->npages), vmpin_kb());
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      self->size / 2, &b, MAP_FIXED_RW));
+	ASSERT_EQ(before + PAGES_KB(self->npages), vmpin_kb());
+	/* The half shares the pin of the whole, which lives on with it. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, a, self->size, NULL));
+	ASSERT_EQ(before + PAGES_KB(self->npages), vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, b, self->size / 2,
+				NULL));
+	ASSERT_EQ(before, vmpin_kb());
+
+	/* Another context charges the same process again; close uncharges. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
+			      &a, MAP_FIXED_RW));
+	fd2 = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, ioas_alloc(fd2, &ioas2));
+	ASSERT_EQ(0, ioas_map(fd2, ioas2, self->buf, self->size, &iova,
+			      MAP_RW));
+	ASSERT_EQ(before + PAGES_KB(2 * self->npages), vmpin_kb());
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(before + PAGES_KB(self->npages), vmpin_kb());
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+}
+
 TEST_F(ioas, copy_shares_the_pinned_pages)
 {
 	__u64 src = FIXED_IOVA(1), dst = 0, unmapped;
@@ -1084,6 +1157,149 @@ TEST_F(ioas, cap_ipc_lock_lifts_the_limit)
 	ASSERT_COUNTERS(&self->start, 160, 80);
 }
 
+/* A MAP by an unprivileged user of its own, in a child. */
+struct owner_map {
+	int fd;
+	__u32 ioas_id;
+	uid_t uid;
+	unsigned long limit;	/* RLIMIT_MEMLOCK, in pages */
+	unsigned long npages;
+	__u64 iova;
+	char *mem;		/* or NULL: memory of the child's own */
+};
+
+enum {
+	OWNER_MAPPED,		/* the MAP succeeded, VmPin rose by its size */
+	OWNER_ENOMEM,		/* it failed with -ENOMEM, VmPin did not move */
+	OWNER_NO_SETUP,		/* the child could not become the owner */
+	OWNER_BAD_VMPIN,	/* VmPin moved by something else */
+	OWNER_ERRNO,		/* the MAP failed with OWNER_ERRNO + errno */
+};
+
+/* Become the owner and map; returns what happened, an OWNER_* value. */
+static int owner_map_steps(void *arg)
+{
+	struct owner_map *o = arg;
+	size_t len = o->npages * page_size;
+	char *mem = o->mem;
+	__u64 iova = o->iova;
+	long before;
+	int status, rc;
+
+	/* Opened as root: the new user may not reach /proc by its path. */
+	status = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (status < 0 || set_memlock_limit(o->limit) || setuid(o->uid))
+		return OWNER_NO_SETUP;
+	if (!mem)
+		mem = buffer_alloc(len, false);
+	before = status_vmpin_kb(status);
+	if (!mem || before < 0)
+		return OWNER_NO_SETUP;
+	rc = ioas_map(o->fd, o->ioas_id, mem, len, &iova, MAP_FIXED_RW);
+	if (rc && rc != -ENOMEM)
+		return OWNER_ERRNO - rc;
+	if (status_vmpin_kb(status) != before + (rc ? 0 : PAGES_KB(o->npages)))
+		return OWNER_BAD_VMPIN;
+	return rc ? OWNER_ENOMEM : OWNER_MAPPED;
+}
+
+#define OWNER_PAGES 64
+
+static int owner_map(int fd, __u32 ioas_id, uid_t uid, unsigned long npages,
+		     __u64 iova)
+{
+	struct owner_map o = { fd, ioas_id, uid, OWNER_PAGES, npages, iova };
+
+	return run_in_child(owner_map_steps, &o);
+}
+
+/*
+ * The opener hands its file to two unprivileged users: each pays for its own
+ * pins, up to its own limit, and the opener for none.
+ */
+TEST_F(ioas, charge_follows_the_task_that_maps)
+{
+	long before = vmpin_kb();
+
+	ASSERT_EQ(OWNER_MAPPED, owner_map(self->fd, self->ioas_id, 65534,
+					  OWNER_PAGES, FIXED_IOVA(1)));
+	ASSERT_EQ(OWNER_MAPPED, owner_map(self->fd, self->ioas_id, 65533,
+					  OWNER_PAGES, FIXED_IOVA(2)));
+	ASSERT_COUNTERS(&self->start, 2 * OWNER_PAGES, 2 * OWNER_PAGES);
+	ASSERT_EQ(before, vmpin_kb());
+
+	/* The first user's charge outlives its process: no room for more. */
+	ASSERT_EQ(OWNER_ENOMEM, owner_map(self->fd, self->ioas_id, 65534, 1,
+					  FIXED_IOVA(3)));
+	ASSERT_COUNTERS(&self->start, 2 * OWNER_PAGES, 2 * OWNER_PAGES);
+}
+
+/*
+ * What an exited child mapped stays mapped and charged to it, works like
+ * any mapping, and is uncharged from the child's user when it goes.
+ */
+TEST_F(ioas, mappings_of_an_exited_child_stay_charged_to_it)
+{
+	__u64 src = FIXED_IOVA(1), dst = 0, unmapped;
+	long before = vmpin_kb();
+	__u32 ioas2;
+
+	ASSERT_EQ(OWNER_MAPPED, owner_map(self->fd, self->ioas_id, 65534,
+					  OWNER_PAGES, src));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id,
+			       OWNER_PAGES * page_size, &dst, src, MAP_RW));
+	ASSERT_COUNTERS(&self->start, OWNER_PAGES, OWNER_PAGES);
+	ASSERT_EQ(before, vmpin_kb());
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, src,
+				OWNER_PAGES * page_size, &unmapped));
+	ASSERT_EQ(OWNER_PAGES * page_size, unmapped);
+	ASSERT_COUNTERS(&self->start, OWNER_PAGES, OWNER_PAGES);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas2));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+
+	/* Given back to the child's user: the whole limit maps again. */
+	ASSERT_EQ(OWNER_MAPPED, owner_map(self->fd, self->ioas_id, 65534,
+					  OWNER_PAGES, src));
+	ASSERT_COUNTERS(&self->start, OWNER_PAGES, OWNER_PAGES);
+}
+
+/*
+ * Two owners pinning the same page frames at the same address are each
+ * charged: a pin of one never counts as the charge of the other.
+ */
+TEST_F(ioas, owners_pay_for_shared_memory_each)
+{
+	struct owner_map o = { self->fd, self->ioas_id, 65534, OWNER_PAGES,
+			       OWNER_PAGES, FIXED_IOVA(2) };
+	__u64 mine = FIXED_IOVA(1);
+	size_t len = OWNER_PAGES * page_size;
+	long before = vmpin_kb();
+	int memfd;
+
+	memfd = memfd_create("ioasid-shared", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	o.mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, o.mem);
+	memset(o.mem, 0x5a, len);
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, o.mem, len, &mine,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(OWNER_MAPPED, run_in_child(owner_map_steps, &o));
+	ASSERT_COUNTERS(&self->start, 2 * OWNER_PAGES, 2 * OWNER_PAGES);
+	ASSERT_EQ(before + PAGES_KB(OWNER_PAGES), vmpin_kb());
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, mine, len, NULL));
+	ASSERT_COUNTERS(&self->start, OWNER_PAGES, OWNER_PAGES);
+	ASSERT_EQ(before, vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, o.iova, len, NULL));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	munmap(o.mem, len);
+	close(memfd);
+}
+
 /* userfaultfd: a way to hold a MAP in the middle of pinning. */
 struct stalled_map {
 	int fd;
@@ -1095,14 +1311,16 @@ struct stalled_map {
 	int map_rc;
 };
 
-static int stalled_map_setup(struct stalled_map *s, int fd, __u32 ioas_id)
+/* @present_pages present, then 16 missing. */
+static int stalled_map_setup(struct stalled_map *s, int fd, __u32 ioas_id,
+			     size_t present_pages)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 
 	s->fd = fd;
 	s->ioas_id = ioas_id;
-	s->present = 1024 * page_size;
+	s->present = present_pages * page_size;
 	s->missing = 16 * page_size;
 	s->mem = mmap(NULL, s->present + s->missing, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1156,7 +1374,7 @@ TEST_F(ioas, destroy_while_a_map_runs_is_busy)
 	struct stalled_map s;
 	pthread_t thread;
 
-	if (stalled_map_setup(&s, self->fd, self->ioas_id))
+	if (stalled_map_setup(&s, self->fd, self->ioas_id, 1024))
 		SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, stalled_map_thread, &s));
 	ASSERT_EQ(0, stalled_map_wait(&s));
@@ -1171,6 +1389,82 @@ TEST_F(ioas, destroy_while_a_map_runs_is_busy)
 	ASSERT_COUNTERS(&self->start, 0, 0);
 	close(s.uffd);
 	munmap(s.mem, s.present + s.missing);
+}
+
+/* The module pins and charges a page of page pointers at a time. */
+#define PIN_BATCH_PAGES (page_size / sizeof(void *))
+
+struct racing_maps {
+	int fd;
+	__u32 ioas_id;
+	struct ioasid_counters start;
+};
+
+/*
+ * With a MAP stalled after two batches: what it pinned is charged, so a MAP
+ * of @other, @limit pages, fails on its first batch and pins nothing.
+ * Returns the first failed step, or 0.
+ */
+static int racing_map_over_the_limit(struct racing_maps *r, char *other,
+				     unsigned long limit)
+{
+	struct ioasid_counters now;
+	__u64 iova = 0;
+
+	if (ioasid_read_counters(&now) ||
+	    now.pinned_pages - r->start.pinned_pages != 2 * PIN_BATCH_PAGES ||
+	    now.accounted_pages - r->start.accounted_pages != 2 * PIN_BATCH_PAGES)
+		return 3;
+	if (ioas_map(r->fd, r->ioas_id, other, limit * page_size, &iova,
+		     MAP_RW) != -ENOMEM)
+		return 4;
+	if (ioasid_read_counters(&now) ||
+	    now.pinned_pages - r->start.pinned_pages != 2 * PIN_BATCH_PAGES)
+		return 5;
+	return 0;
+}
+
+/*
+ * Without CAP_IPC_LOCK and with room for two batches and 16 pages: a MAP
+ * of that size stalls after two batches, charged; another MAP as large must
+ * then fail on its first batch, and the first one completes.  Returns the
+ * first failed step, or 0.
+ */
+static int racing_maps_steps(void *arg)
+{
+	unsigned long limit = 2 * PIN_BATCH_PAGES + 16;
+	struct racing_maps *r = arg;
+	struct stalled_map s;
+	pthread_t thread;
+	char *other;
+	int failed;
+
+	if (drop_cap_ipc_lock() || set_memlock_limit(limit))
+		return 1;
+	other = buffer_alloc(limit * page_size, false);
+	if (!other ||
+	    stalled_map_setup(&s, r->fd, r->ioas_id, 2 * PIN_BATCH_PAGES) ||
+	    pthread_create(&thread, NULL, stalled_map_thread, &s) ||
+	    stalled_map_wait(&s))
+		return 2;
+	failed = racing_map_over_the_limit(r, other, limit);
+	/* Let the stalled MAP finish, even after a failed step. */
+	if (stalled_map_release(&s) || pthread_join(thread, NULL))
+		return 6;
+	if (!failed && s.map_rc)
+		return 7;
+	return failed;
+}
+
+TEST_F(ioas, concurrent_maps_cannot_pin_past_the_limit)
+{
+	struct racing_maps r = { self->fd, self->ioas_id, self->start };
+	unsigned long limit = 2 * PIN_BATCH_PAGES + 16;
+
+	if (2 * limit * page_size > 64UL << 20)
+		SKIP(return, "pin batches too large for the test");
+	ASSERT_EQ(0, run_in_child(racing_maps_steps, &r));
+	ASSERT_COUNTERS(&self->start, limit, limit);
 }
 
 /*
@@ -1196,7 +1490,7 @@ TEST(kill_during_a_large_map_releases_everything)
 
 		fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
 		if (fd < 0 || ioas_alloc(fd, &ioas_id) ||
-		    stalled_map_setup(&s, fd, ioas_id) ||
+		    stalled_map_setup(&s, fd, ioas_id, 1024) ||
 		    pthread_create(&thread, NULL, stalled_map_thread, &s) ||
 		    stalled_map_wait(&s))
 			_exit(1);
@@ -1213,10 +1507,11 @@ TEST(kill_during_a_large_map_releases_everything)
 	}
 	close(pipefd[0]);
 
-	/* At least the first batch of present pages is pinned, uncharged. */
+	/* At least the first batch of present pages is pinned, and charged. */
 	ASSERT_EQ(0, ioasid_read_counters(&now));
 	ASSERT_LT(start.pinned_pages, now.pinned_pages);
-	ASSERT_EQ(start.accounted_pages, now.accounted_pages);
+	ASSERT_EQ(now.pinned_pages - start.pinned_pages,
+		  now.accounted_pages - start.accounted_pages);
 	ASSERT_EQ(start.contexts + 1, now.contexts);
 
 	ASSERT_EQ(0, kill(pid, SIGKILL));
