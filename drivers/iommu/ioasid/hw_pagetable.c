@@ -24,10 +24,82 @@
 
 #include "ioasid.h"
 
+/*
+ * The IOMMU pages one iommu_map() or iommu_unmap() of an area covers at
+ * most, give or take the smaller pages at the ends of a run: a long run is
+ * mapped in bounded steps, with a chance to reschedule between them.
+ */
+#define AREA_CHUNK_PAGES 512
+
+/*
+ * The length of the chunk at @iova of a run of @length bytes at @phys: up
+ * to a multiple of AREA_CHUNK_PAGES times the largest IOMMU page that
+ * @iova and @phys allow, so that a chunk ends where such a page may.
+ */
+static size_t area_chunk_length(struct iommu_domain *domain,
+				unsigned long iova, phys_addr_t phys,
+				size_t length)
+{
+	unsigned long pgsizes = domain->pgsize_bitmap;
+	unsigned long merged = iova ^ phys;
+	unsigned int shift = PAGE_SHIFT;
+	unsigned long chunk_last;
+
+	if (merged)
+		pgsizes &= GENMASK(__ffs(merged), 0);
+	if (pgsizes)
+		shift = min_t(unsigned int, __fls(pgsizes), 30);
+	chunk_last = iova | ((1UL << (shift + ilog2(AREA_CHUNK_PAGES))) - 1);
+	return min(length, chunk_last - iova + 1);
+}
+
+/*
+ * The chunk of @area that starts at page @index (of its pages): sets its
+ * @iova and @phys and returns its length.  Mapping and unmapping cut an
+ * area into the same chunks.
+ */
+static size_t area_chunk(struct ioasid_area *area, struct iommu_domain *domain,
+			 unsigned long index, unsigned long *iova,
+			 phys_addr_t *phys)
+{
+	unsigned long end = area->pgoff + (ioasid_area_length(area) >> PAGE_SHIFT);
+	unsigned long pfn, npages;
+
+	pfn = ioasid_pages_pfn(area->pages, index, &npages);
+	npages = min(npages, end - index);
+	*iova = area->node.start + ((index - area->pgoff) << PAGE_SHIFT);
+	*phys = PFN_PHYS(pfn);
+	return area_chunk_length(domain, *iova, *phys, npages << PAGE_SHIFT);
+}
+
+/* Unmap the chunks of @area below page @stop, with one IOTLB flush. */
+static void area_unmap_chunks(struct ioasid_area *area,
+			      struct iommu_domain *domain, unsigned long stop)
+{
+	struct iommu_iotlb_gather gather;
+	unsigned long index = area->pgoff;
+	size_t length, unmapped;
+	unsigned long iova;
+	phys_addr_t phys;
+
+	iommu_iotlb_gather_init(&gather);
+	while (index < stop) {
+		length = area_chunk(area, domain, index, &iova, &phys);
+		unmapped = iommu_unmap_fast(domain, iova, length, &gather);
+		WARN_ON(unmapped != length);
+		index += length >> PAGE_SHIFT;
+		cond_resched();
+	}
+	iommu_iotlb_sync(domain, &gather);
+}
+
 /**
- * ioasid_area_map_domain() - map an area into a domain, run by run
+ * ioasid_area_map_domain() - map an area into a domain, chunk by chunk
  * @area: the area
  * @hwpt: the hardware page table of the domain
+ *
+ * Each run of physically contiguous pages is mapped in chunks of a bounded
+ * number of IOMMU pages, rescheduling between them.
  *
  * Return: 0, or the error of iommu_map(); then nothing of @area is mapped.
  */
@@ -37,27 +109,24 @@ int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
 	int prot = area->prot | (hwpt->coherent ? IOMMU_CACHE : 0);
 	unsigned long index = area->pgoff;
 	unsigned long end = index + (ioasid_area_length(area) >> PAGE_SHIFT);
-	unsigned long iova = area->node.start;
-	unsigned long pfn, npages;
+	unsigned long iova;
+	phys_addr_t phys;
+	size_t length;
 	int rc;
 
 	while (index < end) {
-		pfn = ioasid_pages_pfn(area->pages, index, &npages);
-		npages = min(npages, end - index);
+		length = area_chunk(area, domain, index, &iova, &phys);
 		if (ioasid_should_fail())
 			rc = -ENOMEM;
 		else
-			rc = iommu_map(domain, iova, PFN_PHYS(pfn),
-				       npages << PAGE_SHIFT, prot,
+			rc = iommu_map(domain, iova, phys, length, prot,
 				       GFP_KERNEL_ACCOUNT);
 		if (rc) {
-			if (iova != area->node.start)
-				iommu_unmap(domain, area->node.start,
-					    iova - area->node.start);
+			area_unmap_chunks(area, domain, index);
 			return rc;
 		}
-		iova += npages << PAGE_SHIFT;
-		index += npages;
+		index += length >> PAGE_SHIFT;
+		cond_resched();
 	}
 	return 0;
 }
@@ -66,15 +135,15 @@ int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
  * ioasid_area_unmap_domain() - unmap an area from a domain
  * @area: the area, mapped in @hwpt's domain
  * @hwpt: the hardware page table of the domain
+ *
+ * The area is unmapped in the chunks it was mapped in, rescheduling between
+ * them, and the IOTLB flushed once at the end.
  */
 void ioasid_area_unmap_domain(struct ioasid_area *area,
 			      struct ioasid_hwpt *hwpt)
 {
-	size_t unmapped;
-
-	unmapped = iommu_unmap(hwpt->domain, area->node.start,
-			       ioasid_area_length(area));
-	WARN_ON(unmapped != ioasid_area_length(area));
+	area_unmap_chunks(area, hwpt->domain,
+			  area->pgoff + (ioasid_area_length(area) >> PAGE_SHIFT));
 }
 
 /* Reserve what lies outside the domain's aperture. */
