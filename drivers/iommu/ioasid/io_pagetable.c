@@ -5,12 +5,11 @@
  * Theory of operation
  *
  * An IOAS is a set of areas, each mapping an IOVA range to a slice of one
- * struct ioasid_pages.  Areas never overlap; they live in an interval tree
- * keyed by IOVA, so lookups, hole searches and range walks visit them in
- * IOVA order.  A MAP makes one area over a fresh pin; a COPY makes one area
- * per source area it touches, sharing the source's pages.  An UNMAP removes
- * whole areas only: a range that would cut one is refused before anything is
- * removed.
+ * struct ioasid_pages.  Areas never overlap; they live in an rbtree keyed
+ * by IOVA, so lookups and range walks visit them in IOVA order.  A MAP
+ * makes one area over a fresh pin; a COPY makes one area per source area it
+ * touches, sharing the source's pages.  An UNMAP removes whole areas only: a
+ * range that would cut one is refused before anything is removed.
  *
  * The usable IOVA space is everything, or the ranges ALLOW_IOVAS set, less
  * the reserved ranges: the reserved regions of every attached group (MSI
@@ -20,6 +19,22 @@
  * the huge page alignment the length allows and in phase with the memory,
  * so that a huge page of the CPU can be a huge page of the IOMMU; where no
  * such hole exists, any page-aligned hole is taken.
+ *
+ * Finding a hole.  Each area records the free gap just below it, and each
+ * node of the tree the largest gap of its subtree (an augmented rbtree), so
+ * the search skips whole subtrees of gaps too short and costs O(log n) in
+ * the number of areas, per usable range it looks into: the allowed ranges
+ * (as many as the caller set) in turn, each cut by the reserved ranges (a
+ * few per attached group).  A gap long enough may still be too short once
+ * its start is put in phase with the memory: such gaps are skipped one by
+ * one, O(log n) each, and after a few only gaps long enough at any phase
+ * are looked at.  So the IOVA chosen is the lowest possible unless more than
+ * GAP_MISSES_MAX gaps below it are long enough but out of phase; then it may
+ * be a higher one, and the cost stays O(log n).
+ *
+ * Work under iova_rwsem is proportional to what the caller maps, unmaps or
+ * looks at; every loop over areas reschedules, and the loops that can give
+ * up without having changed anything do so (-EINTR) on a fatal signal.
  *
  * Every area is mapped in every hardware domain of the IOAS (ioas->hwpts)
  * for as long as it is in the tree: inserting maps it, removing unmaps it,
@@ -39,28 +54,92 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/rbtree_augmented.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
 
+#define area_node_of(rbnode) rb_entry(rbnode, struct ioasid_area_node, rb)
+
+static unsigned long area_node_gap(struct ioasid_area_node *node)
+{
+	return node->gap;
+}
+
+RB_DECLARE_CALLBACKS_MAX(static, area_gap_cb, struct ioasid_area_node, rb,
+			 unsigned long, subtree_gap, area_node_gap)
+
+/* Insert @new, whose range is free, and account for the gaps it splits. */
+static void areas_insert(struct rb_root *root, struct ioasid_area_node *new)
+{
+	struct rb_node **link = &root->rb_node, *parent = NULL, *prev, *next;
+
+	while (*link) {
+		parent = *link;
+		if (new->start < area_node_of(parent)->start)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&new->rb, parent, link);
+	prev = rb_prev(&new->rb);
+	new->gap = new->start - (prev ? area_node_of(prev)->last + 1 : 0);
+	new->subtree_gap = new->gap;
+	if (parent)
+		area_gap_cb_propagate(parent, NULL);
+	next = rb_next(&new->rb);
+	if (next) {
+		area_node_of(next)->gap = area_node_of(next)->start - new->last - 1;
+		area_gap_cb_propagate(next, NULL);
+	}
+	rb_insert_augmented(&new->rb, root, &area_gap_cb);
+}
+
+/* Remove @node; the gap below the next area grows by its range and gap. */
+static void areas_remove(struct rb_root *root, struct ioasid_area_node *node)
+{
+	struct rb_node *next = rb_next(&node->rb);
+
+	rb_erase_augmented(&node->rb, root, &area_gap_cb);
+	if (next) {
+		area_node_of(next)->gap += node->gap + (node->last - node->start + 1);
+		area_gap_cb_propagate(next, NULL);
+	}
+}
+
+/* The first area of [start, last], in IOVA order. */
 static struct ioasid_area *area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last)
 {
-	struct interval_tree_node *node;
+	struct rb_node *rb = ioas->areas.rb_node;
+	struct ioasid_area_node *found = NULL;
 
-	node = interval_tree_iter_first(&ioas->areas, start, last);
-	return node ? container_of(node, struct ioasid_area, node) : NULL;
+	/* Areas never overlap: their last IOVAs are in order too. */
+	while (rb) {
+		if (area_node_of(rb)->last >= start) {
+			found = area_node_of(rb);
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	if (!found || found->start > last)
+		return NULL;
+	return container_of(found, struct ioasid_area, node);
 }
 
+/* The area after @area, if it starts at or below @last. */
 static struct ioasid_area *area_next(struct ioasid_area *area,
-				     unsigned long start, unsigned long last)
+				     unsigned long last)
 {
-	struct interval_tree_node *node;
+	struct rb_node *rb = rb_next(&area->node.rb);
 
-	node = interval_tree_iter_next(&area->node, start, last);
-	return node ? container_of(node, struct ioasid_area, node) : NULL;
+	if (!rb || area_node_of(rb)->start > last)
+		return NULL;
+	return container_of(area_node_of(rb), struct ioasid_area, node);
 }
 
 /**
@@ -113,20 +192,6 @@ static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
 	return 0;
 }
 
-/* Of the areas and reserved ranges in [start, last], one that ends last. */
-static struct interval_tree_node *ioas_busy(struct ioasid_ioas *ioas,
-					    unsigned long start,
-					    unsigned long last)
-{
-	struct interval_tree_node *area, *reserved;
-
-	area = interval_tree_iter_first(&ioas->areas, start, last);
-	reserved = interval_tree_iter_first(&ioas->reserved, start, last);
-	if (!area || (reserved && reserved->last > area->last))
-		return reserved;
-	return area;
-}
-
 /*
  * Place @length bytes in [lo, hi] at the lowest IOVA congruent to @phase
  * modulo @align (a power of two, above @phase).
@@ -146,41 +211,174 @@ static bool iova_fit(unsigned long lo, unsigned long hi, unsigned long length,
 	return true;
 }
 
-/* Find a hole of @length in [start, last] clear of areas and reserved. */
-static bool ioas_find_hole(struct ioasid_ioas *ioas, unsigned long start,
-			   unsigned long last, unsigned long length,
-			   unsigned long align, unsigned long phase,
+/**
+ * struct iova_want - what a kernel-chosen IOVA must be
+ * @length: the number of bytes
+ * @align: a power of two the IOVA is in phase with
+ * @phase: the IOVA modulo @align
+ */
+struct iova_want {
+	unsigned long length;
+	unsigned long align;
+	unsigned long phase;
+};
+
+/*
+ * Gaps long enough for the length whose every placement is out of phase
+ * are skipped one by one; after this many, only gaps that hold the length
+ * at any phase are looked at.
+ */
+#define GAP_MISSES_MAX 16
+
+/* Place @want in [lo, hi] clipped to the gap just below @node. */
+static bool gap_fit(struct ioasid_area_node *node, unsigned long lo,
+		    unsigned long hi, const struct iova_want *want,
+		    unsigned long *iova)
+{
+	if (!node->gap || node->start <= lo)
+		return false;
+	return iova_fit(max(node->start - node->gap, lo),
+			min(node->start - 1, hi), want->length, want->align,
+			want->phase, iova);
+}
+
+/* Down the left of @node as far as a gap of @need above @lo may be. */
+static struct ioasid_area_node *gap_descend(struct ioasid_area_node *node,
+					    unsigned long lo,
+					    unsigned long need)
+{
+	struct rb_node *left;
+
+	while ((left = node->rb.rb_left) && node->start > lo &&
+	       area_node_of(left)->subtree_gap >= need)
+		node = area_node_of(left);
+	return node;
+}
+
+/*
+ * The next area after @node, in IOVA order, that may have a gap of @need
+ * below it, above @lo: subtrees whose gaps are all shorter are skipped.
+ */
+static struct ioasid_area_node *gap_next(struct ioasid_area_node *node,
+					 unsigned long lo, unsigned long need)
+{
+	struct rb_node *right = node->rb.rb_right, *parent;
+
+	if (right && area_node_of(right)->subtree_gap >= need)
+		return gap_descend(area_node_of(right), lo, need);
+	while ((parent = rb_parent(&node->rb)) && parent->rb_right == &node->rb)
+		node = area_node_of(parent);
+	return parent ? area_node_of(parent) : NULL;
+}
+
+/* Place @want in [lo, hi] above the last area. */
+static bool tail_fit(struct rb_root *root, unsigned long lo, unsigned long hi,
+		     const struct iova_want *want, unsigned long *iova)
+{
+	struct rb_node *last = rb_last(root);
+
+	if (last) {
+		if (area_node_of(last)->last == ULONG_MAX)
+			return false;
+		lo = max(lo, area_node_of(last)->last + 1);
+	}
+	return lo <= hi && iova_fit(lo, hi, want->length, want->align,
+				    want->phase, iova);
+}
+
+/*
+ * Find the lowest IOVA in [lo, hi] where @want fits clear of areas.  The
+ * walk visits, in IOVA order, only the areas whose gap below is at least
+ * @need long, skipping whole subtrees of shorter gaps by their subtree_gap.
+ */
+static bool areas_find_gap(struct rb_root *root, unsigned long lo,
+			   unsigned long hi, const struct iova_want *want,
 			   unsigned long *iova)
 {
-	struct interval_tree_node *busy;
-	unsigned long lo = start;
+	unsigned long need = want->length, any_phase;
+	struct ioasid_area_node *node = NULL;
+	unsigned int misses = 0;
 
-	while (iova_fit(lo, last, length, align, phase, iova)) {
-		busy = ioas_busy(ioas, *iova, *iova + length - 1);
-		if (!busy)
+	if (check_add_overflow(want->length, want->align - PAGE_SIZE,
+			       &any_phase))
+		any_phase = ULONG_MAX;
+	if (root->rb_node && area_node_of(root->rb_node)->subtree_gap >= need)
+		node = gap_descend(area_node_of(root->rb_node), lo, need);
+	for (; node; node = gap_next(node, lo, need)) {
+		if (node->start - node->gap > hi)
+			return false;
+		if (node->gap < need)
+			continue;
+		if (gap_fit(node, lo, hi, want, iova))
 			return true;
+		if (++misses == GAP_MISSES_MAX)
+			need = any_phase;
+	}
+	return tail_fit(root, lo, hi, want, iova);
+}
+
+/*
+ * The first stretch of [*start, last] clear of reserved ranges, as
+ * [*start, *end]; false when there is none.
+ */
+static bool usable_stretch(struct ioasid_ioas *ioas, unsigned long *start,
+			   unsigned long last, unsigned long *end)
+{
+	struct interval_tree_node *busy;
+	unsigned long lo = *start;
+
+	/* Skip to the end of a run of reserved ranges over lo. */
+	busy = interval_tree_iter_first(&ioas->reserved, lo, last);
+	while (busy && busy->start <= lo) {
 		if (busy->last >= last)
 			return false;
-		lo = busy->last + 1;
+		lo = max(lo, busy->last + 1);
+		busy = interval_tree_iter_first(&ioas->reserved, lo, last);
+	}
+	*start = lo;
+	*end = busy ? busy->start - 1 : last;
+	return true;
+}
+
+/* Find a place for @want in [start, last], clear of areas and reserved. */
+static bool range_find_hole(struct ioasid_ioas *ioas, unsigned long start,
+			    unsigned long last, const struct iova_want *want,
+			    unsigned long *iova)
+{
+	unsigned long end;
+
+	while (usable_stretch(ioas, &start, last, &end)) {
+		if (areas_find_gap(&ioas->areas, start, end, want, iova))
+			return true;
+		if (end == last)
+			break;
+		start = end + 1;
 	}
 	return false;
 }
 
-static bool ioas_find_usable_hole(struct ioasid_ioas *ioas,
-				  unsigned long length, unsigned long align,
-				  unsigned long phase, unsigned long *iova)
+/*
+ * Find a place for @want in the usable ranges.  The allowed ranges are as
+ * many as the caller set, so their loop may be cut short by a fatal signal.
+ */
+static int ioas_find_usable_hole(struct ioasid_ioas *ioas,
+				 const struct iova_want *want,
+				 unsigned long *iova)
 {
 	struct interval_tree_node *node;
 
 	if (RB_EMPTY_ROOT(&ioas->allowed.rb_root))
-		return ioas_find_hole(ioas, 0, ULONG_MAX, length, align, phase,
-				      iova);
+		return range_find_hole(ioas, 0, ULONG_MAX, want, iova) ?
+		       0 : -ENOSPC;
 	for (node = interval_tree_iter_first(&ioas->allowed, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
-		if (ioas_find_hole(ioas, node->start, node->last, length, align,
-				   phase, iova))
-			return true;
-	return false;
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (range_find_hole(ioas, node->start, node->last, want, iova))
+			return 0;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return -ENOSPC;
 }
 
 /*
@@ -192,16 +390,19 @@ static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
 {
 	/* Not static: PUD_SIZE is not a constant on every architecture. */
 	const unsigned long aligns[] = { PUD_SIZE, PMD_SIZE, PAGE_SIZE };
-	int i;
+	struct iova_want want = { .length = length };
+	int i, rc = -ENOSPC;
 
 	for (i = 0; i < ARRAY_SIZE(aligns); i++) {
 		if (length < aligns[i] && aligns[i] != PAGE_SIZE)
 			continue;
-		if (ioas_find_usable_hole(ioas, length, aligns[i],
-					  phase & (aligns[i] - 1), iova))
-			return 0;
+		want.align = aligns[i];
+		want.phase = phase & (aligns[i] - 1);
+		rc = ioas_find_usable_hole(ioas, &want, iova);
+		if (rc != -ENOSPC)
+			return rc;
 	}
-	return -ENOSPC;
+	return rc;
 }
 
 /* Map @area in every hardware domain, or in none. */
@@ -248,7 +449,8 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 		rc = area_map_hwpts(ioas, area);
 		if (rc)
 			break;
-		interval_tree_insert(&area->node, &ioas->areas);
+		areas_insert(&ioas->areas, &area->node);
+		cond_resched();
 	}
 	if (!rc) {
 		INIT_LIST_HEAD(areas);
@@ -258,7 +460,7 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 	done = area;
 	list_for_each_entry(area, areas, link) {
 		if (area != done) {
-			interval_tree_remove(&area->node, &ioas->areas);
+			areas_remove(&ioas->areas, &area->node);
 			area_unmap_hwpts(ioas, area);
 		}
 		area->node.start -= iova;
@@ -281,8 +483,9 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
  *	modulo the huge page size
  *
  * Return: 0, or -ERANGE (outside the usable ranges), -EEXIST (overlap) for
- * a fixed IOVA, -ENOSPC when no hole is large enough, or the error of
- * mapping into a hardware domain.
+ * a fixed IOVA, -ENOSPC when no hole is large enough, -EINTR when a fatal
+ * signal cut the search short, or the error of mapping into a hardware
+ * domain.
  */
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
@@ -312,6 +515,7 @@ void ioasid_free_areas(struct list_head *areas)
 	list_for_each_entry_safe(area, tmp, areas, link) {
 		ioasid_pages_put(area->pages);
 		kfree(area);
+		cond_resched();
 	}
 }
 
@@ -327,9 +531,10 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 
 	while ((area = area_first(ioas, start, last))) {
 		area_unmap_hwpts(ioas, area);
-		interval_tree_remove(&area->node, &ioas->areas);
+		areas_remove(&ioas->areas, &area->node);
 		list_add_tail(&area->link, freed);
 		removed += ioasid_area_length(area);
+		cond_resched();
 	}
 	return removed;
 }
@@ -342,7 +547,8 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
  * @unmapped: set to the number of bytes unmapped
  *
  * Return: 0, or -EINVAL when the range cuts an area, -ENOENT when it holds
- * none; then nothing is unmapped.
+ * none, -EINTR when a fatal signal arrived while the range was checked;
+ * then nothing is unmapped.
  */
 int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, unsigned long *unmapped)
@@ -354,11 +560,16 @@ int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
 
 	down_write(&ioas->iova_rwsem);
 	for (area = area_first(ioas, iova, last); area;
-	     area = area_next(area, iova, last)) {
+	     area = area_next(area, last)) {
 		if (area->node.start < iova || area->node.last > last) {
 			rc = -EINVAL;
 			break;
 		}
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
 	}
 	if (!rc)
 		*unmapped = ioas_remove_areas(ioas, iova, last, &freed);
@@ -416,8 +627,8 @@ static struct ioasid_area *area_slice(struct ioasid_area *src,
  *	ready for ioasid_ioas_map_pages()
  *
  * Return: 0, or -ENOENT when part of the range is not mapped, -EPERM when
- * @prot asks to write pages pinned read-only, -ENOMEM; then @areas is as it
- * was.
+ * @prot asks to write pages pinned read-only, -ENOMEM, -EINTR when a fatal
+ * signal arrived; then @areas is as it was.
  */
 int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, int prot, struct list_head *areas)
@@ -429,7 +640,7 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 
 	down_read(&ioas->iova_rwsem);
 	for (area = area_first(ioas, iova, last); area;
-	     area = area_next(area, iova, last)) {
+	     area = area_next(area, last)) {
 		if (area->node.start > next) {
 			rc = -ENOENT;
 			break;
@@ -450,6 +661,11 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 			break;
 		}
 		next = area->node.last + 1;
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
 	}
 	up_read(&ioas->iova_rwsem);
 
@@ -525,9 +741,9 @@ static void allowed_merge(struct rb_root_cached *allowed)
  * @allowed: the new ranges, built with ioasid_allowed_add(); empty allows
  *	every IOVA.  On success the old ranges are left here to be freed.
  *
- * Return: 0, or -EADDRINUSE when an area lies outside the new ranges, or
- * -EBUSY when a range the enabled IOAS froze does; then the allowed ranges
- * are unchanged.
+ * Return: 0, or -EADDRINUSE when an area lies outside the new ranges,
+ * -EBUSY when a range the enabled IOAS froze does, -EINTR when a fatal
+ * signal arrived; then the allowed ranges are unchanged.
  */
 int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 			    struct rb_root_cached *allowed)
@@ -540,11 +756,16 @@ int ioasid_ioas_set_allowed(struct ioasid_ioas *ioas,
 	if (ioas->features && !ioasid_features_allowed(ioas->features, allowed))
 		rc = -EBUSY;
 	for (area = rc ? NULL : area_first(ioas, 0, ULONG_MAX); area;
-	     area = area_next(area, 0, ULONG_MAX)) {
+	     area = area_next(area, ULONG_MAX)) {
 		if (!ioasid_allowed_covers(allowed, area->node.start, area->node.last)) {
 			rc = -EADDRINUSE;
 			break;
 		}
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
 	}
 	if (!rc)
 		swap(*allowed, ioas->allowed);
@@ -558,26 +779,17 @@ static void span_ranges(struct ioasid_ioas *ioas,
 			unsigned int max, unsigned long start,
 			unsigned long last)
 {
-	struct interval_tree_node *busy;
+	unsigned long end;
 
-	for (;;) {
-		busy = interval_tree_iter_first(&ioas->reserved, start, last);
-		/* Skip to the end of a run of reserved ranges over start. */
-		while (busy && busy->start <= start) {
-			if (busy->last >= last)
-				return;
-			start = max(start, busy->last + 1);
-			busy = interval_tree_iter_first(&ioas->reserved, start,
-							last);
-		}
+	while (usable_stretch(ioas, &start, last, &end)) {
 		if (*n < max) {
 			out[*n].start = start;
-			out[*n].last = busy ? busy->start - 1 : last;
+			out[*n].last = end;
 		}
 		(*n)++;
-		if (!busy)
+		if (end == last)
 			return;
-		start = busy->start;
+		start = end + 1;
 	}
 }
 
@@ -672,17 +884,20 @@ int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	for (area = area_first(ioas, 0, ULONG_MAX); area;
-	     area = area_next(area, 0, ULONG_MAX)) {
+	     area = area_next(area, ULONG_MAX)) {
 		rc = ioasid_area_map_domain(area, hwpt);
 		if (rc)
 			break;
+		cond_resched();
 	}
 	if (!rc)
 		return 0;
 	failed = area;
 	for (area = area_first(ioas, 0, ULONG_MAX); area != failed;
-	     area = area_next(area, 0, ULONG_MAX))
+	     area = area_next(area, ULONG_MAX)) {
 		ioasid_area_unmap_domain(area, hwpt);
+		cond_resched();
+	}
 	return rc;
 }
 
@@ -702,7 +917,7 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 		return ERR_CAST(obj);
 	ioas = container_of(obj, struct ioasid_ioas, obj);
 	init_rwsem(&ioas->iova_rwsem);
-	ioas->areas = RB_ROOT_CACHED;
+	ioas->areas = RB_ROOT;
 	ioas->allowed = RB_ROOT_CACHED;
 	ioas->reserved = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->hwpts);

@@ -6,6 +6,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
@@ -324,6 +325,8 @@ static int read_allowed(struct ioasid_ioas_allow_iovas *cmd,
 						range.last);
 		if (rc)
 			return rc;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
@@ -382,8 +383,9 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
 /**
  * struct ioasid_ioas - an IO address space
  * @obj: the object header
- * @iova_rwsem: guards @areas and @allowed
- * @areas: every struct ioasid_area, by IOVA; never overlapping
+ * @iova_rwsem: guards @areas, @allowed, @reserved and @hwpts
+ * @areas: every struct ioasid_area, by IOVA; never overlapping; a tree
+ *	augmented with the largest free gap of each subtree (io_pagetable.c)
  * @allowed: the struct ioasid_allowed ranges set by ALLOW_IOVAS, by IOVA;
  *	never overlapping; empty allows every IOVA
  * @reserved: the struct ioasid_reserved ranges of attached groups and of
@@ -396,7 +398,7 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
 struct ioasid_ioas {
 	struct ioasid_object obj;
 	struct rw_semaphore iova_rwsem;
-	struct rb_root_cached areas;
+	struct rb_root areas;
 	struct rb_root_cached allowed;
 	struct rb_root_cached reserved;
 	struct list_head hwpts;
@@ -431,6 +433,25 @@ struct ioasid_reserved {
 };
 
 /**
+ * struct ioasid_area_node - the place of an area in ioas->areas
+ * @rb: in ioas->areas, by @start
+ * @start: the first IOVA
+ * @last: the last IOVA
+ * @gap: the number of free IOVAs just below @start: down to the end of the
+ *	previous area, or to 0
+ * @subtree_gap: the largest @gap of the subtree rooted here
+ *
+ * Outside the tree, only @start and @last mean anything.
+ */
+struct ioasid_area_node {
+	struct rb_node rb;
+	unsigned long start;
+	unsigned long last;
+	unsigned long gap;
+	unsigned long subtree_gap;
+};
+
+/**
  * struct ioasid_area - one mapping: a slice of pinned pages at an IOVA
  * @node: [first, last] IOVA in ioas->areas
  * @pages: the pinned pages, of which the area holds a reference
@@ -439,7 +460,7 @@ struct ioasid_reserved {
  * @link: on a list of areas being inserted or freed, outside the tree
  */
 struct ioasid_area {
-	struct interval_tree_node node;
+	struct ioasid_area_node node;
 	struct ioasid_pages *pages;
 	unsigned long pgoff;
 	int prot;

@@ -155,8 +155,9 @@ enum ioasid_ioas_map_flags {
  * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded (a
  * @length above the limit is refused before anything is pinned, and the
  * pages are charged as they are pinned, a batch at a time), or out of
- * memory; -EINTR a fatal signal arrived.  On any error nothing is mapped,
- * pinned or charged.
+ * memory; -EINTR a fatal signal arrived (while pinning, or while looking
+ * through the allowed ranges for a kernel-chosen IOVA).  On any error
+ * nothing is mapped, pinned or charged.
  */
 struct ioasid_ioas_map {
 	__u32 size;
@@ -195,8 +196,9 @@ enum ioasid_ioas_unmap_flags {
  *
  * Errors: -EINVAL zero or unaligned @iova or @length, the range cuts a
  * mapping, or UNMAP_ALL with a non-zero @iova or @length; -EOVERFLOW
- * @iova + @length - 1 wraps; -ENOENT nothing is mapped in the range.  On
- * any error nothing is unmapped.
+ * @iova + @length - 1 wraps; -ENOENT nothing is mapped in the range; -EINTR
+ * a fatal signal arrived while the range was checked.  On any error nothing
+ * is unmapped.
  */
 struct ioasid_ioas_unmap {
 	__u32 size;
@@ -226,7 +228,8 @@ struct ioasid_ioas_unmap {
  * it touches.
  *
  * Errors: as for IOASID_IOAS_MAP, and -ENOENT part of the source range is
- * not mapped; -EPERM WRITEABLE is asked of memory mapped read-only.
+ * not mapped; -EPERM WRITEABLE is asked of memory mapped read-only; -EINTR
+ * a fatal signal arrived while the source range was read.
  */
 struct ioasid_ioas_copy {
 	__u32 size;
@@ -297,8 +300,9 @@ struct ioasid_ioas_iova_ranges {
  * -EADDRINUSE an existing mapping lies outside the new ranges; -EBUSY the
  * IOAS is enabled and one of the IOVA ranges it froze lies outside the new
  * ranges; -EFAULT
- * @allowed_iovas cannot be read; -ENOMEM.  On any error the allowed ranges
- * are unchanged.
+ * @allowed_iovas cannot be read; -ENOMEM; -EINTR a fatal signal arrived
+ * while the ranges were read or the mappings checked.  On any error the
+ * allowed ranges are unchanged.
  */
 struct ioasid_ioas_allow_iovas {
 	__u32 size;
