@@ -36,6 +36,9 @@
  * looks at; every loop over areas reschedules, and the loops that can give
  * up without having changed anything do so (-EINTR) on a fatal signal.
  *
+ * The module parameter max_mappings, when not 0, bounds the number of
+ * areas each context holds, over all its IOASes (ictx->nr_mappings).
+ *
  * Every area is mapped in every hardware domain of the IOAS (ioas->hwpts)
  * for as long as it is in the tree: inserting maps it, removing unmaps it,
  * and a new domain is filled with every area before a group uses it.
@@ -53,6 +56,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/rbtree_augmented.h>
 #include <linux/sched/signal.h>
@@ -436,6 +440,32 @@ static void area_unmap_hwpts(struct ioasid_ioas *ioas, struct ioasid_area *area)
 		ioasid_area_unmap_domain(area, hwpt);
 }
 
+static unsigned int max_mappings;
+module_param(max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings,
+		 "The most mappings a context may hold, 0 for no limit (default: 0)");
+
+/*
+ * Count @count more mappings in @ictx, unless that would take it above
+ * max_mappings.  Concurrent MAPs into two IOASes of a context may both be
+ * refused where one alone would have fitted; the count stays exact.
+ */
+static int ctx_charge_mappings(struct ioasid_ctx *ictx, size_t count)
+{
+	unsigned int max = READ_ONCE(max_mappings);
+
+	if (atomic_long_add_return(count, &ictx->nr_mappings) > max && max) {
+		atomic_long_sub(count, &ictx->nr_mappings);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static void ctx_uncharge_mappings(struct ioasid_ctx *ictx, size_t count)
+{
+	atomic_long_sub(count, &ictx->nr_mappings);
+}
+
 /* Insert @areas at @iova and map them everywhere, or leave all as it was. */
 static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 			     unsigned long iova)
@@ -482,17 +512,21 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
  * @phase: for a kernel-chosen IOVA, the address it should be congruent to
  *	modulo the huge page size
  *
- * Return: 0, or -ERANGE (outside the usable ranges), -EEXIST (overlap) for
- * a fixed IOVA, -ENOSPC when no hole is large enough, -EINTR when a fatal
- * signal cut the search short, or the error of mapping into a hardware
- * domain.
+ * Return: 0, or -ENOSPC when the context would hold more than max_mappings
+ * areas, -ERANGE (outside the usable ranges), -EEXIST (overlap) for a fixed
+ * IOVA, -ENOSPC when no hole is large enough, -EINTR when a fatal signal
+ * cut the search short, or the error of mapping into a hardware domain.
  */
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
 			  unsigned long phase)
 {
+	size_t count = list_count_nodes(areas);
 	int rc;
 
+	rc = ctx_charge_mappings(ioas->ictx, count);
+	if (rc)
+		return rc;
 	down_write(&ioas->iova_rwsem);
 	if (fixed)
 		rc = ioas_check_fixed(ioas, *iova, length);
@@ -501,6 +535,8 @@ int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 	if (!rc)
 		rc = ioas_insert_areas(ioas, areas, *iova);
 	up_write(&ioas->iova_rwsem);
+	if (rc)
+		ctx_uncharge_mappings(ioas->ictx, count);
 	return rc;
 }
 
@@ -526,6 +562,7 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 {
 	unsigned long removed = 0;
 	struct ioasid_area *area;
+	size_t count = 0;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
@@ -534,8 +571,10 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 		areas_remove(&ioas->areas, &area->node);
 		list_add_tail(&area->link, freed);
 		removed += ioasid_area_length(area);
+		count++;
 		cond_resched();
 	}
+	ctx_uncharge_mappings(ioas->ictx, count);
 	return removed;
 }
 
@@ -916,6 +955,7 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	ioas = container_of(obj, struct ioasid_ioas, obj);
+	ioas->ictx = ictx;
 	init_rwsem(&ioas->iova_rwsem);
 	ioas->areas = RB_ROOT;
 	ioas->allowed = RB_ROOT_CACHED;

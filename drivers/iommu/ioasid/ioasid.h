@@ -102,6 +102,8 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  *	before any IOAS's iova_rwsem
  * @groups: the struct ioasid_group_attach of every attached IOMMU group, by
  *	group id
+ * @nr_mappings: the areas in all IOASes of the context; changed under the
+ *	iova_rwsem of the IOAS the areas are in, so atomic across IOASes
  */
 struct ioasid_ctx {
 	struct xarray objects;
@@ -109,6 +111,7 @@ struct ioasid_ctx {
 	struct list_head accounts;
 	struct mutex attach_lock; /* guards groups and attachments */
 	struct xarray groups;
+	atomic_long_t nr_mappings;
 };
 
 enum ioasid_object_type {
@@ -383,6 +386,7 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
 /**
  * struct ioasid_ioas - an IO address space
  * @obj: the object header
+ * @ictx: the context the IOAS belongs to, charged for its mappings
  * @iova_rwsem: guards @areas, @allowed, @reserved and @hwpts
  * @areas: every struct ioasid_area, by IOVA; never overlapping; a tree
  *	augmented with the largest free gap of each subtree (io_pagetable.c)
@@ -397,6 +401,7 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
+	struct ioasid_ctx *ictx;
 	struct rw_semaphore iova_rwsem;
 	struct rb_root areas;
 	struct rb_root_cached allowed;

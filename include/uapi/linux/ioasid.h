@@ -143,14 +143,17 @@ enum ioasid_ioas_map_flags {
  * again.  A
  * kernel-chosen IOVA is congruent to @user_va modulo the largest CPU huge
  * page size (PUD, then PMD) that @length can hold, so that huge pages stay
- * usable by the IOMMU.  There is no limit on the number of mappings.
+ * usable by the IOMMU.  The number of mappings a context holds, over all
+ * its IOASes, is not limited unless the module parameter max_mappings is
+ * set (it is 0, no limit, by default).
  *
  * Errors: -EINVAL zero @length, an unaligned @user_va, @length or fixed
  * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length - 1
  * or @iova + @length - 1 wraps; -EEXIST the fixed range overlaps a mapping;
  * -ERANGE
  * the fixed range is not within the usable IOVA ranges
- * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough;
+ * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough,
+ * or the context would hold more than max_mappings mappings;
  * -EFAULT part of the memory is not mapped in the caller, or is read-only
  * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded (a
  * @length above the limit is refused before anything is pinned, and the
@@ -225,11 +228,12 @@ struct ioasid_ioas_unmap {
  * maps in the source, sharing its pinned pages: nothing is pinned or charged
  * again.  The source range must be mapped with no hole; it may span several
  * mappings and take part of one, and becomes one mapping per source mapping
- * it touches.
+ * it touches, each counted against max_mappings.
  *
- * Errors: as for IOASID_IOAS_MAP, and -ENOENT part of the source range is
- * not mapped; -EPERM WRITEABLE is asked of memory mapped read-only; -EINTR
- * a fatal signal arrived while the source range was read.
+ * Errors: as for IOASID_IOAS_MAP (-ENOSPC also when the new mappings would
+ * take the context above max_mappings), and -ENOENT part of the source
+ * range is not mapped; -EPERM WRITEABLE is asked of memory mapped
+ * read-only; -EINTR a fatal signal arrived while the source range was read.
  */
 struct ioasid_ioas_copy {
 	__u32 size;
