@@ -26,6 +26,7 @@ KERNEL_SPLATS+='|possible circular locking|possible recursive locking'
 KERNEL_SPLATS+='|inconsistent lock state|suspicious RCU usage'
 KERNEL_SPLATS+='|sleeping function called from invalid context'
 KERNEL_SPLATS+='|unreferenced object|memory leak detector disabled'
+KERNEL_SPLATS+='|soft lockup|rcu.*stall'
 
 mode=${1:?usage: check.sh test|demo|bench [LANE...]}
 shift
