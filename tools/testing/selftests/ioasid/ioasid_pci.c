@@ -1250,6 +1250,18 @@ static long long now_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
+/* Does [iova, iova + len) meet one of @n ranges? */
+static bool in_ranges(const struct ioasid_iova_range *ranges, __u32 n,
+		      __u64 iova, __u64 len)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		if (iova <= ranges[i].last && iova + len - 1 >= ranges[i].start)
+			return true;
+	return false;
+}
+
 /* edu reads or writes memory this long after a transfer starts. */
 #define EDU_DMA_DELAY_US 100000LL
 
@@ -1276,14 +1288,18 @@ TEST_F(edu_dma, replace_keeps_dma_landing)
 	const __u64 hi = 0xf000000, fillers = 0x1000000, end = 0xe000000;
 	char *pattern = self->buf, *zero = self->buf + self->page;
 	char *out = self->buf + 2 * self->page;
+	struct ioasid_iova_range resv[16];
 	struct ioasid_device_info dev;
 	long long fill_us, took;
 	__u64 iova, n = 0;
 	__u32 ioas2;
 
-	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &dev));
+	ASSERT_EQ(0, device_info_resv(self->fd, self->dev_id, &dev, resv,
+				      ARRAY_SIZE(resv)));
+	ASSERT_GE(ARRAY_SIZE(resv), dev.num_resv_regions);
 	if (dev.out_family == IOASID_IOMMU_FAMILY_VIRTIO)
-		SKIP(return, "virtio-iommu settles a new domain at its first attach, so it is filled after the move");
+		SKIP(return, "virtio-iommu: a new domain is filled after the move");
+	ASSERT_FALSE(in_ranges(resv, dev.num_resv_regions, hi, self->page));
 	fill(pattern, 0xa5, self->page);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
 	/* The device's buffer starts zeroed. */
@@ -1292,10 +1308,15 @@ TEST_F(edu_dma, replace_keeps_dma_landing)
 	iova = hi;
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, pattern, self->page,
 			      &iova, MAP_FIXED_RW));
-	for (iova = fillers; iova < end; iova += self->page, n++)
+	for (iova = fillers; iova < end; iova += self->page) {
+		/* The group's reserved regions must stay empty in ioas2. */
+		if (in_ranges(resv, dev.num_resv_regions, iova, self->page))
+			continue;
 		ASSERT_EQ(0, ioas_map(self->fd, ioas2, zero, self->page, &iova,
 				      IOASID_IOAS_MAP_FIXED_IOVA |
 				      IOASID_IOAS_MAP_READABLE));
+		n++;
+	}
 	iova = hi;
 	ASSERT_EQ(0, ioas_map(self->fd, ioas2, pattern, self->page, &iova,
 			      MAP_FIXED_RW));
@@ -1314,7 +1335,7 @@ TEST_F(edu_dma, replace_keeps_dma_landing)
 	took = timed_replace(self, ioas2);
 	ASSERT_LE(0, took);
 	ASSERT_EQ(0, edu_dma_wait(&self->bar));
-	TH_LOG("replace with %llu mappings to fill: %lld us, then %lld us around edu's access",
+	TH_LOG("%llu mappings: replace %lld us, then %lld us around edu's access",
 	       (unsigned long long)n + 2, fill_us, took);
 	/* What the device read is what both IOASes map at hi. */
 	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(2), EDU_DMA_MAX, true));

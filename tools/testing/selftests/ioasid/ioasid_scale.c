@@ -375,16 +375,18 @@ FIXTURE_TEARDOWN(big)
 
 /*
  * 1 GiB of IOVA in 4 KiB pages, in a guest of 1 GiB: 512 MiB of memory
- * (no transparent huge pages) mapped as one mapping at IOVA 0 and copied
- * once, at 1 GiB; then the domain is filled anew by a detach and attach.
- * The debug lane maps 256 MiB, copied once.  A DMA through the first
- * mapping, from its first page to the last page edu can address, proves it
- * is all there.
+ * (no transparent huge pages) mapped as one mapping and copied once, both
+ * at IOVAs the kernel chooses (clear of the lane's reserved regions and
+ * within its windows); then the domain is filled anew by a detach and
+ * attach.  The debug lane maps 256 MiB, copied once.  A DMA through the
+ * first mapping, from its first page to the last page of it edu can
+ * address, proves it is all there.
  */
 TEST_F_TIMEOUT(big, large_map_of_small_pages, 1200)
 {
 	size_t size = 512UL << 20, pg = getpagesize();
-	__u64 iova = 0, copy = 1UL << 30, unmapped, far;
+	const __u64 edu_limit = 1UL << 28;
+	__u64 iova = 0, copy = 0, unmapped, far;
 	double t0, t_map, t_copy, t_attach;
 	char *buf;
 
@@ -397,30 +399,34 @@ TEST_F_TIMEOUT(big, large_map_of_small_pages, 1200)
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, madvise(buf, size, MADV_NOHUGEPAGE));
 	memset(buf, 0x5a, size);
-	/* edu reaches the first 256 MiB of IOVA. */
-	far = (size < 1UL << 28 ? size : 1UL << 28) - pg;
 
 	t0 = now();
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, buf, size, &iova,
-			      MAP_FIXED_RW));
+			      MAP_RW));
 	t_map = now() - t0;
 	t0 = now();
 	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, self->ioas_id, size,
-			       &copy, 0, IOASID_IOAS_MAP_FIXED_IOVA | MAP_RW));
+			       &copy, iova, MAP_RW));
 	t_copy = now() - t0;
 	ASSERT_EQ(0, detach(self->fd, self->dev_id));
 	t0 = now();
 	ASSERT_EQ(0, attach(self->fd, self->dev_id, self->ioas_id, 0));
 	t_attach = now() - t0;
-	ksft_print_msg("%zu MiB of 4 KiB pages: map %.2f s, copy %.2f s\n",
-		       size >> 20, t_map, t_copy);
+	ksft_print_msg("%zu MiB of 4 KiB pages at 0x%llx: map %.2f s, copy %.2f s\n",
+		       size >> 20, (unsigned long long)iova, t_map, t_copy);
 	ksft_print_msg("attach filling %zu MiB: %.2f s\n", 2 * size >> 20,
 		       t_attach);
 
-	memset(buf + far, 0xc3, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma(&self->bar, far, EDU_DMA_MAX, false));
-	ASSERT_EQ(0, edu_dma(&self->bar, 0, EDU_DMA_MAX, true));
-	ASSERT_EQ(0, memcmp(buf, buf + far, EDU_DMA_MAX));
+	/* edu reaches the first 256 MiB of IOVA. */
+	far = (iova + size < edu_limit ? iova + size : edu_limit) - pg;
+	if (iova + pg <= far) {
+		memset(buf + (far - iova), 0xc3, EDU_DMA_MAX);
+		ASSERT_EQ(0, edu_dma(&self->bar, far, EDU_DMA_MAX, false));
+		ASSERT_EQ(0, edu_dma(&self->bar, iova, EDU_DMA_MAX, true));
+		ASSERT_EQ(0, memcmp(buf, buf + (far - iova), EDU_DMA_MAX));
+	} else {
+		ksft_print_msg("the mapping is beyond edu's 28-bit reach: no DMA check\n");
+	}
 
 	t0 = now();
 	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, &unmapped));
