@@ -144,8 +144,12 @@ static void ipdev_restore(struct ioasid_pci_dev *ipdev, bool dev_locked)
 	WARN_ON(pci_load_and_free_saved_state(pdev, &ipdev->pristine));
 	/* No decoding, no mastering, no INTx while it resets. */
 	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
-	if (ipdev->reset_works)
-		reset = !ipdev_reset_locked(pdev, dev_locked);
+	/*
+	 * Not from remove(): a slot reset there would take the hotplug
+	 * controller's reset lock, which pciehp holds while it removes.
+	 */
+	if (ipdev->reset_works && !dev_locked)
+		reset = !ipdev_reset_locked(pdev, false);
 	pci_restore_state(pdev);
 	if (!reset)
 		pci_intx(pdev, 0);
@@ -469,7 +473,7 @@ static int ioasid_pci_cmd_reset(struct ioasid_ucmd *ucmd)
 	rc = ipdev_check_bound(ipdev);
 	/*
 	 * Only try the device lock: remove() holds it while it waits for
-	 * ipdev->lock, which is held here (-EAGAIN then).
+	 * bind_lock and then ipdev->lock, which is held here (-EAGAIN then).
 	 */
 	if (!rc) {
 		/* No MMIO may reach the function while it resets. */
