@@ -65,8 +65,7 @@ static size_t area_chunk(struct ioasid_area *area, struct iommu_domain *domain,
 	unsigned long end = area->pgoff + (ioasid_area_length(area) >> PAGE_SHIFT);
 	unsigned long pfn, npages;
 
-	pfn = ioasid_pages_pfn(area->pages, index, &npages);
-	npages = min(npages, end - index);
+	pfn = ioasid_pages_pfn(area->pages, index, end - index, &npages);
 	*iova = area->node.start + ((index - area->pgoff) << PAGE_SHIFT);
 	*phys = PFN_PHYS(pfn);
 	return area_chunk_length(domain, *iova, *phys, npages << PAGE_SHIFT);

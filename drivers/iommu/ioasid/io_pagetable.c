@@ -666,8 +666,8 @@ static struct ioasid_area *area_slice(struct ioasid_area *src,
  *	ready for ioasid_ioas_map_pages()
  *
  * Return: 0, or -ENOENT when part of the range is not mapped, -EPERM when
- * @prot asks to write pages pinned read-only, -ENOMEM, -EINTR when a fatal
- * signal arrived; then @areas is as it was.
+ * @prot asks to write what an area maps read-only, -ENOMEM, -EINTR when a
+ * fatal signal arrived; then @areas is as it was.
  */
 int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, int prot, struct list_head *areas)
@@ -684,7 +684,7 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 			rc = -ENOENT;
 			break;
 		}
-		if ((prot & IOMMU_WRITE) && !area->pages->writable) {
+		if ((prot & IOMMU_WRITE) && !(area->prot & IOMMU_WRITE)) {
 			rc = -EPERM;
 			break;
 		}

@@ -94,8 +94,8 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  * @objects: every object of the context by id; the xarray's lock guards
  *	lookups against DESTROY
  * @acct_lock: guards @accounts, everything of each struct ioasid_account
- *	on it, and the runs and acct_node of every struct ioasid_pages still
- *	being pinned
+ *	on it, the pinsets of the context and the pins in them, and the
+ *	pinning state of every struct ioasid_pages
  * @accounts: the struct ioasid_account of every owner the context's pins
  *	are charged to
  * @attach_lock: guards @groups and the attachment of every device; taken
@@ -305,7 +305,7 @@ void ioasid_pci_exit(void);
 
 /**
  * struct ioasid_run - physically contiguous pinned pages
- * @index: the index of its first page in its struct ioasid_pages
+ * @index: the index of its first page in its struct ioasid_pin
  * @pfn: the first page frame
  * @npages: the number of pages
  */
@@ -316,14 +316,55 @@ struct ioasid_run {
 };
 
 /**
+ * struct ioasid_pin - user pages of one owner, pinned once
+ * @node: [first, last] user page number, in its pinset's tree
+ * @users: the struct ioasid_pages whose pinned range overlaps it; the last
+ *	one unpins it
+ * @writable: the MAP that made it pinned it for writing, all of it: it is
+ *	unpinned dirty
+ * @building: the MAP that makes it is still adding batches to it: its runs
+ *	may move; once false, they never change
+ * @whole: a complete struct ioasid_pages of exactly this pin, which MAPs
+ *	that fall within the pin share rather than making their own; NULL
+ *	when there is none
+ * @nr_runs: the number of entries in @runs
+ * @max_runs: the room in @runs
+ * @runs: the page frames, in user address order, merged into runs; points
+ *	to @first_run until there is more than one run
+ * @first_run: the room for the first run
+ * @link: on a list of pins to unpin, once out of the tree
+ */
+struct ioasid_pin {
+	struct interval_tree_node node;
+	unsigned long users;
+	bool writable;
+	bool building;
+	struct ioasid_pages *whole;
+	unsigned long nr_runs;
+	unsigned long max_runs;
+	struct ioasid_run *runs;
+	struct ioasid_run first_run;
+	struct list_head link;
+};
+
+/**
+ * struct ioasid_pinset - pins of one owner that never overlap
+ * @acct: the owner they are charged to
+ * @pins: every struct ioasid_pin of the set, by user page number
+ */
+struct ioasid_pinset {
+	struct ioasid_account *acct;
+	struct rb_root_cached pins;
+};
+
+/**
  * struct ioasid_account - one owner whom a context's pins are charged to
  * @user: the user whose locked_vm is charged, with a reference
  * @mm: the address space whose pinned_vm is charged, grabbed (mmgrab()) so
  *	that it can be uncharged after its process exits
- * @pins: the struct ioasid_pages charged to the account, by the user page
- *	numbers they have charged so far
- * @nr_pins: the number of struct ioasid_pages pointing to the account,
- *	charged or still pinning; the last one frees it
+ * @shared: the owner's pins that every MAP of the owner may share
+ * @users: the struct ioasid_pages charged to the account; the last one
+ *	frees it
  * @link: in ictx->accounts
  *
  * All of it is guarded by ictx->acct_lock.
@@ -331,42 +372,40 @@ struct ioasid_run {
 struct ioasid_account {
 	struct user_struct *user;
 	struct mm_struct *mm;
-	struct rb_root_cached pins;
-	unsigned long nr_pins;
+	struct ioasid_pinset shared;
+	unsigned long users;
 	struct list_head link;
 };
 
 /**
- * struct ioasid_pages - user memory pinned by one MAP
+ * struct ioasid_pages - the user memory of one MAP, pinned
  * @kref: one reference per area mapping part of it
  * @ictx: the context that pinned it
- * @acct: the account charged for it, set from its first charged batch on
- * @acct_node: the user pages charged so far, [first, last] page number, in
- *	acct->pins; not in any tree before the first batch is charged
- * @npages: the number of pages to pin
- * @writable: pinned for writing; the pages are marked dirty on unpin
- * @pinning: the pin is not complete yet, so it cannot be shared
- * @nr_runs: the number of entries in @runs
- * @max_runs: the room in @runs
- * @runs: the pinned pages, in user address order, merged into runs; points
- *	to @first_run until there is more than one run
- * @first_run: the room for the first run
+ * @set: where its pins are: its owner's shared pinset, or one of its own
+ *	(freed with it) for memory of which a shared pin holds other page
+ *	frames (see pages.c)
+ * @only: the one pin that holds all of it, complete, when there is one: its
+ *	frames can be read without a lock
+ * @share: while it is pinned, the whole of @only to share instead of it
+ * @start: the user page number of its first page
+ * @npages: the number of pages
+ * @done: the number of pages pinned so far, from @start on
+ * @writable: pinned for writing: devices may write the pages
  *
- * Until the pin is complete, @acct, @acct_node, @pinning and the runs
- * change only under ictx->acct_lock; from then on only @kref does.
+ * It holds a reference on every pin of @set that overlaps [@start, @start
+ * + @done); @set, @only and @done change only under ictx->acct_lock, and
+ * only until ioasid_pages_pin() returns.
  */
 struct ioasid_pages {
 	struct kref kref;
 	struct ioasid_ctx *ictx;
-	struct ioasid_account *acct;
-	struct interval_tree_node acct_node;
+	struct ioasid_pinset *set;
+	struct ioasid_pin *only;
+	struct ioasid_pages *share;
+	unsigned long start;
 	unsigned long npages;
+	unsigned long done;
 	bool writable;
-	bool pinning;
-	unsigned long nr_runs;
-	unsigned long max_runs;
-	struct ioasid_run *runs;
-	struct ioasid_run first_run;
 };
 
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
@@ -374,7 +413,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      bool writable, unsigned long *pgoff);
 void ioasid_pages_put(struct ioasid_pages *pages);
 unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
-			       unsigned long *npages);
+			       unsigned long max, unsigned long *npages);
 
 static inline void ioasid_pages_get(struct ioasid_pages *pages)
 {
@@ -398,6 +437,8 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  * @features: what ENABLE froze (enable.c), NULL while the IOAS is open; set
  *	once, under both the context's attach_lock and @iova_rwsem held for
  *	writing, so that either suffices to read it
+ * @devices: the devices attached to it, by ioas_link; under the context's
+ *	attach_lock
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;

@@ -4,60 +4,70 @@
  *
  * Theory of operation
  *
- * Every MAP pins the user memory it names once, whole, into a struct
- * ioasid_pages, before the IOAS is locked: pinning is the slow part of a map
- * and must not stall the other commands of the IOAS.  Pages are pinned with
- * FOLL_LONGTERM in batches of up to a page of page pointers (those of a
- * small MAP fit on the stack), and stored as runs of physically contiguous
- * page frames, in user address order: a huge page is one run, so later IOMMU
- * mapping can use the largest page sizes and unpinning works a range at a
- * time.  The first run is stored in the struct ioasid_pages itself, so a MAP
- * of physically contiguous memory needs no array of runs.  COPY never pins:
- * the new areas take references on the same struct ioasid_pages.  Nor, in
- * effect, does a MAP of memory its owner (see below) already pins whole in
- * the context, at the same user address, with the same page frames and at
- * least the same access: the new pin is dropped and the existing one shared,
- * so mapping one buffer again and again costs an area, not a pin.  The last
- * reference unpins, marking the pages dirty if they were pinned for writing.
+ * Every MAP pins the user memory it names before the IOAS is locked (pinning
+ * is the slow part of a map and must not stall the other commands of the
+ * IOAS), and gets a struct ioasid_pages: the user pages [start, start +
+ * npages) of one owner, pinned, which the areas of the MAP and of the COPYs
+ * made from it share by reference.  The owner is the user and the address
+ * space of the task that maps (struct ioasid_account), which need not be the
+ * task that opened the context: a manager may open /dev/ioasid and hand the
+ * file to unprivileged VMMs, each of which pays for its own pins.
  *
- * Charging.  Pinned pages are charged to their owner: the user and the
- * address space of the task that maps them, which need not be the task that
- * opened the context (a manager may open /dev/ioasid and hand the file to
- * unprivileged VMMs, each of which must pay for its own pins).  Each owner
- * the context charges has a struct ioasid_account, found or made on the
- * owner's first MAP; every pin points to the account it charged, so that it
- * is uncharged there, whoever drops it and whenever, even after the owner's
- * process has exited.  A charge is a number of pages added to the
- * user's locked_vm, against the RLIMIT_MEMLOCK of the task that maps
- * (CAP_IPC_LOCK lifts the limit, not the charge), and to the address space's
- * pinned_vm (VmPin in /proc/PID/status).  An account is all that the rest
- * of the module knows of an owner, so moving a pin to another owner is a
- * matter of charging the other account and uncharging this one.
+ * Pinned once.  The page frames live in struct ioasid_pin: user pages pinned
+ * with FOLL_LONGTERM and stored as runs of physically contiguous frames (a
+ * huge page is one run, so the IOMMU can map it with its largest pages, and
+ * it is unpinned a range at a time).  The pins of an owner sit in its shared
+ * pinset, an interval tree by user page number in which pins never overlap,
+ * so a user page is pinned at most once for its owner however often it is
+ * mapped, copied or mapped in part.  A struct ioasid_pages holds a reference
+ * (users) on every pin of its pinset that overlaps its range, and a pin lives
+ * until the last of them goes.  A MAP over memory partly pinned already
+ * shares the pins it finds, where they hold the frames the owner's memory
+ * has now, and pins only the rest: mapping a thousand overlapping ranges of a
+ * buffer pins each of its pages once.  A MAP that falls within one complete
+ * pin shares, rather than a struct ioasid_pages of its own, the pin's whole
+ * (a struct ioasid_pages of exactly that pin, when one exists), at an
+ * offset, so mapping a buffer again and again costs an area and nothing
+ * more; and the frames of a struct ioasid_pages that one complete pin holds
+ * are read without a lock, the pin's runs never changing once complete.
  *
- * A VMM maps the same guest memory into several IOASes, so a page must be
- * charged once per owner however often the owner pins it.  Every struct
- * ioasid_pages of an account sits in its pins, an interval tree by user page
- * number.  A page of a new pin is already charged exactly when another pin
- * of the same account holds the same page frame at the same user page
- * number; only the others are charged.  Unpinning uncharges, by the same
- * rule, the pages no other pin of the account still holds.  So the charge of
- * an account is always the number of distinct (user page, page frame) pairs
- * its pins hold.  The same frame pinned through two different user
- * addresses, or by two owners, is charged twice: over-charging, never under.
- * Memory is shared whole (see above) only with a pin of the same account.
+ * Charged once.  A pin is charged to its owner as it is made, one page for
+ * each of its pages: to the user's locked_vm, against the RLIMIT_MEMLOCK of
+ * the task that maps (CAP_IPC_LOCK lifts the limit, not the charge), and to
+ * the address space's pinned_vm (VmPin in /proc/PID/status).  It is
+ * uncharged there when it is unpinned, whoever drops it and whenever, even
+ * after the owner's process has exited.  So an owner is charged exactly what
+ * it has pinned, and what its pins take, pins and kernel memory, is bounded
+ * by its charge: a pin holds at least one charged page, and so does each of
+ * its runs.  The same frame pinned at two user addresses, or by two owners,
+ * is pinned and charged twice: over-charging, never under.
  *
- * Pages are charged as they are pinned, batch by batch: a pin enters its
- * account's tree with its first batch and grows with each batch charged, and
- * the next batch is pinned only once the previous one is charged.  So a MAP
- * holds at most one batch more pinned than charged, and N concurrent MAPs at
- * most N batches, whatever their lengths; a MAP longer than the limit is
- * refused before anything is pinned.  A MAP whose batch goes over the limit
- * fails and gives back all it pinned and charged.  A pin still pinning is in
- * its account's tree only as far as it has charged, and cannot be shared.
+ * Replaced memory.  A pinset keys pins by user page, so it holds one frame
+ * per user page.  Should the owner's memory at a page have another frame
+ * than the shared pin there (the process put other memory at an address
+ * while a mapping of the old memory still pins it), the MAP starts again in
+ * a pinset of its own, which no other MAP shares: its whole range is pinned
+ * and charged again.
  *
- * Vocabulary: a page "index" counts pages from the start of one struct
- * ioasid_pages; a user page number is a user address >> PAGE_SHIFT.
- * Ranges named "last" are inclusive.
+ * Batches.  Memory is pinned in batches of up to a page of page pointers
+ * (those of a small MAP fit on the stack), and each batch is committed to the
+ * pinset under ictx->acct_lock before the next is pinned: the pages a pin of
+ * the set holds already are unpinned again and that pin shared, the others
+ * are charged and added to the pin the MAP is building.  So a MAP holds at
+ * most one batch more pinned than charged, and N concurrent MAPs at most N
+ * batches, whatever their lengths; a MAP longer than the limit is refused
+ * before anything is pinned.  A pin is in its set, and may be shared, from
+ * its first batch on; it grows batch by batch while its MAP builds it.
+ *
+ * Dirty pages.  Devices may write what a writable MAP maps.  A pin made by a
+ * writable MAP was pinned for writing, all of it, and is unpinned dirty,
+ * after every area using it has left the IOMMUs.  The rare writable MAP
+ * that shares a pin made for reading marks its own pages of it dirty when
+ * it is released, after its areas have left the IOMMUs.
+ *
+ * Vocabulary: a user page number (upn) is a user address >> PAGE_SHIFT; a
+ * page "index" counts pages from the start of a pin.  Ranges named "last"
+ * are inclusive.
  */
 #include <linux/capability.h>
 #include <linux/mm.h>
@@ -71,30 +81,49 @@
 #define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
 #define PIN_ON_STACK 16
 
-/*
- * The run holding page @index; @index must be below pages->npages, so there
- * is at least one run.
+/**
+ * struct pin_cursor - how far a MAP is in committing its batches
+ * @pin: the last pin the MAP took a reference on
+ * @building: @pin is the one the MAP is making, and ends just below the
+ *	next page to commit
  */
-static struct ioasid_run *pages_find_run(struct ioasid_pages *pages,
-					 unsigned long index)
+struct pin_cursor {
+	struct ioasid_pin *pin;
+	bool building;
+};
+
+/* The run holding page @index of @pin, which has at least one run. */
+static struct ioasid_run *pin_find_run(struct ioasid_pin *pin,
+				       unsigned long index)
 {
-	unsigned long lo = 0, hi = pages->nr_runs - 1;
+	unsigned long lo = 0, hi = pin->nr_runs - 1;
 
 	while (lo < hi) {
 		unsigned long mid = lo + (hi - lo + 1) / 2;
 
-		if (pages->runs[mid].index <= index)
+		if (pin->runs[mid].index <= index)
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
-	return &pages->runs[lo];
+	return &pin->runs[lo];
 }
 
-/* Double the room for runs; the first run is stored in the pages. */
-static int pages_grow_runs(struct ioasid_pages *pages)
+/* The frame of @pin at user page @upn, and the last user page of its run. */
+static unsigned long pin_pfn_at(struct ioasid_pin *pin, unsigned long upn,
+				unsigned long *run_last)
 {
-	unsigned long want = 2 * pages->max_runs;
+	unsigned long index = upn - pin->node.start;
+	struct ioasid_run *run = pin_find_run(pin, index);
+
+	*run_last = pin->node.start + run->index + run->npages - 1;
+	return run->pfn + (index - run->index);
+}
+
+/* Double the room for runs; the first run is stored in the pin. */
+static int pin_grow_runs(struct ioasid_pin *pin)
+{
+	unsigned long want = 2 * pin->max_runs;
 	struct ioasid_run *runs;
 
 	if (ioasid_should_fail())
@@ -103,138 +132,131 @@ static int pages_grow_runs(struct ioasid_pages *pages)
 			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!runs)
 		return -ENOMEM;
-	memcpy(runs, pages->runs, pages->nr_runs * sizeof(*runs));
-	if (pages->runs != &pages->first_run)
-		kvfree(pages->runs);
-	pages->runs = runs;
-	pages->max_runs = want;
-	return 0;
-}
-
-/* Append @npages frames from @pfn on, at page @index, to the runs. */
-static int pages_add_frames(struct ioasid_pages *pages, unsigned long index,
-			    unsigned long pfn, unsigned long npages)
-{
-	struct ioasid_run *run;
-
-	if (pages->nr_runs) {
-		run = &pages->runs[pages->nr_runs - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages += npages;
-			return 0;
-		}
-	}
-	if (pages->nr_runs == pages->max_runs && pages_grow_runs(pages))
-		return -ENOMEM;
-	run = &pages->runs[pages->nr_runs++];
-	run->index = index;
-	run->pfn = pfn;
-	run->npages = npages;
+	memcpy(runs, pin->runs, pin->nr_runs * sizeof(*runs));
+	if (pin->runs != &pin->first_run)
+		kvfree(pin->runs);
+	pin->runs = runs;
+	pin->max_runs = want;
 	return 0;
 }
 
 /*
- * Record @n pages just pinned, from page @index on.  Contiguous frames are
- * counted in a tight loop, so a huge page costs a compare per base page.  On
- * error the pages not recorded are unpinned.
+ * Append the frames of @batch[0..n) to @pin, from page @index on.
+ * Contiguous frames are counted in a tight loop, so a huge page costs a
+ * compare per base page.  On error the runs may hold part of the batch:
+ * pin_trim_runs() takes it back.
  */
-static int pages_add_batch(struct ioasid_pages *pages, unsigned long index,
-			   struct page **batch, unsigned long n)
+static int pin_add_batch(struct ioasid_pin *pin, unsigned long index,
+			 struct page **batch, unsigned long n)
 {
 	unsigned long i = 0, j, pfn;
+	struct ioasid_run *run;
 
 	while (i < n) {
 		pfn = page_to_pfn(batch[i]);
 		for (j = i + 1; j < n && page_to_pfn(batch[j]) == pfn + j - i; j++)
 			;
-		if (pages_add_frames(pages, index + i, pfn, j - i)) {
-			unpin_user_pages(batch + i, n - i);
-			ioasid_count(IOASID_CNT_PINNED, i);
-			return -ENOMEM;
+		run = pin->nr_runs ? &pin->runs[pin->nr_runs - 1] : NULL;
+		if (run && run->pfn + run->npages == pfn) {
+			run->npages += j - i;
+		} else {
+			if (pin->nr_runs == pin->max_runs && pin_grow_runs(pin))
+				return -ENOMEM;
+			run = &pin->runs[pin->nr_runs++];
+			run->index = index + i;
+			run->pfn = pfn;
+			run->npages = j - i;
 		}
 		i = j;
 	}
-	ioasid_count(IOASID_CNT_PINNED, n);
 	return 0;
 }
 
-static void pages_unpin(struct ioasid_pages *pages)
+/* Take back from the runs of @pin every page from page @index on. */
+static void pin_trim_runs(struct ioasid_pin *pin, unsigned long index)
+{
+	struct ioasid_run *run;
+
+	while (pin->nr_runs) {
+		run = &pin->runs[pin->nr_runs - 1];
+		if (run->index + run->npages <= index)
+			break;
+		if (run->index < index) {
+			run->npages = index - run->index;
+			break;
+		}
+		pin->nr_runs--;
+	}
+}
+
+static void unpin_batch(struct page **batch, unsigned long n)
+{
+	unpin_user_pages(batch, n);
+	ioasid_count(IOASID_CNT_PINNED, -(long)n);
+}
+
+static struct ioasid_pin *pin_alloc(unsigned long upn)
+{
+	struct ioasid_pin *pin;
+
+	pin = ioasid_kzalloc(sizeof(*pin));
+	if (!pin)
+		return NULL;
+	pin->node.start = upn;
+	pin->runs = &pin->first_run;
+	pin->max_runs = 1;
+	return pin;
+}
+
+/* Unpin and free a pin out of its set. */
+static void pin_free(struct ioasid_pin *pin)
 {
 	unsigned long i;
 
-	for (i = 0; i < pages->nr_runs; i++) {
-		struct ioasid_run *run = &pages->runs[i];
+	for (i = 0; i < pin->nr_runs; i++) {
+		struct ioasid_run *run = &pin->runs[i];
 
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
-						 run->npages, pages->writable);
-		ioasid_count(IOASID_CNT_PINNED, -run->npages);
+						 run->npages, pin->writable);
+		ioasid_count(IOASID_CNT_PINNED, -(long)run->npages);
 		cond_resched();
 	}
+	if (pin->runs != &pin->first_run)
+		kvfree(pin->runs);
+	kfree(pin);
 }
 
-/* The page frame at user page number @upn, and how far it runs on. */
-static unsigned long pages_pfn_at(struct ioasid_pages *pages,
-				  unsigned long upn, unsigned long *run_last)
+static void pins_free(struct list_head *pins)
 {
-	unsigned long index = upn - pages->acct_node.start;
-	struct ioasid_run *run = pages_find_run(pages, index);
+	struct ioasid_pin *pin, *tmp;
 
-	*run_last = pages->acct_node.start + run->index + run->npages - 1;
-	return run->pfn + (index - run->index);
+	list_for_each_entry_safe(pin, tmp, pins, link)
+		pin_free(pin);
+}
+
+static struct ioasid_pin *pin_of(struct interval_tree_node *node)
+{
+	return node ? container_of(node, struct ioasid_pin, node) : NULL;
+}
+
+/* The pin of @set holding user page @upn, if any. */
+static struct ioasid_pin *pinset_find(struct ioasid_pinset *set,
+				      unsigned long upn)
+{
+	return pin_of(interval_tree_iter_first(&set->pins, upn, upn));
 }
 
 /*
- * How many of the user pages [@first, @last] of @pages, which must not be in
- * its account's tree over that range, another pin of the account holds at
- * the same page frame: those are charged already.
- *
- * Walk the range in segments over which nothing changes: the segment ends
- * where a run of @pages or of any pin covering its start ends, where the part
- * of that pin which is charged ends, or where another pin begins.  Over such
- * a segment two pins that hold the same frame at its start hold the same
- * frames all along.
+ * The last page of the gap from @upn, which no pin of @set holds, before the
+ * next pin or @last.
  */
-static unsigned long pages_charged_elsewhere(struct ioasid_pages *pages,
-					     unsigned long first,
-					     unsigned long last)
+static unsigned long pinset_gap_last(struct ioasid_pinset *set,
+				     unsigned long upn, unsigned long last)
 {
-	struct rb_root_cached *root = &pages->acct->pins;
-	unsigned long upn = first;
-	unsigned long shared = 0;
+	struct interval_tree_node *next;
 
-	lockdep_assert_held(&pages->ictx->acct_lock);
-
-	while (upn <= last) {
-		struct interval_tree_node *node;
-		unsigned long pfn, end, other_pfn, other_end;
-		bool same = false;
-
-		pfn = pages_pfn_at(pages, upn, &end);
-		end = min(end, last);
-		for (node = interval_tree_iter_first(root, upn, end); node;
-		     node = interval_tree_iter_next(node, upn, end)) {
-			struct ioasid_pages *other =
-				container_of(node, struct ioasid_pages, acct_node);
-
-			if (node->start > upn) {
-				end = min(end, node->start - 1);
-				continue;
-			}
-			other_pfn = pages_pfn_at(other, upn, &other_end);
-			/* Frames past the node are pinned, not charged. */
-			end = min3(end, other_end, node->last);
-			/* Shared up to @end: no other pin can change that. */
-			if (other_pfn == pfn) {
-				same = true;
-				break;
-			}
-		}
-		if (same)
-			shared += end - upn + 1;
-		upn = end + 1;
-		cond_resched();
-	}
-	return shared;
+	next = interval_tree_iter_first(&set->pins, upn, last);
+	return next ? next->start - 1 : last;
 }
 
 static unsigned long memlock_limit_pages(void)
@@ -260,8 +282,6 @@ static int account_charge(struct ioasid_account *acct, unsigned long npages)
 {
 	int rc;
 
-	if (!npages)
-		return 0;
 	rc = user_charge(acct->user, npages);
 	if (rc)
 		return rc;
@@ -276,6 +296,12 @@ static void account_uncharge(struct ioasid_account *acct, unsigned long npages)
 	atomic_long_sub(npages, &acct->user->locked_vm);
 	atomic64_sub(npages, &acct->mm->pinned_vm);
 	ioasid_count(IOASID_CNT_ACCOUNTED, -(long)npages);
+}
+
+static void pinset_init(struct ioasid_pinset *set, struct ioasid_account *acct)
+{
+	set->acct = acct;
+	set->pins = RB_ROOT_CACHED;
 }
 
 /* The account of the current task's user and address space, if any. */
@@ -303,114 +329,295 @@ static struct ioasid_account *account_alloc_current(struct ioasid_ctx *ictx)
 	acct->user = get_uid(current_user());
 	mmgrab(current->mm);
 	acct->mm = current->mm;
-	acct->pins = RB_ROOT_CACHED;
+	pinset_init(&acct->shared, acct);
 	list_add(&acct->link, &ictx->accounts);
 	return acct;
 }
 
-/* Drop a pin's use of @acct; the last one frees it. */
+/* Drop the use of @acct by a struct ioasid_pages; the last one frees it. */
 static void account_put(struct ioasid_ctx *ictx, struct ioasid_account *acct)
 {
 	lockdep_assert_held(&ictx->acct_lock);
 
-	if (--acct->nr_pins)
+	if (--acct->users)
 		return;
-	WARN_ON(!RB_EMPTY_ROOT(&acct->pins.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&acct->shared.pins.rb_root));
 	list_del(&acct->link);
 	free_uid(acct->user);
 	mmdrop(acct->mm);
 	kfree(acct);
 }
 
-/* Point a new pin to the account of the current task, made if need be. */
+/*
+ * Charge the pins of @pages to the current task's account, made if need
+ * be; from its first batch on.
+ */
 static int pages_bind_account(struct ioasid_pages *pages)
 {
 	struct ioasid_ctx *ictx = pages->ictx;
 	struct ioasid_account *acct;
 
-	mutex_lock(&ictx->acct_lock);
+	lockdep_assert_held(&ictx->acct_lock);
+
+	if (pages->set)
+		return 0;
 	acct = account_find_current(ictx) ?: account_alloc_current(ictx);
-	if (acct) {
-		acct->nr_pins++;
-		pages->acct = acct;
-	}
-	mutex_unlock(&ictx->acct_lock);
-	return acct ? 0 : -ENOMEM;
-}
-
-/*
- * Charge the @n pages from page @index on, just recorded in the runs, for
- * those not charged already, and grow the pin's node in the account's tree
- * over them.  The pages charged so far end just before @index.
- */
-static int pages_charge_batch(struct ioasid_pages *pages, unsigned long index,
-			      unsigned long n)
-{
-	struct ioasid_account *acct = pages->acct;
-	unsigned long first = pages->acct_node.start + index;
-	unsigned long last = first + n - 1;
-	int rc;
-
-	rc = account_charge(acct, n - pages_charged_elsewhere(pages, first, last));
-	if (rc)
-		return rc;
-	if (!RB_EMPTY_NODE(&pages->acct_node.rb))
-		interval_tree_remove(&pages->acct_node, &acct->pins);
-	pages->acct_node.last = last;
-	interval_tree_insert(&pages->acct_node, &acct->pins);
+	if (!acct)
+		return -ENOMEM;
+	acct->users++;
+	pages->set = &acct->shared;
 	return 0;
 }
 
-/*
- * Record and charge @n pages just pinned, from page @index on.  On error the
- * pages not recorded are unpinned and those recorded but not charged stay in
- * the runs.
- */
-static int pages_commit_batch(struct ioasid_pages *pages, unsigned long index,
-			      struct page **batch, unsigned long n)
+static void mark_frames_dirty(unsigned long pfn, unsigned long npages)
 {
-	struct ioasid_ctx *ictx = pages->ictx;
+	while (npages) {
+		struct page *page = pfn_to_page(pfn);
+		struct folio *folio = page_folio(page);
+		unsigned long n = min_t(unsigned long, npages,
+					folio_nr_pages(folio) -
+					folio_page_idx(folio, page));
+
+		if (!folio_test_dirty(folio))
+			set_page_dirty_lock(page);
+		pfn += n;
+		npages -= n;
+	}
+}
+
+/* Mark the frames of @pin from user page @upn to @last dirty. */
+static void pin_mark_dirty(struct ioasid_pin *pin, unsigned long upn,
+			   unsigned long last)
+{
+	unsigned long pfn, run_last;
+
+	while (upn <= last) {
+		pfn = pin_pfn_at(pin, upn, &run_last);
+		run_last = min(run_last, last);
+		mark_frames_dirty(pfn, run_last - upn + 1);
+		upn = run_last + 1;
+	}
+}
+
+/*
+ * Drop the references @pages holds on the pins of its set; the pins no one
+ * else holds leave the set, uncharged, for the caller to free (unpin) from
+ * @freed.  With @written, devices may have written what @pages maps: the
+ * pins made for writing are unpinned dirty, the others (memory pinned for
+ * reading, then mapped for writing too) have the pages of @pages marked
+ * dirty here.
+ */
+static void pages_drop_pins(struct ioasid_pages *pages, bool written,
+			    struct list_head *freed)
+{
+	struct ioasid_pinset *set = pages->set;
+	unsigned long last = pages->start + pages->done - 1;
+	struct interval_tree_node *node, *next;
+	struct ioasid_pin *pin;
+
+	lockdep_assert_held(&pages->ictx->acct_lock);
+
+	if (!pages->done)
+		return;
+	for (node = interval_tree_iter_first(&set->pins, pages->start, last);
+	     node; node = next) {
+		next = interval_tree_iter_next(node, pages->start, last);
+		pin = pin_of(node);
+		if (pin->whole == pages)
+			pin->whole = NULL;
+		if (written && !pin->writable)
+			pin_mark_dirty(pin, max(node->start, pages->start),
+				       min(node->last, last));
+		if (--pin->users)
+			continue;
+		interval_tree_remove(node, &set->pins);
+		account_uncharge(set->acct, node->last - node->start + 1);
+		list_add_tail(&pin->link, freed);
+	}
+	pages->done = 0;
+}
+
+/*
+ * Share @pin, which holds user page @upn, for as many of the pages of
+ * @batch[0..n), pinned from @upn on, as it holds with the same frames, and
+ * unpin those: they are pinned once already.  Returns how many; 0 when the
+ * pin holds another frame at @upn.
+ */
+static unsigned long commit_shared(struct pin_cursor *cur,
+				   struct ioasid_pin *pin, unsigned long upn,
+				   struct page **batch, unsigned long n)
+{
+	unsigned long pfn, run_last, i;
+
+	pfn = pin_pfn_at(pin, upn, &run_last);
+	n = min(n, run_last - upn + 1);
+	for (i = 0; i < n && page_to_pfn(batch[i]) == pfn + i; i++)
+		;
+	if (!i)
+		return 0;
+	if (cur->pin != pin) {
+		/* The pin it was building ends here: its runs are final. */
+		if (cur->building)
+			cur->pin->building = false;
+		pin->users++;
+		cur->pin = pin;
+		cur->building = false;
+	}
+	unpin_batch(batch, i);
+	return i;
+}
+
+/*
+ * Add @batch[0..n), pinned from user page @upn on, where no pin of @set is,
+ * to the pin the MAP is building, made if need be; charge them.
+ */
+static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
+		      unsigned long upn, struct page **batch, unsigned long n)
+{
+	struct ioasid_pinset *set = pages->set;
+	struct ioasid_pin *pin = cur->building ? cur->pin : pin_alloc(upn);
+	unsigned long index;
 	int rc;
 
-	mutex_lock(&ictx->acct_lock);
-	rc = pages_add_batch(pages, index, batch, n);
-	if (!rc)
-		rc = pages_charge_batch(pages, index, n);
-	mutex_unlock(&ictx->acct_lock);
+	if (!pin)
+		return -ENOMEM;
+	index = upn - pin->node.start;
+	rc = account_charge(set->acct, n);
+	if (!rc) {
+		rc = pin_add_batch(pin, index, batch, n);
+		if (rc) {
+			pin_trim_runs(pin, index);
+			account_uncharge(set->acct, n);
+		}
+	}
+	if (rc) {
+		if (!cur->building)
+			pin_free(pin);
+		return rc;
+	}
+	pin->writable = pages->writable;
+	if (cur->building)
+		interval_tree_remove(&pin->node, &set->pins);
+	pin->node.last = upn + n - 1;
+	interval_tree_insert(&pin->node, &set->pins);
+	if (!cur->building) {
+		pin->users = 1;
+		pin->building = true;
+		cur->pin = pin;
+		cur->building = true;
+	}
+	return 0;
+}
+
+/* The MAP adds no more to the pin it was building: its runs are final. */
+static void pages_stop_building(struct ioasid_pages *pages,
+				struct pin_cursor *cur)
+{
+	lockdep_assert_held(&pages->ictx->acct_lock);
+
+	if (cur->building)
+		cur->pin->building = false;
+	cur->building = false;
+}
+
+/*
+ * All of @pages is pinned.  When one complete pin holds it, remember that
+ * pin, so that its frames are read without a lock, and share the pin's
+ * whole struct ioasid_pages instead of this one where it allows at least
+ * the same access; or become that whole if it is one.
+ */
+static void pages_pin_done(struct ioasid_pages *pages, struct pin_cursor *cur)
+{
+	struct ioasid_pin *pin = pinset_find(pages->set, pages->start);
+	struct ioasid_pages *whole;
+
+	pages_stop_building(pages, cur);
+	if (pin->building || pin->node.last < pages->start + pages->npages - 1)
+		return;
+	pages->only = pin;
+	whole = pin->whole;
+	if (whole && (whole->writable || !pages->writable) &&
+	    kref_get_unless_zero(&whole->kref))
+		pages->share = whole;
+	else if (!whole && pin->node.start == pages->start &&
+		 pin->node.last == pages->start + pages->npages - 1)
+		pin->whole = pages;
+}
+
+/*
+ * Commit @n pages just pinned for @pages from user page @upn on: share what
+ * the pins of its set hold already, add the rest to the pin it builds.  On
+ * error the pages not committed are unpinned: -EXDEV a pin of the set holds
+ * another frame at one of the pages, -ENOMEM the limit or out of memory.
+ */
+static int pages_commit_batch(struct ioasid_pages *pages,
+			      struct pin_cursor *cur, unsigned long upn,
+			      struct page **batch, unsigned long n)
+{
+	unsigned long i = 0, len = 0;
+	struct ioasid_pinset *set;
+	struct ioasid_pin *pin;
+	int rc;
+
+	mutex_lock(&pages->ictx->acct_lock);
+	rc = pages_bind_account(pages);
+	set = pages->set;
+	while (!rc && i < n) {
+		pin = pinset_find(set, upn + i);
+		if (pin) {
+			len = commit_shared(cur, pin, upn + i, batch + i, n - i);
+			if (!len)
+				rc = -EXDEV;
+		} else {
+			len = pinset_gap_last(set, upn + i, upn + n - 1) -
+			      (upn + i) + 1;
+			rc = commit_new(pages, cur, upn + i, batch + i, len);
+		}
+		if (rc)
+			break;
+		i += len;
+		pages->done += len;
+	}
+	if (rc)
+		pages_stop_building(pages, cur);
+	else if (pages->done == pages->npages)
+		pages_pin_done(pages, cur);
+	mutex_unlock(&pages->ictx->acct_lock);
+	if (rc)
+		unpin_batch(batch + i, n - i);
 	return rc;
 }
 
-static long pages_pin_batch(struct ioasid_pages *pages, unsigned long uptr,
-			    unsigned long done, struct page **batch,
-			    unsigned long batch_len)
+static int pages_pin_batch(struct ioasid_pages *pages, struct pin_cursor *cur,
+			   struct page **batch, unsigned long batch_len)
 {
+	unsigned long upn = pages->start + pages->done;
+	unsigned long n = min(pages->npages - pages->done, batch_len);
 	unsigned int gup_flags = FOLL_LONGTERM;
-	unsigned long n = min(pages->npages - done, batch_len);
 	long pinned;
-	int rc;
 
 	if (pages->writable)
 		gup_flags |= FOLL_WRITE;
 	if (ioasid_should_fail())
 		return -ENOMEM;
-	pinned = pin_user_pages_fast(uptr + done * PAGE_SIZE, n, gup_flags,
-				     batch);
+	pinned = pin_user_pages_fast(upn << PAGE_SHIFT, n, gup_flags, batch);
 	if (pinned <= 0)
 		return pinned ?: -EFAULT;
-	rc = pages_commit_batch(pages, done, batch, pinned);
-	return rc ?: pinned;
+	ioasid_count(IOASID_CNT_PINNED, pinned);
+	return pages_commit_batch(pages, cur, upn, batch, pinned);
 }
 
 /*
- * Pin and charge every page, a batch at a time; on error the pages pinned so
- * far stay in pages->runs, and those charged in the account's tree.  A small
- * pin needs no allocation: its page pointers fit on the stack.
+ * Pin and commit every page of @pages into its set, a batch at a time; on
+ * error @pages holds the pins of what it committed.  A small pin needs no
+ * allocation: its page pointers fit on the stack.
  */
-static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
+static int pages_pin_user(struct ioasid_pages *pages)
 {
 	struct page *small[PIN_ON_STACK], **batch = small;
-	unsigned long batch_len = ARRAY_SIZE(small), done = 0;
-	long rc = 0;
+	unsigned long batch_len = ARRAY_SIZE(small);
+	struct pin_cursor cur = {};
+	int rc = 0;
 
 	if (pages->npages > batch_len) {
 		if (ioasid_should_fail())
@@ -421,109 +628,77 @@ static int pages_pin_user(struct ioasid_pages *pages, unsigned long uptr)
 		batch_len = PIN_BATCH;
 	}
 
-	while (done < pages->npages) {
-		rc = pages_pin_batch(pages, uptr, done, batch, batch_len);
-		if (rc < 0)
-			break;
-		done += rc;
-		if (fatal_signal_pending(current)) {
+	/*
+	 * Nothing may fail once the last batch is committed: that published
+	 * the pages (pages_pin_done()) for other MAPs to share.
+	 */
+	while (pages->done < pages->npages) {
+		if (pages->done && fatal_signal_pending(current)) {
 			rc = -EINTR;
 			break;
 		}
+		rc = pages_pin_batch(pages, &cur, batch, batch_len);
+		if (rc)
+			break;
 		cond_resched();
+	}
+	/* A failed GUP or a signal between batches: the pin stays as it is. */
+	if (rc && cur.building) {
+		mutex_lock(&pages->ictx->acct_lock);
+		pages_stop_building(pages, &cur);
+		mutex_unlock(&pages->ictx->acct_lock);
 	}
 	if (batch != small)
 		free_page((unsigned long)batch);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
-/* Does @big hold every page of @small, at the same user pages? */
-static bool pages_contain(struct ioasid_pages *big, struct ioasid_pages *small)
+static bool pages_own_set(struct ioasid_pages *pages)
 {
-	unsigned long upn = small->acct_node.start;
-	unsigned long end, big_end;
-
-	if (big->acct_node.start > upn || big->acct_node.last < small->acct_node.last ||
-	    (small->writable && !big->writable))
-		return false;
-	while (upn <= small->acct_node.last) {
-		if (pages_pfn_at(small, upn, &end) != pages_pfn_at(big, upn, &big_end))
-			return false;
-		upn = min(end, big_end) + 1;
-	}
-	return true;
+	return pages->set != &pages->set->acct->shared;
 }
 
 /*
- * A complete, live pin of the same account holding all of @pages, with a new
- * reference.
+ * The shared pinset holds other frames at a user page of @pages: let go of
+ * what it shares there, and pin all of it again into a set of its own.
  */
-static struct ioasid_pages *pages_find_container(struct ioasid_pages *pages)
+static int pages_pin_user_own(struct ioasid_pages *pages)
 {
-	struct rb_root_cached *root = &pages->acct->pins;
-	unsigned long upn = pages->acct_node.start;
-	struct interval_tree_node *node;
+	struct ioasid_ctx *ictx = pages->ictx;
+	struct ioasid_pinset *own;
+	LIST_HEAD(freed);
 
-	lockdep_assert_held(&pages->ictx->acct_lock);
-
-	for (node = interval_tree_iter_first(root, upn, upn); node;
-	     node = interval_tree_iter_next(node, upn, upn)) {
-		struct ioasid_pages *other =
-			container_of(node, struct ioasid_pages, acct_node);
-
-		/* Nor is a pin still pinning, nor one whose last ref is going. */
-		if (!other->pinning && pages_contain(other, pages) &&
-		    kref_get_unless_zero(&other->kref))
-			return other;
-	}
-	return NULL;
+	own = ioasid_kzalloc(sizeof(*own));
+	if (!own)
+		return -ENOMEM;
+	pinset_init(own, pages->set->acct);
+	mutex_lock(&ictx->acct_lock);
+	pages_drop_pins(pages, false, &freed);
+	pages->set = own;
+	mutex_unlock(&ictx->acct_lock);
+	pins_free(&freed);
+	return pages_pin_user(pages);
 }
 
 /*
- * End the pinning of @pages, all charged, and return a pin that already
- * holds all of it, with a reference; or NULL, and then @pages may be shared.
+ * Release the pins of @pages and its account, and free it; @written: its
+ * areas may have let devices write the pages.
  */
-static struct ioasid_pages *pages_complete(struct ioasid_pages *pages)
+static void pages_destroy(struct ioasid_pages *pages, bool written)
 {
 	struct ioasid_ctx *ictx = pages->ictx;
-	struct ioasid_pages *container;
+	struct ioasid_pinset *own;
+	LIST_HEAD(freed);
 
-	mutex_lock(&ictx->acct_lock);
-	container = pages_find_container(pages);
-	if (!container)
-		pages->pinning = false;
-	mutex_unlock(&ictx->acct_lock);
-	return container;
-}
-
-/* Uncharge the pages of @pages that no other pin of its account holds. */
-static void pages_uncharge(struct ioasid_pages *pages)
-{
-	struct ioasid_ctx *ictx = pages->ictx;
-	struct ioasid_account *acct = pages->acct;
-	struct interval_tree_node *node = &pages->acct_node;
-
-	if (!acct)
-		return;
-	mutex_lock(&ictx->acct_lock);
-	if (!RB_EMPTY_NODE(&node->rb)) {
-		interval_tree_remove(node, &acct->pins);
-		RB_CLEAR_NODE(&node->rb);
-		account_uncharge(acct, node->last - node->start + 1 -
-				 pages_charged_elsewhere(pages, node->start,
-							 node->last));
+	if (pages->set) {
+		own = pages_own_set(pages) ? pages->set : NULL;
+		mutex_lock(&ictx->acct_lock);
+		pages_drop_pins(pages, written, &freed);
+		account_put(ictx, pages->set->acct);
+		mutex_unlock(&ictx->acct_lock);
+		pins_free(&freed);
+		kfree(own);
 	}
-	account_put(ictx, acct);
-	mutex_unlock(&ictx->acct_lock);
-}
-
-/* Uncharge, unpin and free @pages. */
-static void pages_destroy(struct ioasid_pages *pages)
-{
-	pages_uncharge(pages);
-	pages_unpin(pages);
-	if (pages->runs != &pages->first_run)
-		kvfree(pages->runs);
 	kfree(pages);
 }
 
@@ -538,13 +713,9 @@ static struct ioasid_pages *pages_alloc(struct ioasid_ctx *ictx,
 		return NULL;
 	kref_init(&pages->kref);
 	pages->ictx = ictx;
+	pages->start = uptr >> PAGE_SHIFT;
 	pages->npages = length >> PAGE_SHIFT;
 	pages->writable = writable;
-	pages->pinning = true;
-	RB_CLEAR_NODE(&pages->acct_node.rb);
-	pages->acct_node.start = uptr >> PAGE_SHIFT;
-	pages->runs = &pages->first_run;
-	pages->max_runs = 1;
 	return pages;
 }
 
@@ -556,11 +727,12 @@ static struct ioasid_pages *pages_alloc(struct ioasid_ctx *ictx,
  * @writable: pin for writing
  * @pgoff: set to the index of the memory's first page in the pages returned
  *
- * The pages are charged to the account of the current task's user and
- * address space in @ictx, batch by batch as they are pinned.  When a pin of
- * that account already holds all of the memory (see the theory of
- * operation), that pin is returned and @pgoff says where the memory starts
- * in it.
+ * The pages the current task's user and address space already pin in @ictx,
+ * with the frames the memory has now, are shared; the others are pinned and
+ * charged to them, batch by batch (see the theory of operation).  Memory
+ * that one complete pin holds is returned as the pin's whole struct
+ * ioasid_pages where there is one, at an offset, so that mapping a buffer
+ * again and again costs an area, nothing more.
  *
  * Return: the pinned pages with a reference for the caller, or an ERR_PTR:
  * -EFAULT part of the range is not mapped (or is read-only and @writable),
@@ -572,7 +744,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      unsigned long uptr, unsigned long length,
 				      bool writable, unsigned long *pgoff)
 {
-	struct ioasid_pages *pages, *container = NULL;
+	struct ioasid_pages *pages, *share;
 	int rc;
 
 	if (length >> PAGE_SHIFT > memlock_limit_pages() &&
@@ -582,17 +754,18 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 	pages = pages_alloc(ictx, uptr, length, writable);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	rc = pages_bind_account(pages);
-	if (!rc)
-		rc = pages_pin_user(pages, uptr);
-	if (!rc)
-		container = pages_complete(pages);
-	if (rc || container) {
-		pages_destroy(pages);
-		if (rc)
-			return ERR_PTR(rc);
-		*pgoff = (uptr >> PAGE_SHIFT) - container->acct_node.start;
-		return container;
+	rc = pages_pin_user(pages);
+	if (rc == -EXDEV)
+		rc = pages_pin_user_own(pages);
+	if (rc) {
+		pages_destroy(pages, false);
+		return ERR_PTR(rc);
+	}
+	share = pages->share;
+	if (share) {
+		pages_destroy(pages, false);
+		*pgoff = (uptr >> PAGE_SHIFT) - share->start;
+		return share;
 	}
 	*pgoff = 0;
 	return pages;
@@ -602,30 +775,55 @@ static void pages_release(struct kref *kref)
 {
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages, kref);
 
-	pages_destroy(pages);
+	pages_destroy(pages, pages->writable);
 }
 
 /**
- * ioasid_pages_pfn() - the page frame of one pinned page
+ * ioasid_pages_pfn() - the page frame of one pinned page, and how far the
+ *	frames run on contiguously
  * @pages: the pinned pages
  * @index: the page, below pages->npages
- * @npages: set to the number of pages from @index to the end of its run of
- *	contiguous frames
+ * @max: the most pages to look at from @index on, at least 1
+ * @npages: set to the number of pages from @index on, at most @max, whose
+ *	frames are contiguous
  *
  * Return: the page frame number.
  */
 unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
-			       unsigned long *npages)
+			       unsigned long max, unsigned long *npages)
 {
-	struct ioasid_run *run = pages_find_run(pages, index);
+	unsigned long upn = pages->start + index, last = upn + max - 1;
+	unsigned long pfn, run_last, next_last;
+	struct ioasid_pin *pin;
 
-	*npages = run->index + run->npages - index;
-	return run->pfn + (index - run->index);
+	if (pages->only) {
+		pfn = pin_pfn_at(pages->only, upn, &run_last);
+		*npages = min(run_last, last) - upn + 1;
+		return pfn;
+	}
+	/* Other MAPs may change the tree of a shared set meanwhile. */
+	mutex_lock(&pages->ictx->acct_lock);
+	pfn = pin_pfn_at(pinset_find(pages->set, upn), upn, &run_last);
+	/* Frames may run on contiguously into the next pin. */
+	while (run_last < last) {
+		pin = pinset_find(pages->set, run_last + 1);
+		if (!pin || pin_pfn_at(pin, run_last + 1, &next_last) !=
+			    pfn + (run_last + 1 - upn))
+			break;
+		run_last = next_last;
+	}
+	mutex_unlock(&pages->ictx->acct_lock);
+	*npages = min(run_last, last) - upn + 1;
+	return pfn;
 }
 
 /**
- * ioasid_pages_put() - drop a reference; the last one uncharges and unpins
+ * ioasid_pages_put() - drop a reference; the last one releases the pins
  * @pages: the pinned pages
+ *
+ * The last reference marks the pages of a writable MAP dirty and drops its
+ * references on its pins: those it was the last to hold are uncharged and
+ * unpinned.
  */
 void ioasid_pages_put(struct ioasid_pages *pages)
 {

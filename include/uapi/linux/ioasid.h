@@ -136,16 +136,16 @@ enum ioasid_ioas_map_flags {
  * caller, whoever opened the context: to the locked_vm of its user, against
  * its RLIMIT_MEMLOCK (callers with CAP_IPC_LOCK are exempt from the limit),
  * and to the pinned_vm of its process; the charge stays with them until the
- * pages are unpinned, after the caller exits too.  A physical page the same
- * user and process already pin through this context at the same user
- * address is charged once however often it is mapped or copied, and memory
- * they already pin whole, for at least the same access, is not pinned
- * again.  A
- * kernel-chosen IOVA is congruent to @user_va modulo the largest CPU huge
- * page size (PUD, then PMD) that @length can hold, so that huge pages stay
- * usable by the IOMMU.  The number of mappings a context holds, over all
- * its IOASes, is not limited unless the module parameter max_mappings is
- * set (it is 0, no limit, by default).
+ * pages are unpinned, after the caller exits too.  A page the same user
+ * and process already pin through this context, at the same user address
+ * and with the same physical page, is shared, not pinned or charged again,
+ * however often and in whatever overlapping ranges it is mapped or copied;
+ * memory replaced at an address still pinned is pinned and charged again,
+ * all of the MAP.  A kernel-chosen IOVA is congruent to @user_va modulo the
+ * largest CPU huge page size (PUD, then PMD) that @length can hold, so that
+ * huge pages stay usable by the IOMMU.  The number of mappings a context
+ * holds, over all its IOASes, is not limited unless the module parameter
+ * max_mappings is set (it is 0, no limit, by default).
  *
  * Errors: -EINVAL zero @length, an unaligned @user_va, @length or fixed
  * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length - 1

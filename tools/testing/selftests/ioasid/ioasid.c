@@ -661,27 +661,49 @@ TEST_F(ioas, mapping_pinned_memory_again_shares_the_pin)
 	ASSERT_COUNTERS(&self->start, 0, 0);
 }
 
-/* Overlapping pins that are not contained are both held, charged once. */
-TEST_F(ioas, overlapping_pins_are_charged_once)
+/*
+ * Overlapping MAPs that do not contain one another share what they overlap:
+ * each page is pinned and charged once, for as long as any MAP holds it.
+ */
+TEST_F(ioas, overlapping_maps_pin_each_page_once)
 {
-	__u64 half = FIXED_IOVA(1), whole = FIXED_IOVA(2);
+	__u64 front = FIXED_IOVA(1), back = FIXED_IOVA(2), mid = FIXED_IOVA(3);
+	unsigned long quarter = self->npages / 4;
 
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
-			      self->size / 2, &half, MAP_FIXED_RW));
-	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
-			      &whole, MAP_FIXED_RW));
-	ASSERT_COUNTERS(&self->start, self->npages + self->npages / 2,
-			self->npages);
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, whole, self->size,
+			      self->size / 2, &front, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      self->buf + self->size / 2, self->size / 2, &back,
+			      MAP_FIXED_RW));
+	/* Across both: their pins are shared, nothing is pinned again. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      self->buf + self->size / 4, self->size / 2, &mid,
+			      MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	/* A pin lives while a MAP overlaps it: the front half stays. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, back, self->size / 2,
 				NULL));
-	ASSERT_COUNTERS(&self->start, self->npages / 2, self->npages / 2);
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, half,
-				self->size / 2, NULL));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, front, self->size / 2,
+				NULL));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, mid, self->size / 2,
+				NULL));
 	ASSERT_COUNTERS(&self->start, 0, 0);
+
+	/* One page into a new pin, the rest around it. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf + page_size,
+			      page_size, &front, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+			      quarter * page_size, &back, MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, quarter, quarter);
 }
 
-/* A writable map cannot share a pin taken for reading only. */
-TEST_F(ioas, read_only_pin_is_not_shared_for_writing)
+/*
+ * A writable MAP of memory pinned for reading shares the pin: the frames it
+ * pinned for writing are the same.
+ */
+TEST_F(ioas, writable_map_shares_a_read_only_pin)
 {
 	__u64 ro = FIXED_IOVA(1), rw = FIXED_IOVA(2);
 
@@ -690,7 +712,9 @@ TEST_F(ioas, read_only_pin_is_not_shared_for_writing)
 			      IOASID_IOAS_MAP_READABLE));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, self->size,
 			      &rw, MAP_FIXED_RW));
-	ASSERT_COUNTERS(&self->start, 2 * self->npages, self->npages);
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ro, self->size, NULL));
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
 }
 
 TEST_F(ioas, new_memory_at_an_old_address_is_charged)
@@ -853,6 +877,25 @@ TEST_F(ioas, copy_rejects_bad_sources)
 	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
 	ASSERT_EQ(0, ioas_unmap_all(self->fd, ioas2, NULL));
 	munmap(ro, page_size);
+
+	/*
+	 * Nor can what is mapped read-only, though the same memory is pinned
+	 * for writing by another mapping, shared or gone.
+	 */
+	src = FIXED_IOVA(1);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &src, MAP_FIXED_RW));
+	src = FIXED_IOVA(2);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &src, IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(-EPERM, ioas_copy(self->fd, ioas2, self->ioas_id, page_size,
+				    &dst, src, MAP_RW));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(1),
+				page_size, NULL));
+	ASSERT_EQ(-EPERM, ioas_copy(self->fd, ioas2, self->ioas_id, page_size,
+				    &dst, src, MAP_RW));
+	ASSERT_COUNTERS(&self->start, 1, 1);
 }
 
 TEST_F(ioas, allowed_iovas_bound_every_mapping)
@@ -1153,8 +1196,60 @@ TEST_F(ioas, cap_ipc_lock_lifts_the_limit)
 	if (self->npages < 80)
 		SKIP(return, "the buffer is too small");
 	ASSERT_EQ(0, run_in_child(rlimit_steps, &c));
-	/* Pins of 48, 32 and 80 pages; the pages charged once. */
-	ASSERT_COUNTERS(&self->start, 160, 80);
+	/* MAPs of 48, 32, 80 and 48 pages: each of the 80 pinned once. */
+	ASSERT_COUNTERS(&self->start, 80, 80);
+}
+
+#define PREFIX_LIMIT 128
+
+/*
+ * Overlapping MAPs of one buffer, as many as a process cares to make: with a
+ * limit of PREFIX_LIMIT pages, every prefix of the first PREFIX_LIMIT pages,
+ * every window of 16 pages in them and every suffix map, each charging at
+ * most the one page no MAP pinned before; one page more fails.  Returns the
+ * first failed step, or 0.
+ */
+static int overlapping_steps(void *arg)
+{
+	struct rlimit_case *c = arg;
+	unsigned long k;
+
+	if (drop_cap_ipc_lock())
+		return 1;
+	if (set_memlock_limit(PREFIX_LIMIT))
+		return 2;
+	for (k = 1; k <= PREFIX_LIMIT; k++)
+		if (map_pages_at(c, 0, k))
+			return 3;
+	for (k = 0; k + 16 <= PREFIX_LIMIT; k++)
+		if (map_pages_at(c, k, 16))
+			return 4;
+	for (k = 0; k < PREFIX_LIMIT; k++)
+		if (map_pages_at(c, k, PREFIX_LIMIT - k))
+			return 5;
+	if (map_pages_at(c, 0, PREFIX_LIMIT + 1) != -ENOMEM)
+		return 6;
+	if (map_pages_at(c, PREFIX_LIMIT - 1, 2) != -ENOMEM)
+		return 7;
+	return 0;
+}
+
+/*
+ * Pins are bounded by the charge: the 369 overlapping MAPs above, which
+ * would hold 18,320 page pins if each MAP pinned what it maps, pin each
+ * of the PREFIX_LIMIT pages once (on a huge page too, whose pin count a
+ * MAP per subpage range would otherwise overflow).
+ */
+TEST_F(ioas, overlapping_maps_stay_within_the_limit)
+{
+	struct rlimit_case c = { self->fd, self->ioas_id, self->buf, true };
+
+	if (self->npages < PREFIX_LIMIT + 1)
+		SKIP(return, "the buffer is too small");
+	ASSERT_EQ(0, run_in_child(overlapping_steps, &c));
+	ASSERT_COUNTERS(&self->start, PREFIX_LIMIT, PREFIX_LIMIT);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	ASSERT_COUNTERS(&self->start, 0, 0);
 }
 
 /* A MAP by an unprivileged user of its own, in a child. */

@@ -267,6 +267,59 @@ TEST_F(mock, dma_reaches_every_page_of_small_and_huge_pages)
 	munmap(raw, 3 * huge);
 }
 
+/*
+ * A MAP over memory that earlier MAPs pinned in pieces shares their pins
+ * and finds every frame through them: a huge page mapped as its 16 first
+ * prefixes, then as a whole, is pinned once, and the device's writes through
+ * the whole land in each page.
+ */
+TEST_F(mock, dma_through_a_map_of_pins_shared_in_pieces)
+{
+	const size_t huge = 2 * MIB, pieces = 16;
+	size_t n = huge / page, i;
+	long pinned = ioasid_counter("pinned_pages");
+	__u64 iova = 64 * MIB, piece;
+	__u32 dev_id, tag;
+	char *raw, *thp;
+
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	thp = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	madvise(thp, huge, MADV_HUGEPAGE);
+	memset(thp, 0, huge);
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0, NULL));
+	for (i = 1; i <= pieces; i++) {
+		piece = 0;
+		ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp,
+				      i * page, &piece, MAP_RW));
+	}
+	ASSERT_EQ(pinned + (long)pieces, ioasid_counter("pinned_pages"));
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp, huge,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	for (i = 0; i < n; i++) {
+		tag = 0xe0000000 | i;
+		ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
+				      iova + i * page + i % 64 * 8, &tag,
+				      sizeof(tag), true));
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&tag, thp + i * page + i % 64 * 8, sizeof(tag));
+		ASSERT_EQ(0xe0000000 | i, tag);
+	}
+	/* The last piece reads what the device wrote through the whole. */
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
+			      piece + (pieces - 1) * page + (pieces - 1) % 64 * 8,
+			      &tag, sizeof(tag), false));
+	ASSERT_EQ(0xe0000000 | (pieces - 1), tag);
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	munmap(raw, 2 * huge);
+}
+
 TEST_F(mock, device_info_lists_the_reserved_region)
 {
 	struct ioasid_test_mock_device config = mock_capable();
