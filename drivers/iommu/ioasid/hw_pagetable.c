@@ -229,8 +229,9 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
  *
  * Reserves what lies outside the domain's aperture and maps every area.
  *
- * Return: 0, or -EADDRINUSE when an area lies outside the aperture, or the
- * error of mapping; then @hwpt is as it was.
+ * Return: 0, or -EADDRINUSE when an area lies outside the aperture or is not
+ * made of whole pages of the domain's smallest size, or the error of
+ * mapping; then @hwpt is as it was.
  */
 int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {

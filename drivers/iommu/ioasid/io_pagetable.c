@@ -32,6 +32,14 @@
  * GAP_MISSES_MAX gaps below it are long enough but out of phase; then it may
  * be a higher one, and the cost stays O(log n).
  *
+ * Alignment.  An IOMMU maps whole pages of its own, so an IOAS one of whose
+ * domains has a smallest page larger than the CPU's maps only whole such
+ * pages: every mapping starts and ends at IOVAs aligned to the largest of
+ * the domains' smallest pages, and its page frames come in physically
+ * contiguous, aligned blocks of that size (huge pages do).  A MAP or COPY
+ * that does not is refused before anything is mapped, and so is a group
+ * whose domain could not map an existing area.
+ *
  * Work under iova_rwsem is proportional to what the caller maps, unmaps or
  * looks at; every loop over areas reschedules, and the loops that can give
  * up without having changed anything do so (-EINTR) on a fatal signal.
@@ -182,6 +190,80 @@ bool ioasid_ioas_iova_usable(struct ioasid_ioas *ioas, unsigned long start,
 
 	return ioasid_allowed_covers(&ioas->allowed, start, last) &&
 	       !interval_tree_iter_first(&ioas->reserved, start, last);
+}
+
+/* The largest smallest page of the IOAS's domains, at least a CPU page. */
+static unsigned long ioas_alignment(struct ioasid_ioas *ioas)
+{
+	unsigned long align = PAGE_SIZE;
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+
+	list_for_each_entry(hwpt, &ioas->hwpts, link)
+		align = max(align, 1UL << __ffs(hwpt->domain->pgsize_bitmap));
+	return align;
+}
+
+/**
+ * ioasid_ioas_iova_alignment() - the alignment of every mapping of an IOAS
+ * @ioas: the IO address space
+ *
+ * An IOMMU maps only whole pages of its own: in an IOAS whose domains'
+ * smallest page is larger than the CPU's, every mapping must be made of
+ * whole such pages, at IOVAs and on page frames aligned to it.
+ *
+ * Return: the alignment, a power of two, at least PAGE_SIZE.
+ */
+unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
+{
+	unsigned long align;
+
+	down_read(&ioas->iova_rwsem);
+	align = ioas_alignment(ioas);
+	up_read(&ioas->iova_rwsem);
+	return align;
+}
+
+/*
+ * Can a domain whose smallest page is @align map @area: is it made of
+ * blocks of @align at aligned IOVAs, each on contiguous, aligned frames?
+ */
+static bool area_aligned(struct ioasid_area *area, unsigned long align)
+{
+	unsigned long index = area->pgoff;
+	unsigned long end = index + (ioasid_area_length(area) >> PAGE_SHIFT);
+	unsigned long pfn, npages;
+
+	if ((area->node.start | ioasid_area_length(area)) & (align - 1))
+		return false;
+	if (align == PAGE_SIZE)
+		return true;
+	while (index < end) {
+		pfn = ioasid_pages_pfn(area->pages, index, end - index, &npages);
+		if ((PFN_PHYS(pfn) | (npages << PAGE_SHIFT)) & (align - 1))
+			return false;
+		index += npages;
+		cond_resched();
+	}
+	return true;
+}
+
+/*
+ * Are the areas of @ioas aligned for a new domain whose smallest page is
+ * @align?  The areas are, already, for what the IOAS's domains need.
+ */
+static bool ioas_areas_aligned(struct ioasid_ioas *ioas, unsigned long align)
+{
+	struct ioasid_area *area;
+
+	if (align <= ioas_alignment(ioas))
+		return true;
+	for (area = area_first(ioas, 0, ULONG_MAX); area;
+	     area = area_next(area, ULONG_MAX))
+		if (!area_aligned(area, align))
+			return false;
+	return true;
 }
 
 static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
@@ -387,18 +469,23 @@ static int ioas_find_usable_hole(struct ioasid_ioas *ioas,
 
 /*
  * Keep the largest CPU huge page the length can hold (PUD, then PMD) in
- * phase with the memory; fall back to any page-aligned hole.
+ * phase with the memory; fall back to any hole aligned to @min_align, the
+ * alignment of the IOAS.
  */
 static int ioas_alloc_iova(struct ioasid_ioas *ioas, unsigned long length,
-			   unsigned long phase, unsigned long *iova)
+			   unsigned long phase, unsigned long min_align,
+			   unsigned long *iova)
 {
 	/* Not static: PUD_SIZE is not a constant on every architecture. */
-	const unsigned long aligns[] = { PUD_SIZE, PMD_SIZE, PAGE_SIZE };
+	const unsigned long aligns[] = { PUD_SIZE, PMD_SIZE, min_align };
 	struct iova_want want = { .length = length };
 	int i, rc = -ENOSPC;
 
+	/* The frames at the start are aligned (area_aligned()): so is the IOVA. */
+	phase &= ~(min_align - 1);
 	for (i = 0; i < ARRAY_SIZE(aligns); i++) {
-		if (length < aligns[i] && aligns[i] != PAGE_SIZE)
+		if (aligns[i] < min_align ||
+		    (length < aligns[i] && aligns[i] != min_align))
 			continue;
 		want.align = aligns[i];
 		want.phase = phase & (aligns[i] - 1);
@@ -501,6 +588,25 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 	return rc;
 }
 
+/*
+ * Can the IOAS's domains map @areas, relative to @iova (0 for a
+ * kernel-chosen one, which will be aligned), as @length bytes?
+ */
+static int ioas_check_aligned(struct ioasid_ioas *ioas,
+			      struct list_head *areas, unsigned long iova,
+			      unsigned long length)
+{
+	unsigned long align = ioas_alignment(ioas);
+	struct ioasid_area *area;
+
+	if ((iova | length) & (align - 1))
+		return -EINVAL;
+	list_for_each_entry(area, areas, link)
+		if (!area_aligned(area, align))
+			return -EINVAL;
+	return 0;
+}
+
 /**
  * ioasid_ioas_map_pages() - insert prepared areas as one contiguous range
  * @ioas: the IO address space
@@ -513,9 +619,11 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
  *	modulo the huge page size
  *
  * Return: 0, or -ENOSPC when the context would hold more than max_mappings
- * areas, -ERANGE (outside the usable ranges), -EEXIST (overlap) for a fixed
- * IOVA, -ENOSPC when no hole is large enough, -EINTR when a fatal signal
- * cut the search short, or the error of mapping into a hardware domain.
+ * areas, -EINVAL when the IOAS's domains cannot map the areas at that IOVA
+ * (ioasid_ioas_iova_alignment()), -ERANGE (outside the usable ranges),
+ * -EEXIST (overlap) for a fixed IOVA, -ENOSPC when no hole is large enough,
+ * -EINTR when a fatal signal cut the search short, or the error of mapping
+ * into a hardware domain.
  */
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
@@ -528,10 +636,12 @@ int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 	if (rc)
 		return rc;
 	down_write(&ioas->iova_rwsem);
-	if (fixed)
+	rc = ioas_check_aligned(ioas, areas, fixed ? *iova : 0, length);
+	if (!rc && fixed)
 		rc = ioas_check_fixed(ioas, *iova, length);
-	else
-		rc = ioas_alloc_iova(ioas, length, phase, iova);
+	else if (!rc)
+		rc = ioas_alloc_iova(ioas, length, phase, ioas_alignment(ioas),
+				     iova);
 	if (!rc)
 		rc = ioas_insert_areas(ioas, areas, *iova);
 	up_write(&ioas->iova_rwsem);
@@ -911,9 +1021,12 @@ void ioasid_ioas_unreserve(struct ioasid_ioas *ioas, const void *owner)
 /**
  * ioasid_ioas_fill_domain() - map every area of an IOAS into a new domain
  * @ioas: the IO address space, with iova_rwsem held for writing
- * @hwpt: the hardware page table of an empty paging domain
+ * @hwpt: the hardware page table of an empty paging domain, not yet one of
+ *	the IOAS's
  *
- * Return: 0, or the error of iommu_map(); then the domain is empty again.
+ * Return: 0, or -EADDRINUSE when an area is not made of whole pages of the
+ * domain's smallest size (at aligned IOVAs and page frames), or the error
+ * of iommu_map(); then the domain is empty again.
  */
 int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
@@ -921,6 +1034,9 @@ int ioasid_ioas_fill_domain(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	int rc = 0;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	if (!ioas_areas_aligned(ioas, 1UL << __ffs(hwpt->domain->pgsize_bitmap)))
+		return -EADDRINUSE;
 
 	for (area = area_first(ioas, 0, ULONG_MAX); area;
 	     area = area_next(area, ULONG_MAX)) {

@@ -282,6 +282,7 @@ int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ranges = usable_ranges(ioas, cmd->num_iovas, &n);
+	cmd->out_iova_alignment = ioasid_ioas_iova_alignment(ioas);
 	ioas_put(ioas);
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
@@ -294,7 +295,6 @@ int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 		return rc;
 	rc = n > cmd->num_iovas ? -EMSGSIZE : 0;
 	cmd->num_iovas = n;
-	cmd->out_iova_alignment = PAGE_SIZE;
 	return ioasid_ucmd_respond(ucmd) ?: rc;
 }
 

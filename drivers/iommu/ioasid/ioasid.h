@@ -567,6 +567,7 @@ bool ioasid_allowed_covers(struct rb_root_cached *allowed, unsigned long start,
 			   unsigned long last);
 bool ioasid_ioas_iova_usable(struct ioasid_ioas *ioas, unsigned long start,
 			     unsigned long last);
+unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 
 /* enable.c */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,

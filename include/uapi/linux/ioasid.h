@@ -143,15 +143,18 @@ enum ioasid_ioas_map_flags {
  * memory replaced at an address still pinned is pinned and charged again,
  * all of the MAP.  A kernel-chosen IOVA is congruent to @user_va modulo the
  * largest CPU huge page size (PUD, then PMD) that @length can hold, so that
- * huge pages stay usable by the IOMMU.  The number of mappings a context
- * holds, over all its IOASes, is not limited unless the module parameter
- * max_mappings is set (it is 0, no limit, by default).
+ * huge pages stay usable by the IOMMU, and aligned to the IOAS's alignment
+ * (&ioasid_ioas_iova_ranges.out_iova_alignment).  The number of mappings a
+ * context holds, over all its IOASes, is not limited unless the module
+ * parameter max_mappings is set (it is 0, no limit, by default).
  *
  * Errors: -EINVAL zero @length, an unaligned @user_va, @length or fixed
- * @iova, or neither READABLE nor WRITEABLE; -EOVERFLOW @user_va + @length - 1
- * or @iova + @length - 1 wraps; -EEXIST the fixed range overlaps a mapping;
- * -ERANGE
- * the fixed range is not within the usable IOVA ranges
+ * @iova, neither READABLE nor WRITEABLE, or, in an IOAS whose alignment is
+ * larger than the CPU page, an @iova or @length that is not a multiple of
+ * it or memory not made of physically contiguous blocks of that size
+ * aligned to it; -EOVERFLOW @user_va + @length - 1 or @iova + @length - 1
+ * wraps; -EEXIST the fixed range overlaps a mapping; -ERANGE the fixed
+ * range is not within the usable IOVA ranges
  * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough,
  * or the context would hold more than max_mappings mappings;
  * -EFAULT part of the memory is not mapped in the caller, or is read-only
@@ -266,7 +269,10 @@ struct ioasid_iova_range {
  *	kernel to the number of usable ranges
  * @allowed_iovas: a pointer to an array of struct ioasid_iova_range
  * @out_iova_alignment: set by the kernel to the alignment every IOVA and
- *	length must have
+ *	length must have: the CPU page size, or the largest smallest page of
+ *	the IOMMU domains of the IOAS where that is larger (then the memory
+ *	of a mapping must also come in physically contiguous, aligned blocks
+ *	of it)
  *
  * Report the ranges of IOVA that can be mapped, in increasing order: the
  * ranges set by IOASID_IOAS_ALLOW_IOVAS, or all of [0, U64_MAX] if none was
@@ -354,10 +360,14 @@ enum ioasid_device_attach_flags {
  * Errors: -ENOENT no such device or IOAS; -EINVAL an id of the wrong kind,
  * or another device of the group is attached to another IOAS; -EBUSY the
  * device is attached and REPLACE is not set; -EADDRINUSE a mapping of the
- * IOAS lies in a reserved region of the group or outside the aperture;
+ * IOAS lies in a reserved region of the group or outside the aperture, or
+ * the IOMMU's smallest page is larger than the IOAS's alignment and a
+ * mapping is not made of whole such pages (see
+ * &ioasid_ioas_iova_ranges.out_iova_alignment);
  * -EOPNOTSUPP the IOAS is enabled and the device cannot honour its
- * features (@out_unmet is set), or the IOMMU gives no paging domain for the
- * device (SPAPR TCE until it has a backend of its own; @out_unmet is 0);
+ * features (@out_unmet is set), or the device's IOMMU can give it no IO
+ * page table that ioasid manages (no IOASID_DEVICE_CAP_PAGING in
+ * IOASID_DEVICE_INFO; @out_unmet is 0);
  * -ENOMEM.  On any error nothing changed.
  */
 struct ioasid_device_attach {

@@ -222,6 +222,131 @@ TEST_F(mock, iommu_pages_below_the_cpu_page)
 				NULL));
 }
 
+/* The page frame of the page at @addr (root reads it in pagemap), or 0. */
+static __u64 pfn_of(const void *addr)
+{
+	__u64 entry = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)addr / page * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	/* Bit 63: present; bits 0-54: the frame. */
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * IOMMU pages of two CPU pages: the IOAS reports that alignment, and
+ * refuses what its domain could not map, leaving nothing pinned and before
+ * the IOMMU core would log an unaligned map: IOVAs and lengths not aligned,
+ * and memory whose frames are not contiguous, aligned pairs, such as a
+ * page mapped twice or a huge page from its second page on.  A group whose
+ * domain could not map an existing mapping is refused at attach.
+ */
+TEST_F(mock, iommu_pages_above_the_cpu_page)
+{
+	struct ioasid_test_mock_device config = mock_capable();
+	const size_t huge = 2 * MIB, block = 2 * page;
+	long pinned = ioasid_counter("pinned_pages");
+	int unaligned = klog_count("unaligned:");
+	__u32 dev_id, dev2, ioas2, src_ioas, tag = 0x600dd1ce;
+	__u64 iova, iova2 = 64 * MIB, src = 64 * MIB + page;
+	struct ioasid_ioas_info info;
+	char *raw, *thp, *twice;
+	int memfd;
+
+	config.pgsize_bitmap = block | huge;
+	ASSERT_EQ(0, add_mock(self, config, &dev_id));
+	ASSERT_EQ(0, add_mock(self, config, &dev2));
+	ASSERT_EQ(page, ioas_iova_alignment(self->ctx.fd, self->ctx.ioas_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0,
+				   NULL));
+	ASSERT_EQ(0, ioas_info(self->ctx.fd, self->ctx.ioas_id, &info));
+	ASSERT_EQ(block, info.out_min_page_size);
+	ASSERT_EQ(block, ioas_iova_alignment(self->ctx.fd, self->ctx.ioas_id));
+
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	thp = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	madvise(thp, huge, MADV_HUGEPAGE);
+	memset(thp, 0, huge);
+
+	/* Unaligned IOVA or length. */
+	iova = 64 * MIB + page;
+	ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp,
+				    block, &iova, MAP_FIXED_RW));
+	iova = 64 * MIB;
+	ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp, page,
+				    &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp,
+				    3 * page, &iova, MAP_RW));
+
+	/* One page twice: not contiguous. */
+	memfd = memfd_create("ioasid-twice", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, page));
+	twice = mmap(NULL, block, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, twice);
+	ASSERT_EQ(twice + page, mmap(twice + page, page, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_FIXED, memfd, 0));
+	twice[0] = 1;
+	ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id, twice,
+				    block, &iova, MAP_RW));
+
+	/* Contiguous but out of phase: from the second page of a pair. */
+	if (pfn_of(thp) && !(pfn_of(thp) % 2) &&
+	    pfn_of(thp + page) == pfn_of(thp) + 1 &&
+	    pfn_of(thp + block) == pfn_of(thp) + 2)
+		ASSERT_EQ(-EINVAL, ioas_map(self->ctx.fd, self->ctx.ioas_id,
+					    thp + page, block, &iova, MAP_RW));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+
+	/* An aligned pair maps at an aligned IOVA the kernel chooses. */
+	if (!pfn_of(thp) || pfn_of(thp) % 2 ||
+	    pfn_of(thp + page) != pfn_of(thp) + 1)
+		SKIP(goto out, "no physically aligned pair of pages (no THP)");
+	iova = 0;
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp, block,
+			      &iova, MAP_RW));
+	ASSERT_EQ(0, iova % block);
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, iova + page + 8, &tag,
+			      sizeof(tag), true));
+	ASSERT_EQ(0, memcmp(thp + page + 8, &tag, sizeof(tag)));
+
+	/* A COPY from an IOVA out of phase lands at an aligned one too. */
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &src_ioas));
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, src_ioas, thp, block, &src,
+			      MAP_FIXED_RW));
+	iova = 0;
+	ASSERT_EQ(0, ioas_copy(self->ctx.fd, self->ctx.ioas_id, src_ioas, block,
+			       &iova, src, MAP_RW));
+	ASSERT_EQ(0, iova % block);
+	tag = ~tag;
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, iova + page + 16, &tag,
+			      sizeof(tag), true));
+	ASSERT_EQ(0, memcmp(thp + page + 16, &tag, sizeof(tag)));
+
+	/* One page mapped in another IOAS keeps such a device out of it. */
+	ASSERT_EQ(0, ioas_alloc(self->ctx.fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, ioas2, thp, page, &iova2,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(-EADDRINUSE, device_attach(self->ctx.fd, dev2, ioas2, 0,
+					     NULL));
+	ASSERT_EQ(0, ioas_info(self->ctx.fd, ioas2, &info));
+	ASSERT_EQ(0, info.out_num_devices);
+	ASSERT_EQ(page, ioas_iova_alignment(self->ctx.fd, ioas2));
+out:
+	ASSERT_EQ(unaligned, klog_count("unaligned:"));
+	munmap(twice, block);
+	close(memfd);
+	munmap(raw, 2 * huge);
+}
+
 /*
  * Small pages, then a transparent huge page where the kernel gives one: the
  * pin records them as runs of frames, and a run of the huge page crosses

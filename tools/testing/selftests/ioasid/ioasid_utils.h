@@ -270,6 +270,19 @@ static inline int ioas_iova_ranges(int fd, __u32 ioas_id,
 	return rc;
 }
 
+/* The alignment IOVA_RANGES reports for every mapping of an IOAS, or 0. */
+static inline __u64 ioas_iova_alignment(int fd, __u32 ioas_id)
+{
+	struct ioasid_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_IOVA_RANGES, &cmd);
+	return rc && rc != -EMSGSIZE ? 0 : cmd.out_iova_alignment;
+}
+
 /* DEVICE_INFO, with room for @room reserved regions at @regions. */
 static inline int device_info_resv(int fd, __u32 dev_id,
 				   struct ioasid_device_info *info,
