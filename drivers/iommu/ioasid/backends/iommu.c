@@ -113,6 +113,8 @@ static int paging_set_domain(struct ioasid_device *idev,
 			     struct iommu_domain *domain,
 			     struct iommu_domain *old)
 {
+	if (domain->owner != idev->dev->iommu->iommu_dev->ops)
+		return -EINVAL;
 	if (old)
 		return iommu_group_replace_domain(idev->group, domain);
 	return iommu_attach_group(domain, idev->group);
