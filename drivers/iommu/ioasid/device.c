@@ -84,38 +84,91 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 }
 
 /**
- * ioasid_group_kernel_dma() - what a bound device of a group reported
- * @ictx: the context
+ * struct ioasid_bound_group - an IOMMU group with devices bound to a context
+ * @devices: the number of them
+ * @kernel_dma: enum ioasid_kernel_dma: what the group's DMA went through
+ *	before the context took its first device
+ */
+struct ioasid_bound_group {
+	unsigned int devices;
+	u32 kernel_dma;
+};
+
+/**
+ * ioasid_group_kernel_dma() - what the kernel's DMA of a bound group was
+ * @ictx: the context; the caller holds its attach_lock
  * @group_id: the IOMMU group
- * @kernel_dma: set to the device's enum ioasid_kernel_dma
+ * @kernel_dma: set to the group's enum ioasid_kernel_dma
  *
  * A group the context owns is on the context's domains, so what the
- * kernel's own DMA of its devices went through is known only from a device
- * of the group bound before (the one of the lowest id).
+ * kernel's own DMA of its devices went through is known only from the time
+ * its first device was bound.
  *
  * Return: whether @ictx has a device of the group bound.
  */
 bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
 			     u32 *kernel_dma)
 {
-	struct ioasid_device *idev;
-	struct ioasid_object *obj;
-	unsigned long id;
-	bool found = false;
+	struct ioasid_bound_group *bg;
 
-	xa_lock(&ictx->objects);
-	xa_for_each(&ictx->objects, id, obj) {
-		if (obj->type != IOASID_OBJ_DEVICE)
-			continue;
-		idev = container_of(obj, struct ioasid_device, obj);
-		if (idev->dev && idev->group_id == group_id) {
-			*kernel_dma = idev->kernel_dma;
-			found = true;
-			break;
-		}
+	lockdep_assert_held(&ictx->attach_lock);
+
+	bg = xa_load(&ictx->bound_groups, group_id);
+	if (bg)
+		*kernel_dma = bg->kernel_dma;
+	return bg;
+}
+
+/**
+ * ioasid_group_bind() - count a device of a group bound to a context
+ * @ictx: the context; the caller holds its attach_lock
+ * @group_id: the device's IOMMU group, whose DMA the context owns
+ * @kernel_dma: enum ioasid_kernel_dma: what the group's DMA went through
+ *	before, kept if this is the first device of the group
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ioasid_group_bind(struct ioasid_ctx *ictx, unsigned long group_id,
+		      u32 kernel_dma)
+{
+	struct ioasid_bound_group *bg;
+	int rc;
+
+	lockdep_assert_held(&ictx->attach_lock);
+
+	bg = xa_load(&ictx->bound_groups, group_id);
+	if (bg) {
+		bg->devices++;
+		return 0;
 	}
-	xa_unlock(&ictx->objects);
-	return found;
+	bg = ioasid_kzalloc(sizeof(*bg));
+	if (!bg)
+		return -ENOMEM;
+	bg->devices = 1;
+	bg->kernel_dma = kernel_dma;
+	rc = ioasid_should_fail() ? -ENOMEM :
+	     xa_insert(&ictx->bound_groups, group_id, bg, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		kfree(bg);
+	return rc;
+}
+
+/**
+ * ioasid_group_unbind() - a device of a group is no longer bound
+ * @ictx: the context; the caller holds its attach_lock
+ * @group_id: the device's IOMMU group, as given to ioasid_group_bind()
+ */
+void ioasid_group_unbind(struct ioasid_ctx *ictx, unsigned long group_id)
+{
+	struct ioasid_bound_group *bg;
+
+	lockdep_assert_held(&ictx->attach_lock);
+
+	bg = xa_load(&ictx->bound_groups, group_id);
+	if (--bg->devices)
+		return;
+	xa_erase(&ictx->bound_groups, group_id);
+	kfree(bg);
 }
 
 /**
@@ -375,12 +428,17 @@ static int group_replace(struct ioasid_group_attach *ga,
 {
 	struct ioasid_ioas *old_ioas = ga->ioas;
 	struct ioasid_hwpt *old_hwpt = ga->hwpt;
+	struct ioasid_device *other, *tmp;
 	int rc;
 
 	rc = group_enter(ga, idev, ioas, old_hwpt->domain);
-	if (!rc)
-		group_leave(ga, idev, old_ioas, old_hwpt, false);
-	return rc;
+	if (rc)
+		return rc;
+	list_for_each_entry_safe(other, tmp, &old_ioas->devices, ioas_link)
+		if (other->group_id == idev->group_id)
+			list_move_tail(&other->ioas_link, &ioas->devices);
+	group_leave(ga, idev, old_ioas, old_hwpt, false);
+	return 0;
 }
 
 /* The attachment of the group of @idev, or NULL; under the attach lock. */
@@ -398,17 +456,17 @@ static int check_group(struct ioasid_device *idev,
 		       struct ioasid_group_attach *ga, struct ioasid_ioas *ioas,
 		       u64 *unmet)
 {
-	struct ioasid_ctx *ictx = idev->ictx;
 	struct ioasid_device *other;
-	unsigned long id = 0;
-	int rc = 0;
+	int rc;
 
-	while (!rc && (other = ioasid_ioas_next_device(ictx, ga->ioas, &id))) {
-		if (other->group_id == idev->group_id)
-			rc = ioasid_ioas_check_device(ioas, other, unmet);
-		ioasid_put_object(&other->obj);
+	ioasid_ioas_for_each_device(ga->ioas, other) {
+		if (other->group_id != idev->group_id)
+			continue;
+		rc = ioasid_ioas_check_device(ioas, other, unmet);
+		if (rc)
+			return rc;
 	}
-	return rc;
+	return 0;
 }
 
 static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
@@ -442,6 +500,7 @@ static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			return rc;
 	}
 	idev->attached = true;
+	list_add_tail(&idev->ioas_link, &ioas->devices);
 	return 0;
 }
 
@@ -452,6 +511,7 @@ static void detach_device(struct ioasid_device *idev)
 
 	ga = device_group_attach(idev);
 	idev->attached = false;
+	list_del(&idev->ioas_link);
 	if (--ga->devices)
 		return;
 	xa_erase(&ictx->groups, idev->group_id);
@@ -484,39 +544,6 @@ struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev)
 	struct ioasid_group_attach *ga = device_group_attach(idev);
 
 	return ga ? ga->hwpt->domain : NULL;
-}
-
-/**
- * ioasid_ioas_next_device() - walk the devices attached to an IOAS
- * @ictx: the context of the IOAS; the caller holds its attach_lock
- * @ioas: the IOAS
- * @id: the object id to look from: 0 at first, then left past the device
- *	returned
- *
- * Return: the next device attached to @ioas, with a reference to drop with
- * ioasid_put_object(), or NULL when there is none.
- */
-struct ioasid_device *ioasid_ioas_next_device(struct ioasid_ctx *ictx,
-					      struct ioasid_ioas *ioas,
-					      unsigned long *id)
-{
-	struct ioasid_device *idev;
-	struct ioasid_object *obj;
-
-	lockdep_assert_held(&ictx->attach_lock);
-
-	/* A reference each: only attached devices are safe from unbind. */
-	xa_for_each_start(&ictx->objects, *id, obj, *id) {
-		idev = ioasid_device_get(ictx, *id);
-		if (IS_ERR(idev))
-			continue;
-		if (ioasid_device_ioas(idev) == ioas) {
-			++*id;
-			return idev;
-		}
-		ioasid_put_object(&idev->obj);
-	}
-	return NULL;
 }
 
 /**

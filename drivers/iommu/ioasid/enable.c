@@ -210,16 +210,18 @@ static int devices_check(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 			 const struct ioasid_features *features, u64 *unmet)
 {
 	struct ioasid_device *idev;
-	unsigned long id = 0;
-	int rc = 0;
+	int rc;
+
+	lockdep_assert_held(&ictx->attach_lock);
 
 	*unmet = IOASID_UNMET_NO_DEVICE;
-	while (!rc && (idev = ioasid_ioas_next_device(ictx, ioas, &id))) {
+	ioasid_ioas_for_each_device(ioas, idev) {
 		*unmet &= ~IOASID_UNMET_NO_DEVICE;
 		rc = device_check(features, idev, unmet);
-		ioasid_put_object(&idev->obj);
+		if (rc)
+			return rc;
 	}
-	return rc;
+	return 0;
 }
 
 /*

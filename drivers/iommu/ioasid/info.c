@@ -153,14 +153,16 @@ static int ioas_report_devices(struct ioasid_ctx *ictx,
 			       struct ioasid_ioas_info *cmd)
 {
 	struct ioasid_device *idev;
-	unsigned long id = 0;
-	int rc = 0;
+	int rc;
 
-	while (!rc && (idev = ioasid_ioas_next_device(ictx, ioas, &id))) {
+	lockdep_assert_held(&ictx->attach_lock);
+
+	ioasid_ioas_for_each_device(ioas, idev) {
 		rc = ioas_add_device(idev, cmd);
-		ioasid_put_object(&idev->obj);
+		if (rc)
+			return rc;
 	}
-	return rc;
+	return 0;
 }
 
 /* The page sizes and apertures of the domains of @ioas. */

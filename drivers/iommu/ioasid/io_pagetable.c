@@ -1077,6 +1077,7 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 	ioas->allowed = RB_ROOT_CACHED;
 	ioas->reserved = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->hwpts);
+	INIT_LIST_HEAD(&ioas->devices);
 	return ioas;
 }
 
@@ -1089,7 +1090,7 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
 
 	/* Attached groups hold the IOAS: none is left. */
-	WARN_ON(!list_empty(&ioas->hwpts));
+	WARN_ON(!list_empty(&ioas->hwpts) || !list_empty(&ioas->devices));
 	ioasid_ioas_unmap_all(ioas);
 	ioasid_allowed_free(&ioas->allowed);
 	kfree(ioas->features);

@@ -102,6 +102,8 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  *	before any IOAS's iova_rwsem
  * @groups: the struct ioasid_group_attach of every attached IOMMU group, by
  *	group id
+ * @bound_groups: the struct ioasid_bound_group of every IOMMU group with a
+ *	device bound to the context, by group id; under @attach_lock
  * @nr_mappings: the areas in all IOASes of the context; changed under the
  *	iova_rwsem of the IOAS the areas are in, so atomic across IOASes
  */
@@ -111,6 +113,7 @@ struct ioasid_ctx {
 	struct list_head accounts;
 	struct mutex attach_lock; /* guards groups and attachments */
 	struct xarray groups;
+	struct xarray bound_groups;
 	atomic_long_t nr_mappings;
 };
 
@@ -250,6 +253,7 @@ struct ioasid_device_ops {
  * @kernel_dma: enum ioasid_kernel_dma: what the kernel's own DMA of the
  *	device went through before the binding
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
+ * @ioas_link: in the devices of that IOAS (under ictx->attach_lock)
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -263,6 +267,7 @@ struct ioasid_device {
 	bool fill_after_attach;
 	u32 kernel_dma;
 	bool attached;
+	struct list_head ioas_link;
 };
 
 /*
@@ -282,6 +287,9 @@ void ioasid_device_release(struct ioasid_device *idev);
 const char *ioasid_device_name(struct ioasid_device *idev);
 bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
 			     u32 *kernel_dma);
+int ioasid_group_bind(struct ioasid_ctx *ictx, unsigned long group_id,
+		      u32 kernel_dma);
+void ioasid_group_unbind(struct ioasid_ctx *ictx, unsigned long group_id);
 struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
 						    u32 *num);
 int ioasid_device_describe(struct ioasid_device *idev,
@@ -295,9 +303,6 @@ int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd);
 struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev);
 struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev);
 struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
-struct ioasid_device *ioasid_ioas_next_device(struct ioasid_ctx *ictx,
-					      struct ioasid_ioas *ioas,
-					      unsigned long *id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
 
@@ -449,7 +454,12 @@ struct ioasid_ioas {
 	struct rb_root_cached reserved;
 	struct list_head hwpts;
 	struct ioasid_features *features;
+	struct list_head devices;
 };
+
+/* Every device attached to @ioas; the caller holds the attach_lock. */
+#define ioasid_ioas_for_each_device(ioas, idev) \
+	list_for_each_entry(idev, &(ioas)->devices, ioas_link)
 
 /**
  * struct ioasid_hwpt - a hardware page table: an IOMMU domain of an IOAS

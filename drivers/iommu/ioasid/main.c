@@ -361,6 +361,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	INIT_LIST_HEAD(&ictx->accounts);
 	mutex_init(&ictx->attach_lock);
 	xa_init(&ictx->groups);
+	xa_init(&ictx->bound_groups);
 	filp->private_data = ictx;
 	ioasid_count(IOASID_CNT_CONTEXTS, 1);
 	return 0;
@@ -394,8 +395,9 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	/* The last pin of an account frees it. */
 	WARN_ON(!list_empty(&ictx->accounts));
 	/* Bound device files hold the context: no group is attached now. */
-	WARN_ON(!xa_empty(&ictx->groups));
+	WARN_ON(!xa_empty(&ictx->groups) || !xa_empty(&ictx->bound_groups));
 	xa_destroy(&ictx->groups);
+	xa_destroy(&ictx->bound_groups);
 	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->acct_lock);
 	kfree(ictx);

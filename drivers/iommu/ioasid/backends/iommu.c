@@ -108,7 +108,12 @@ static struct iommu_domain *paging_domain_alloc(struct ioasid_device *idev)
 	return iommu_paging_domain_alloc(idev->dev);
 }
 
-/* Attach the device's group to @domain, or move it there from @old. */
+/*
+ * Attach the device's group to @domain, or move it there from @old.  The
+ * IOMMU core checks that a domain attached is of the device's own IOMMU
+ * driver, but not a domain replaced into: a domain of another driver (two
+ * kinds of IOMMU in one machine) would reach this driver's attach.
+ */
 static int paging_set_domain(struct ioasid_device *idev,
 			     struct iommu_domain *domain,
 			     struct iommu_domain *old)
@@ -157,7 +162,12 @@ void ioasid_iommu_put_resv_regions(struct ioasid_device *idev,
  */
 void ioasid_iommu_release(struct ioasid_device *idev)
 {
+	struct ioasid_ctx *ictx = idev->ictx;
+
+	mutex_lock(&ictx->attach_lock);
 	iommu_device_release_dma_owner(idev->dev);
+	ioasid_group_unbind(ictx, idev->group_id);
+	mutex_unlock(&ictx->attach_lock);
 	iommu_group_put(idev->group);
 }
 
@@ -213,6 +223,8 @@ static const struct ioasid_backend generic_backend = {
 /*
  * What the kernel's own DMA of @dev goes through when ioasid does not own
  * its group: the group's domain now, unless @ictx owns the group already.
+ * The caller holds the attach_lock, so that the group's first device is
+ * counted before another is asked about.
  */
 static u32 kernel_dma_of(struct ioasid_ctx *ictx, struct device *dev,
 			 struct iommu_group *group)
@@ -279,6 +291,31 @@ static void report_unviable(struct device *dev, struct iommu_group *group)
 			 iommu_group_id(group));
 }
 
+/*
+ * Claim the DMA ownership of the group of @dev for @ictx, and count the
+ * device in the context's bound groups; set @kernel_dma to what the group's
+ * DMA went through before the context took its first device.
+ */
+static int group_claim(struct ioasid_ctx *ictx, struct device *dev,
+		       struct iommu_group *group, u32 *kernel_dma)
+{
+	int rc;
+
+	mutex_lock(&ictx->attach_lock);
+	*kernel_dma = kernel_dma_of(ictx, dev, group);
+	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (rc) {
+		report_unviable(dev, group);
+		rc = -EPERM;
+	} else {
+		rc = ioasid_group_bind(ictx, iommu_group_id(group), *kernel_dma);
+		if (rc)
+			iommu_device_release_dma_owner(dev);
+	}
+	mutex_unlock(&ictx->attach_lock);
+	return rc;
+}
+
 /* The device object of @dev, whose group @ictx owns now. */
 static struct ioasid_device *
 backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
@@ -335,13 +372,9 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 		rc = -EPERM;
 		goto out_put_group;
 	}
-	kernel_dma = kernel_dma_of(ictx, dev, group);
-	rc = iommu_device_claim_dma_owner(dev, ictx);
-	if (rc) {
-		report_unviable(dev, group);
-		rc = -EPERM;
+	rc = group_claim(ictx, dev, group, &kernel_dma);
+	if (rc)
 		goto out_put_group;
-	}
 
 	idev = backend_bind(backend_of(dev), ictx, dev, group, isolated_msi,
 			    kernel_dma);
@@ -354,7 +387,10 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 	return idev;
 
 out_release:
+	mutex_lock(&ictx->attach_lock);
 	iommu_device_release_dma_owner(dev);
+	ioasid_group_unbind(ictx, iommu_group_id(group));
+	mutex_unlock(&ictx->attach_lock);
 out_put_group:
 	iommu_group_put(group);
 	return ERR_PTR(rc);

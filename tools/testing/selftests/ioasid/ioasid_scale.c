@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IO address spaces at scale: the cost of a MAP does not grow with the
- * number of mappings, the max_mappings module parameter bounds them per
+ * number of mappings, nor that of a command with the number of objects of
+ * its context, the max_mappings module parameter bounds mappings per
  * context, and a large map of small pages into a real IOMMU domain goes
  * through without a soft lockup or an RCU stall (the lane scans the kernel
  * log for both).
@@ -204,6 +205,55 @@ TEST_F_TIMEOUT(scale, search_skips_holes_too_short, 600)
 	ASSERT_LT(many / few, 5.0);
 	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
 	munmap(pair, 2 * pg);
+}
+
+/* The least time of three runs of @calls IOAS_INFO on the fixture's IOAS. */
+static double time_ioas_info(struct __test_metadata *_metadata,
+			     struct _test_data_scale *self, unsigned long calls)
+{
+	struct ioasid_ioas_info info;
+	double best = 0, t0, t;
+	unsigned long i;
+	int run;
+
+	for (run = 0; run < 3; run++) {
+		t0 = now();
+		for (i = 0; i < calls; i++)
+			ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+		t = now() - t0;
+		if (!run || t < best)
+			best = t;
+	}
+	return best;
+}
+
+/*
+ * A command on one IOAS costs the same however many objects its context
+ * holds: IOAS_INFO among 10^5 other IOASes is timed against IOAS_INFO
+ * among none.  A walk of every object of the context per call (as the
+ * walk for the devices of an IOAS was) makes it hundreds of times slower;
+ * it must stay within 5 times.
+ */
+TEST_F_TIMEOUT(scale, commands_do_not_walk_every_object, 600)
+{
+	unsigned long others = 100000, calls = 10000, i;
+	double alone, among;
+	__u32 id;
+
+	if (debug_kernel()) {
+		others /= 10;
+		calls /= 10;
+		ksft_print_msg("debug kernel: %lu IOASes, %lu calls\n", others,
+			       calls);
+	}
+	alone = time_ioas_info(_metadata, self, calls);
+	for (i = 0; i < others; i++)
+		ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	among = time_ioas_info(_metadata, self, calls);
+	ksft_print_msg("IOAS_INFO: alone %.2f us, among %lu IOASes %.2f us, x%.2f\n",
+		       alone / calls * 1e6, others, among / calls * 1e6,
+		       among / alone);
+	ASSERT_LT(among / alone, 5.0);
 }
 
 /* The module parameter max_mappings, restored after each test. */
