@@ -81,6 +81,9 @@ static DEFINE_IDA(ioasid_pci_minors);
  * @idev: the device's object in that context; changes under both locks
  * @pristine: the configuration the device had at bind, restored at unbind
  * @reset_works: the device could be reset at bind
+ * @config_end: the end of the configuration registers the user may write
+ *	(below every capability structure), as the device had them at bind;
+ *	set before the binding is published
  */
 struct ioasid_pci_dev {
 	struct device dev;
@@ -95,6 +98,7 @@ struct ioasid_pci_dev {
 	struct ioasid_device *idev;
 	struct pci_saved_state *pristine;
 	bool reset_works;
+	unsigned int config_end;
 };
 
 static char *ioasid_pci_devnode(const struct device *dev, umode_t *mode)
@@ -191,6 +195,26 @@ static int ipdev_check_bound(struct ioasid_pci_dev *ipdev)
 	return ipdev->idev ? 0 : -EINVAL;
 }
 
+/* The lowest offset of any capability structure, or 0 if none. */
+static unsigned int lowest_capability(struct pci_dev *pdev)
+{
+	unsigned int lowest = 0, ttl = 48;
+	u16 status = 0;
+	u8 pos = 0;
+
+	pci_read_config_word(pdev, PCI_STATUS, &status);
+	if (!(status & PCI_STATUS_CAP_LIST))
+		return 0;
+	pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &pos);
+	/* QEMU, for one, links capabilities from the highest down. */
+	while ((pos &= ~3) >= PCI_STD_HEADER_SIZEOF && ttl--) {
+		if (!lowest || pos < lowest)
+			lowest = pos;
+		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_NEXT, &pos);
+	}
+	return lowest ?: PCI_STD_HEADER_SIZEOF;
+}
+
 /*
  * Reset the device if it can be, and save its configuration for unbind.
  * Mastering is off, so that the state restored at unbind has it off too.
@@ -212,6 +236,7 @@ static int ipdev_save_pristine(struct ioasid_pci_dev *ipdev)
 	pci_save_state(pdev);
 	ipdev->pristine = ioasid_should_fail() ? NULL :
 			  pci_store_saved_state(pdev);
+	ipdev->config_end = lowest_capability(pdev) ?: PCI_CFG_SPACE_SIZE;
 	return ipdev->pristine ? 0 : -ENOMEM;
 }
 
@@ -347,48 +372,29 @@ static int ioasid_pci_cmd_region_info(struct ioasid_ucmd *ucmd)
 	return rc ?: ioasid_ucmd_respond(ucmd);
 }
 
-/* The lowest offset of any capability structure, or 0 if none. */
-static unsigned int lowest_capability(struct pci_dev *pdev)
-{
-	unsigned int lowest = 0, ttl = 48;
-	u16 status = 0;
-	u8 pos = 0;
-
-	pci_read_config_word(pdev, PCI_STATUS, &status);
-	if (!(status & PCI_STATUS_CAP_LIST))
-		return 0;
-	pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &pos);
-	/* QEMU, for one, links capabilities from the highest down. */
-	while ((pos &= ~3) >= PCI_STD_HEADER_SIZEOF && ttl--) {
-		if (!lowest || pos < lowest)
-			lowest = pos;
-		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_NEXT, &pos);
-	}
-	return lowest ?: PCI_STD_HEADER_SIZEOF;
-}
-
 /*
  * Writable: the interrupt line, a scratch register by definition, and the
- * device-specific area below every capability structure.
+ * device-specific area below every capability structure, as the device laid
+ * out its configuration space at bind: what a device changes of its
+ * capability list later never makes a capability writable.
  */
-static bool config_write_allowed(struct pci_dev *pdev, u32 offset, u32 width)
+static bool config_write_allowed(struct ioasid_pci_dev *ipdev, u32 offset,
+				 u32 width)
 {
-	unsigned int end;
-
 	if (offset == PCI_INTERRUPT_LINE && width == 1)
 		return true;
-	if (offset < PCI_STD_HEADER_SIZEOF)
-		return false;
-	end = lowest_capability(pdev) ?: PCI_CFG_SPACE_SIZE;
-	return (u64)offset + width <= end;
+	return offset >= PCI_STD_HEADER_SIZEOF &&
+	       (u64)offset + width <= ipdev->config_end;
 }
 
-static int config_access(struct pci_dev *pdev, struct ioasid_pci_config *cmd)
+static int config_access(struct ioasid_pci_dev *ipdev,
+			 struct ioasid_pci_config *cmd)
 {
 	bool write = cmd->flags & IOASID_PCI_CONFIG_WRITE;
+	struct pci_dev *pdev = ipdev->pdev;
 	int rc;
 
-	if (write && !config_write_allowed(pdev, cmd->offset, cmd->width))
+	if (write && !config_write_allowed(ipdev, cmd->offset, cmd->width))
 		return -EPERM;
 	switch (cmd->width) {
 	case 1: {
@@ -436,7 +442,7 @@ static int ioasid_pci_cmd_config(struct ioasid_ucmd *ucmd)
 	if (!rc && (u64)cmd->offset + cmd->width > ipdev->pdev->cfg_size)
 		rc = -EINVAL;
 	if (!rc)
-		rc = config_access(ipdev->pdev, cmd);
+		rc = config_access(ipdev, cmd);
 	mutex_unlock(&ipdev->lock);
 	return rc ?: ioasid_ucmd_respond(ucmd);
 }
