@@ -5,8 +5,8 @@
  *
  * The device's backend tells the family, the capabilities, the PASID width,
  * the nesting formats and the raw registers.  The page sizes and the
- * aperture are those of the device's attached domain, or of one attached
- * for the question: they are what an IOAS gets for the device.
+ * aperture are those of the device's attached domain, or of a domain of its
+ * own, learnt once per binding: they are what an IOAS gets for the device.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
@@ -16,46 +16,76 @@
 
 #include "ioasid.h"
 
-static void report_domain(struct iommu_domain *domain,
-			  struct ioasid_device_info *cmd)
+static void report_paging_of(const struct ioasid_paging *paging,
+			     struct ioasid_device_info *cmd)
 {
 	cmd->out_caps |= IOASID_DEVICE_CAP_PAGING;
-	cmd->out_pgsize_bitmap = domain->pgsize_bitmap;
-	cmd->out_aperture_start = domain->geometry.aperture_start;
-	cmd->out_aperture_last = domain->geometry.aperture_end;
+	cmd->out_pgsize_bitmap = paging->pgsize_bitmap;
+	cmd->out_aperture_start = paging->aperture_start;
+	cmd->out_aperture_last = paging->aperture_last;
+}
+
+static void paging_of(struct iommu_domain *domain, struct ioasid_paging *paging)
+{
+	paging->pgsize_bitmap = domain->pgsize_bitmap;
+	paging->aperture_start = domain->geometry.aperture_start;
+	paging->aperture_last = domain->geometry.aperture_end;
+}
+
+/*
+ * Learn what a domain of the device's own maps: allocate one, and where the
+ * driver settles it only at attach (VT-d narrows the aperture to the unit's
+ * width and adds its superpages, virtio-iommu takes both from the device's
+ * probe), attach the device's group to it for the question, which blocks
+ * its DMA as the group's blocking domain does, and detach it again.
+ */
+static int learn_paging(struct ioasid_device *idev)
+{
+	struct iommu_domain *domain;
+	int rc = 0;
+
+	domain = ioasid_domain_alloc(idev);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
+	if (idev->settles_at_attach) {
+		if (ioasid_should_fail())
+			rc = -ENOMEM;
+		else
+			rc = idev->ops->set_domain(idev, domain, NULL);
+	}
+	if (!rc) {
+		paging_of(domain, &idev->alone);
+		if (idev->settles_at_attach)
+			idev->ops->unset_domain(idev, domain);
+	}
+	ioasid_domain_free(domain);
+	return rc;
 }
 
 /*
  * The page sizes and aperture of the device's paging domain, when it can
- * have one.  Drivers settle both only when a domain is attached (VT-d
- * narrows the aperture to the unit's width and adds its superpages,
- * virtio-iommu takes them from the device's probe), so an unattached
- * device's group is attached to an empty domain for the question, which
- * blocks its DMA as the group's blocking domain does, and goes back.
+ * have one: those of the domain its group is attached to, or else those a
+ * domain of its own has, learnt once per binding.
  */
 static int report_paging(struct ioasid_device *idev,
 			 struct ioasid_device_info *cmd)
 {
 	struct iommu_domain *domain = ioasid_device_domain(idev);
+	struct ioasid_paging attached;
 	int rc;
 
 	if (domain) {
-		report_domain(domain, cmd);
+		paging_of(domain, &attached);
+		report_paging_of(&attached, cmd);
 		return 0;
 	}
-	domain = ioasid_domain_alloc(idev);
-	if (IS_ERR(domain))
-		return PTR_ERR(domain) == -EOPNOTSUPP ? 0 : PTR_ERR(domain);
-	if (ioasid_should_fail())
-		rc = -ENOMEM;
-	else
-		rc = idev->ops->set_domain(idev, domain, NULL);
-	if (!rc) {
-		report_domain(domain, cmd);
-		idev->ops->unset_domain(idev, domain);
+	if (!idev->alone.pgsize_bitmap) {
+		rc = learn_paging(idev);
+		if (rc)
+			return rc == -EOPNOTSUPP ? 0 : rc;
 	}
-	ioasid_domain_free(domain);
-	return rc;
+	report_paging_of(&idev->alone, cmd);
+	return 0;
 }
 
 /**

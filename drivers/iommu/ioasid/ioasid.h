@@ -236,6 +236,18 @@ struct ioasid_device_ops {
 };
 
 /**
+ * struct ioasid_paging - what a paging domain of a device maps
+ * @pgsize_bitmap: its page sizes
+ * @aperture_start: the first IOVA it translates
+ * @aperture_last: the last one
+ */
+struct ioasid_paging {
+	u64 pgsize_bitmap;
+	u64 aperture_start;
+	u64 aperture_last;
+};
+
+/**
  * struct ioasid_device - a device bound to a context
  * @obj: the object header
  * @ops: its backend
@@ -247,13 +259,19 @@ struct ioasid_device_ops {
  *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
- * @fill_after_attach: the IOMMU driver settles a new domain's aperture and
- *	page sizes only when it is first attached, so it must be attached
- *	before it can be filled
+ * @fill_after_attach: the IOMMU driver accepts mappings into a new domain
+ *	only once it is attached, so it must be attached before it can be
+ *	filled
+ * @settles_at_attach: the IOMMU driver settles a new domain's page sizes and
+ *	aperture only when it is first attached: DEVICE_INFO attaches one to
+ *	learn them
  * @kernel_dma: enum ioasid_kernel_dma: what the kernel's own DMA of the
  *	device went through before the binding
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
  * @ioas_link: in the devices of that IOAS (under ictx->attach_lock)
+ * @alone: the page sizes and aperture of a domain of its own, once
+ *	DEVICE_INFO learnt them (pgsize_bitmap is 0 until then); under
+ *	ictx->attach_lock
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -265,9 +283,11 @@ struct ioasid_device {
 	bool isolated_msi;
 	bool coherent;
 	bool fill_after_attach;
+	bool settles_at_attach;
 	u32 kernel_dma;
 	bool attached;
 	struct list_head ioas_link;
+	struct ioasid_paging alone;
 };
 
 /*

@@ -530,13 +530,15 @@ enum ioasid_kernel_dma {
  * Report what the IOMMU that serves a device offers it, before or after the
  * device is attached.  Page sizes and aperture are those of the domain the
  * device's group is attached to, or else those an IOAS would get for the
- * device alone: for the question, the group is attached to an empty domain,
- * which blocks its DMA as before, and detached again.  PASIDs, nesting,
- * dirty tracking and enforced coherency are reported as the hardware offers
- * them; ioasid does not use them yet.  The reserved regions (MSI windows,
- * firmware mappings the device keeps) are the IOVAs an IOAS loses to the
- * device when it attaches; when @num_resv_regions comes back larger than
- * the room given, the call can be made again with more.
+ * device alone, learnt once per binding from an empty domain: where the
+ * IOMMU driver settles a domain only when it is attached (VT-d and
+ * virtio-iommu on Linux 6.12), the group is attached to it for the
+ * question, which blocks its DMA as before, and detached again.  PASIDs,
+ * nesting, dirty tracking and enforced coherency are reported as the
+ * hardware offers them; ioasid does not use them yet.  The reserved regions
+ * (MSI windows, firmware mappings the device keeps) are the IOVAs an IOAS
+ * loses to the device when it attaches; when @num_resv_regions comes back
+ * larger than the room given, the call can be made again with more.
  *
  * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved2 is not 0, @size
  * is too small, or @dev_id is not a device; -ENOENT no such device;

@@ -25,8 +25,10 @@ struct list_head;
  *	struct ioasid_device first
  * @bind: set up what the family needs for a device whose group the
  *	context now owns; optional; undone by the ops' unbind
- * @fill_after_attach: its IOMMU driver settles a new domain only at its
- *	first attach (struct ioasid_device)
+ * @fill_after_attach: its IOMMU driver accepts mappings into a new domain
+ *	only once it is attached (struct ioasid_device)
+ * @settles_at_attach: its IOMMU driver settles a new domain's page sizes and
+ *	aperture only when it is first attached (struct ioasid_device)
  * @hw_regs: fill in the registers of the IOMMU that serves a device, and
  *	what they tell, for the families of ioasid_iommu_paging_ops; optional
  * @ops: what the family does for its devices
@@ -37,6 +39,7 @@ struct ioasid_backend {
 	size_t device_size;
 	int (*bind)(struct ioasid_device *idev);
 	bool fill_after_attach;
+	bool settles_at_attach;
 	int (*hw_regs)(struct ioasid_device *idev,
 		       struct ioasid_device_info *info);
 	const struct ioasid_device_ops *ops;

@@ -217,6 +217,7 @@ const struct ioasid_device_ops ioasid_iommu_paging_ops = {
 static const struct ioasid_backend generic_backend = {
 	.family = IOASID_IOMMU_FAMILY_UNKNOWN,
 	.device_size = sizeof(struct ioasid_device),
+	.settles_at_attach = true,
 	.ops = &ioasid_iommu_paging_ops,
 };
 
@@ -335,6 +336,7 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	idev->kernel_dma = kernel_dma;
 	idev->fill_after_attach = backend->fill_after_attach;
+	idev->settles_at_attach = backend->settles_at_attach;
 	rc = backend->bind ? backend->bind(idev) : 0;
 	if (rc) {
 		ioasid_object_abort(ictx, &idev->obj);

@@ -106,6 +106,7 @@ const struct ioasid_backend ioasid_virtio_backend = {
 	.device_size = sizeof(struct virtio_iommu_device),
 	.bind = virtio_bind,
 	.fill_after_attach = true,
+	.settles_at_attach = true,
 	.hw_regs = virtio_hw_regs,
 	.ops = &ioasid_iommu_paging_ops,
 };

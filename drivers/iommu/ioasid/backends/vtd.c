@@ -52,6 +52,8 @@ const struct ioasid_backend ioasid_vtd_backend = {
 	.family = IOASID_IOMMU_FAMILY_INTEL_VTD,
 	.serves = vtd_serves,
 	.device_size = sizeof(struct ioasid_device),
+	/* 6.12 narrows the aperture to the unit's width, adds superpages. */
+	.settles_at_attach = true,
 	.hw_regs = vtd_hw_regs,
 	.ops = &ioasid_iommu_paging_ops,
 };

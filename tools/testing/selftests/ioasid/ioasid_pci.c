@@ -459,6 +459,73 @@ TEST_F(edu, device_info_foretells_the_attach)
 	ASSERT_EQ(before.out_caps, after.out_caps);
 }
 
+#define IOASID_FAIL_NTH "/sys/kernel/debug/ioasid/fail_nth"
+#define POINTS_ARMED 1000
+
+/*
+ * The points of failure injection (allocations, pins and calls into the
+ * IOMMU core that allocate) one DEVICE_INFO of @dev_id passes, or -1.
+ */
+static int device_info_points(int fd, __u32 dev_id)
+{
+	struct ioasid_device_info info;
+	char buf[16];
+	int rc;
+
+	snprintf(buf, sizeof(buf), "%d", POINTS_ARMED);
+	if (sysfs_write(IOASID_FAIL_NTH, buf))
+		return -1;
+	rc = device_info(fd, dev_id, &info);
+	if (ioasid_read_file(IOASID_FAIL_NTH, buf, sizeof(buf)) < 0 ||
+	    sysfs_write(IOASID_FAIL_NTH, "0") || rc)
+		return -1;
+	return POINTS_ARMED - atoi(buf);
+}
+
+/*
+ * DEVICE_INFO learns what a domain of the device's own maps once per
+ * binding: asked again, it allocates no domain, as for an attached device.
+ * The domain of the first question is attached only where the IOMMU driver
+ * settles a domain at attach (VT-d, virtio-iommu): one point more there,
+ * where allocating and attaching a domain pass one point each.
+ */
+TEST_F(edu, device_info_asks_the_iommu_once)
+{
+	struct ioasid_device_info info;
+	int first, again, attached;
+	__u32 dev_id, ioas_id;
+	bool settles;
+
+	if (access(IOASID_FAIL_NTH, F_OK))
+		SKIP(return, "no failure injection (CONFIG_IOMMU_IOASID_TEST)");
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	first = device_info_points(self->fd, dev_id);
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	if (!(info.out_caps & IOASID_DEVICE_CAP_PAGING))
+		SKIP(return, "the IOMMU gives this device no paging domain");
+	again = device_info_points(self->fd, dev_id);
+	ASSERT_LE(0, again);
+	ASSERT_LT(again, first);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	ASSERT_EQ(0, attach(self->fd, dev_id, ioas_id, 0));
+	attached = device_info_points(self->fd, dev_id);
+	ASSERT_EQ(attached, again);
+
+	settles = info.out_family == IOASID_IOMMU_FAMILY_INTEL_VTD ||
+		  info.out_family == IOASID_IOMMU_FAMILY_VIRTIO;
+	switch (info.out_family) {
+	case IOASID_IOMMU_FAMILY_INTEL_VTD:
+	case IOASID_IOMMU_FAMILY_AMD_VI:
+	case IOASID_IOMMU_FAMILY_ARM_SMMUV3:
+	case IOASID_IOMMU_FAMILY_VIRTIO:
+		ASSERT_EQ(again + 1 + settles, first);
+		break;
+	default:
+		/* SPAPR TCE allocates more of its own for a domain. */
+		break;
+	}
+}
+
 /* Read a register the intel-iommu driver shows in sysfs (hex). */
 static int vtd_sysfs_reg(const char *bdf, const char *reg, __u64 *value)
 {
