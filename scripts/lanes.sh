@@ -15,10 +15,16 @@
 # devices aliased behind a bridge (their stream or endpoint id is the
 # bridge's, already taken), so those lanes have two groups of one device.
 # uio_pci_generic is a DMA-API driver to bind to a sibling, for viability.
+# edu cuts its DMA addresses to 28 bits unless given a dma_mask: where the
+# guest's memory lies above 256 MiB (arm64) or a DMA window does (the
+# dynamic window of pseries, at 1 << 59), the first edu gets all 64 bits;
+# the others keep the default.
 
 # Two edu devices behind a conventional PCI bridge: one IOMMU group.
 EDU_BRIDGE="-device pci-bridge,id=br0,chassis_nr=1,bus=pcie.0,addr=5
 	-device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2"
+
+EDU_WIDE=dma_mask=0xffffffffffffffff
 
 ALL_LANES="x86-vtd x86-virtio-iommu x86-amd-iommu arm64-smmuv3 ppc64-spapr
 	x86-vtd-debug"
@@ -68,7 +74,8 @@ lane_setup() {
 	arm64-smmuv3)
 		lane_arch=arm64
 		lane_qemu="qemu-system-aarch64 $common -M virt,iommu=smmuv3
-			-cpu max,pauth-impdef=on -device edu,addr=4 -device edu,addr=5"
+			-cpu max,pauth-impdef=on -device edu,addr=4,$EDU_WIDE
+			-device edu,addr=5"
 		lane_append="console=ttyAMA0 iommu.passthrough=0"
 		lane_iommu=smmu3.
 		;;
@@ -79,7 +86,7 @@ lane_setup() {
 		# nvram corruption" line.
 		lane_arch=powerpc
 		lane_qemu="qemu-system-ppc64 $common -M pseries,usb=off
-			-cpu power9 -device edu
+			-cpu power9 -device edu,$EDU_WIDE
 			-device spapr-pci-host-bridge,index=1,id=phb1
 			-device edu,bus=phb1.0,addr=1 -device edu,bus=phb1.0,addr=2"
 		lane_append="console=hvc0"

@@ -1054,7 +1054,7 @@ FIXTURE_TEARDOWN(edu_dma)
 
 /*
  * Map page @n of the fixture's buffer at DMA_IOVA(n).  (The fixture's type
- * is spelt out: checkpatch misreads FIXTURE_DATA(edu_dma) *self.)
+ * is spelt out: checkpatch misreads struct _test_data_edu_dma *self.)
  */
 static int map_page(struct _test_data_edu_dma *self, __u32 ioas_id, int n,
 		    __u32 flags)
@@ -1159,17 +1159,58 @@ TEST_F(edu_dma, read_only_mapping_blocks_device_writes)
 #define VICTIMS 4096
 
 /*
- * A page of @victims (VICTIMS pages) filled with 0x77 whose physical
- * address, in *@pa, edu can reach, and that no test IOVA uses; or NULL.
+ * Does the fixture's edu read at @iova, which pages 6 and 7 of the buffer
+ * leave unmapped?  Its buffer is loaded with another pattern first, so
+ * only a read that lands brings the pattern mapped there.
  */
-static char *find_victim(char *victims, size_t page, __u64 *pa)
+static bool edu_reads_at(struct __test_metadata *_metadata,
+			 struct _test_data_edu_dma *self, __u64 iova)
+{
+	char *seen = self->buf + 7 * self->page;
+	bool landed;
+
+	fill(self->buf + 6 * self->page, 0x3c, self->page);
+	fill(seen, 0xa1, self->page);
+	if (ioas_map(self->fd, self->ioas_id, self->buf + 6 * self->page,
+		     self->page, &iova, MAP_FIXED_RW))
+		return false;
+	EXPECT_EQ(0, map_page(self, self->ioas_id, 7, MAP_RW));
+	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(7), 64, false));
+	EXPECT_EQ(0, edu_dma(&self->bar, iova, 64, false));
+	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(7), 64, true));
+	landed = all(seen, 0x3c, 64);
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, self->page,
+				NULL));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas_id, DMA_IOVA(7),
+				self->page, NULL));
+	return landed;
+}
+
+/*
+ * Does the fixture's edu reach above its default 28-bit DMA addresses?
+ * QEMU's edu takes a dma_mask property, and the lanes whose memory lies
+ * above 256 MiB give their first edu a wide one.  A 28-bit edu cuts the
+ * IOVA read to DMA_IOVA(6), which is not mapped.
+ */
+static bool edu_dma_is_wide(struct __test_metadata *_metadata,
+			    struct _test_data_edu_dma *self)
+{
+	return edu_reads_at(_metadata, self, (1ULL << 28) + DMA_IOVA(6));
+}
+
+/*
+ * A page of @victims (VICTIMS pages) filled with 0x77 whose physical
+ * address, in *@pa, is below @limit, where edu reaches, and that no test
+ * IOVA uses; or NULL.
+ */
+static char *find_victim(char *victims, size_t page, __u64 limit, __u64 *pa)
 {
 	int i;
 
 	for (i = 0; i < VICTIMS; i++) {
 		fill(victims + i * page, 0x77, page);
 		*pa = physical_address(victims + i * page);
-		if (*pa >= DMA_IOVA(16) && *pa < (1ULL << 28))
+		if (*pa >= DMA_IOVA(16) && *pa < limit)
 			return victims + i * page;
 	}
 	return NULL;
@@ -1183,7 +1224,9 @@ TEST_F(edu_dma, writes_to_unmapped_iovas_do_not_reach_memory)
 	victims = mmap(NULL, VICTIMS * self->page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, victims);
-	victim = find_victim(victims, self->page, &pa);
+	victim = find_victim(victims, self->page,
+			     edu_dma_is_wide(_metadata, self) ? ~0ULL :
+			     1ULL << 28, &pa);
 	if (!victim)
 		SKIP(return, "no page of ours below edu's 28-bit DMA limit");
 
@@ -1251,6 +1294,7 @@ TEST_F(edu_dma, unmap_of_several_mappings_forgets_each)
 
 TEST_F(edu_dma, detach_blocks_dma)
 {
+	__u64 limit = edu_dma_is_wide(_metadata, self) ? ~0ULL : 1ULL << 28;
 	char *victims, *victim;
 	__u64 pa;
 
@@ -1266,7 +1310,7 @@ TEST_F(edu_dma, detach_blocks_dma)
 	victims = mmap(NULL, VICTIMS * self->page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, victims);
-	victim = find_victim(victims, self->page, &pa);
+	victim = find_victim(victims, self->page, limit, &pa);
 	if (victim) {
 		ASSERT_EQ(0, edu_dma(&self->bar, pa, 64, true));
 		ASSERT_TRUE(all(victim, 0x77, self->page));
@@ -1605,6 +1649,13 @@ TEST_F(edu_dma, spapr_windows_are_the_iova_ranges)
 				ranges[1].last - ranges[1].start + 1,
 				&unmapped));
 	ASSERT_EQ(2 * self->page, unmapped);
+
+	/* The device's own DMA goes through the dynamic window. */
+	if (!edu_dma_is_wide(_metadata, self))
+		SKIP(return, "edu's DMA addresses are 28-bit: no DMA at 1 << 59");
+	ASSERT_TRUE(edu_reads_at(_metadata, self, ranges[1].start));
+	ASSERT_TRUE(edu_reads_at(_metadata, self,
+				 ranges[1].last + 1 - self->page));
 }
 
 #define SPAPR_DMA32_SIZE "/sys/module/ioasid/parameters/spapr_dma32_size"

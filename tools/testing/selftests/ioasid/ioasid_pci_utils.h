@@ -281,6 +281,15 @@ static inline void edu_write(struct edu_bar *bar, unsigned int reg, uint32_t v)
 			 bar->swap ? __builtin_bswap32(v) : v, __ATOMIC_RELAXED);
 }
 
+/* The DMA address registers take 64 bits, in one access. */
+static inline void edu_write64(struct edu_bar *bar, unsigned int reg,
+			       uint64_t v)
+{
+	__atomic_store_n((uint64_t *)&bar->regs[reg / 4],
+			 bar->swap ? __builtin_bswap64(v) : v,
+			 __ATOMIC_RELAXED);
+}
+
 static inline int edu_map(int devfd, struct edu_bar *bar)
 {
 	struct ioasid_pci_region_info info;
@@ -365,8 +374,8 @@ static inline int attach(int fd, __u32 dev_id, __u32 ioas_id, __u32 flags)
 static inline void edu_dma_start(struct edu_bar *bar, __u64 iova, __u32 len,
 				 bool to_ram)
 {
-	edu_write(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
-	edu_write(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
+	edu_write64(bar, EDU_DMA_SRC, to_ram ? EDU_DMA_BUFFER : iova);
+	edu_write64(bar, EDU_DMA_DST, to_ram ? iova : EDU_DMA_BUFFER);
 	edu_write(bar, EDU_DMA_COUNT, len);
 	edu_write(bar, EDU_DMA_CMD,
 		  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
