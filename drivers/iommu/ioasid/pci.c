@@ -299,7 +299,7 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 	if (ipdev->gone)
 		rc = -ENODEV;
 	else if (ipdev->idev)
-		rc = -EBUSY;
+		rc = -EALREADY;
 	else
 		rc = ipdev_bind(ipdev, file, &cmd->out_dev_id);
 	mutex_unlock(&ipdev->bind_lock);
@@ -308,6 +308,28 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 		return rc;
 	/* The binding stands; the caller closes the file to undo it. */
 	return ioasid_ucmd_respond(ucmd);
+}
+
+/* What binding the device would give and needs: asked before a BIND too. */
+static void ipdev_info(struct ioasid_pci_dev *ipdev, struct ioasid_pci_info *cmd)
+{
+	struct pci_dev *pdev = ipdev->pdev;
+	struct iommu_group *group = iommu_group_get(&pdev->dev);
+
+	cmd->out_flags = 0;
+	if (group && iommu_group_has_isolated_msi(group))
+		cmd->out_flags |= IOASID_PCI_INFO_ISOLATED_MSI;
+	if (device_iommu_capable(&pdev->dev, IOMMU_CAP_CACHE_COHERENCY))
+		cmd->out_flags |= IOASID_PCI_INFO_COHERENT;
+	/* The methods pci_reset_function() may use, probed at enumeration. */
+	if (pdev->reset_methods[0])
+		cmd->out_flags |= IOASID_PCI_INFO_RESETTABLE;
+	if (ipdev->idev)
+		cmd->out_flags |= IOASID_PCI_INFO_BOUND;
+	/* Probe refuses a device without a group; it has one until remove. */
+	cmd->out_iommu_group = group ? iommu_group_id(group) : 0;
+	cmd->out_num_regions = IOASID_PCI_NUM_REGIONS;
+	iommu_group_put(group);
 }
 
 static int ioasid_pci_cmd_info(struct ioasid_ucmd *ucmd)
@@ -321,16 +343,9 @@ static int ioasid_pci_cmd_info(struct ioasid_ucmd *ucmd)
 	if (cmd->__reserved)
 		return -EINVAL;
 	mutex_lock(&ipdev->lock);
-	rc = ipdev_check_bound(ipdev);
-	if (!rc) {
-		cmd->out_flags = 0;
-		if (ipdev->idev->isolated_msi)
-			cmd->out_flags |= IOASID_PCI_INFO_ISOLATED_MSI;
-		if (ipdev->idev->coherent)
-			cmd->out_flags |= IOASID_PCI_INFO_COHERENT;
-		cmd->out_iommu_group = iommu_group_id(ipdev->idev->group);
-		cmd->out_num_regions = IOASID_PCI_NUM_REGIONS;
-	}
+	rc = ipdev->gone ? -ENODEV : 0;
+	if (!rc)
+		ipdev_info(ipdev, cmd);
 	mutex_unlock(&ipdev->lock);
 	return rc ?: ioasid_ucmd_respond(ucmd);
 }

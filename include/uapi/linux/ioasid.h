@@ -794,8 +794,12 @@ struct ioasid_ioas_features {
  * A PCI device is given to user space by binding it to the ioasid_pci
  * driver (through driver_override and drivers_probe, as for vfio-pci).  It
  * then has a device file, /dev/ioasid-pci/<domain:bus:device.function>,
- * which one process at a time may open (-EBUSY otherwise).  The commands
- * below are ioctls on that file, with the format of every ioasid command.
+ * which may be open once at a time: a second open() fails with -EBUSY until
+ * the file is closed, whichever process holds it (a file passed to another
+ * process, or inherited across fork(), is still the one open file).  The
+ * commands below are ioctls on that file, with the format of every ioasid
+ * command.  IOASID_PCI_INFO works from the start; the others need a
+ * binding.
  *
  * The file does nothing until IOASID_PCI_BIND ties it to an ioasid context:
  * binding takes DMA ownership of the device's whole IOMMU group for that
@@ -836,18 +840,24 @@ enum {
  *
  * Bind the device to a context.  The device's IOMMU group must be viable:
  * no other device of the group may be bound to a kernel driver that uses the
- * DMA API.  A group belongs to one context at a time.  A device whose MSIs
- * are not isolated by the platform (no interrupt remapping) is refused unless
- * the ioasid module parameter allow_unsafe_interrupts is set, as with VFIO.
+ * DMA API.  A group belongs to one context at a time.  Two kinds of device
+ * need the administrator's opt-in, a module parameter of ioasid writable at
+ * run time in /sys/module/ioasid/parameters (and read at each BIND), as
+ * with VFIO: a device whose MSIs the platform does not isolate (no
+ * interrupt remapping), allow_unsafe_interrupts; a device that cannot be
+ * reset, allow_unresettable.  IOASID_PCI_INFO tells both before the BIND.
  * The context cannot be released while a device file is bound to it.
  *
  * Errors: -EBADF @ioasid_fd is not an open file; -EINVAL it is not
- * /dev/ioasid; -EBUSY the file is bound already; -EPERM the group is not
- * viable (the kernel log names the device in the way), belongs to another
- * context, or lacks MSI isolation; -EACCES the device cannot be reset and
- * allow_unresettable is not set; -EAGAIN the kernel is working on the device
- * (its reset could not take the device lock): retry; -ENODEV the device is
- * gone; -ENOMEM.
+ * /dev/ioasid; -EALREADY the file is bound already; -EBUSY the group is not
+ * viable: another device of it is bound to a kernel driver that uses the DMA
+ * API (the kernel log names it); -EPERM the group belongs to another
+ * context (or another user of the IOMMU core, such as VFIO); -EACCES the
+ * device needs an opt-in that is not given: its MSIs are not isolated and
+ * allow_unsafe_interrupts is not set, or it cannot be reset and
+ * allow_unresettable is not set (the kernel log names the parameter);
+ * -EAGAIN the kernel is working on the device (its reset could not take the
+ * device lock): retry; -ENODEV the device is gone; -ENOMEM.
  */
 struct ioasid_pci_bind {
 	__u32 size;
@@ -865,10 +875,17 @@ struct ioasid_pci_bind {
  *	device's interrupts
  * @IOASID_PCI_INFO_COHERENT: the IOMMU keeps device DMA coherent with the
  *	CPU caches
+ * @IOASID_PCI_INFO_RESETTABLE: the function has a reset method (FLR, PM,
+ *	or a bus or slot reset where it is alone), as the kernel found when it
+ *	enumerated it: binding and unbinding reset it (a BIND may still find
+ *	the reset busy, -EAGAIN)
+ * @IOASID_PCI_INFO_BOUND: the file is bound to a context
  */
 enum ioasid_pci_info_flags {
 	IOASID_PCI_INFO_ISOLATED_MSI = 1 << 0,
 	IOASID_PCI_INFO_COHERENT = 1 << 1,
+	IOASID_PCI_INFO_RESETTABLE = 1 << 2,
+	IOASID_PCI_INFO_BOUND = 1 << 3,
 };
 
 /**
@@ -880,7 +897,12 @@ enum ioasid_pci_info_flags {
  * @out_num_regions: the number of BAR regions (6)
  * @__reserved: must be 0
  *
- * Errors: -EINVAL the file is not bound; -ENODEV the device is gone.
+ * What isolation the device has and what binding it needs, bound or not:
+ * a device without IOASID_PCI_INFO_ISOLATED_MSI binds only with
+ * allow_unsafe_interrupts, one without IOASID_PCI_INFO_RESETTABLE only with
+ * allow_unresettable.
+ *
+ * Errors: -EINVAL @__reserved is not 0; -ENODEV the device is gone.
  */
 struct ioasid_pci_info {
 	__u32 size;

@@ -277,19 +277,29 @@ static int find_dma_api_user(struct device *dev, void *data)
 	return 1;
 }
 
-/* Say in the log why the group of @dev could not be claimed. */
-static void report_unviable(struct device *dev, struct iommu_group *group)
+/*
+ * Say in the log why the group of @dev could not be claimed (@rc, from
+ * iommu_device_claim_dma_owner()), and return it: -EBUSY a device of the
+ * group is bound to a driver that uses the DMA API (the group is not
+ * viable), -EPERM another user owns the group; any other errno as it is.
+ */
+static int report_unviable(struct device *dev, struct iommu_group *group,
+			   int rc)
 {
 	struct device *user = NULL;
 
+	if (rc != -EPERM)
+		return rc;
+
 	iommu_group_for_each_dev(group, &user, find_dma_api_user);
-	if (user)
-		dev_warn(dev, "IOMMU group %d is not viable: %s is bound to DMA-API driver %s\n",
-			 iommu_group_id(group), dev_name(user),
-			 dev_driver_string(user));
-	else
+	if (!user) {
 		dev_warn(dev, "IOMMU group %d is owned by another user\n",
 			 iommu_group_id(group));
+		return -EPERM;
+	}
+	dev_warn(dev, "IOMMU group %d is not viable: %s is bound to DMA-API driver %s\n",
+		 iommu_group_id(group), dev_name(user), dev_driver_string(user));
+	return -EBUSY;
 }
 
 /*
@@ -306,8 +316,7 @@ static int group_claim(struct ioasid_ctx *ictx, struct device *dev,
 	*kernel_dma = kernel_dma_of(ictx, dev, group);
 	rc = iommu_device_claim_dma_owner(dev, ictx);
 	if (rc) {
-		report_unviable(dev, group);
-		rc = -EPERM;
+		rc = report_unviable(dev, group, rc);
 	} else {
 		rc = ioasid_group_bind(ictx, iommu_group_id(group), *kernel_dma);
 		if (rc)
@@ -352,9 +361,11 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
  *
  * Return: the device object, published, with a reference for the caller
  * besides the table's; or ERR_PTR(-ENODEV) when @dev has no IOMMU group,
- * ERR_PTR(-EPERM) when its MSIs are not isolated (and unsafe interrupts are
- * not allowed) or its group cannot be claimed, ERR_PTR(-ENOMEM), or an
- * errno of the platform for what the device's backend sets up.
+ * ERR_PTR(-EACCES) when its MSIs are not isolated and unsafe interrupts are
+ * not allowed, ERR_PTR(-EBUSY) when a device of its group is bound to a
+ * driver that uses the DMA API, ERR_PTR(-EPERM) when another user owns its
+ * group, ERR_PTR(-ENOMEM), or an errno of the platform for what the device's
+ * backend sets up.
  */
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev)
@@ -370,8 +381,8 @@ struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 		return ERR_PTR(-ENODEV);
 	isolated_msi = iommu_group_has_isolated_msi(group);
 	if (!isolated_msi && !allow_unsafe_interrupts) {
-		dev_warn(dev, "no MSI isolation (interrupt remapping); load ioasid with allow_unsafe_interrupts=1 to bind anyway\n");
-		rc = -EPERM;
+		dev_warn(dev, "no MSI isolation (interrupt remapping); set the ioasid module parameter allow_unsafe_interrupts to 1 (/sys/module/ioasid/parameters/allow_unsafe_interrupts) to bind it anyway\n");
+		rc = -EACCES;
 		goto out_put_group;
 	}
 	rc = group_claim(ictx, dev, group, &kernel_dma);

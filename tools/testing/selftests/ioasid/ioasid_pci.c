@@ -112,13 +112,14 @@ TEST_F(edu, device_file_per_bound_device)
 	ASSERT_EQ(EBUSY, errno);
 }
 
+/* Before a bind, the file tells what binding needs, and reaches nothing. */
 TEST_F(edu, nothing_before_bind)
 {
 	struct ioasid_pci_region_info region;
 	struct ioasid_pci_info info;
 	__u32 value = 0;
 
-	ASSERT_EQ(-EINVAL, pci_info(self->devfd, &info));
+	ASSERT_EQ(0, pci_info(self->devfd, &info));
 	ASSERT_EQ(-EINVAL, pci_region(self->devfd, 0, &region));
 	ASSERT_EQ(-EINVAL, pci_config(self->devfd, 0, 0, 4, &value));
 	ASSERT_EQ(-EINVAL, pci_bus_master(self->devfd, 1));
@@ -141,7 +142,7 @@ TEST_F(edu, bind_makes_a_device_object)
 
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
 	ASSERT_NE(0, dev_id);
-	ASSERT_EQ(-EBUSY, pci_bind(self->devfd, self->fd, NULL));
+	ASSERT_EQ(-EALREADY, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, ioasid_read_counters(&now));
 	ASSERT_EQ(self->start.objects + 1, now.objects);
 
@@ -174,47 +175,62 @@ TEST_F(edu, context_outlives_its_bindings)
 	ASSERT_EQ(self->start.contexts, now.contexts);
 }
 
+/*
+ * PCI_INFO tells, before a bind as after, the group and what binding
+ * needs; only the BOUND flag changes with the bind.
+ */
 TEST_F(edu, info_reports_the_group)
 {
-	struct ioasid_pci_info info;
+	struct ioasid_pci_info before, info;
 
+	ASSERT_EQ(0, pci_info(self->devfd, &before));
+	ASSERT_EQ(0, before.out_flags & IOASID_PCI_INFO_BOUND);
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, pci_info(self->devfd, &info));
 	ASSERT_EQ(pci_iommu_group(self->bdf), (int)info.out_iommu_group);
+	ASSERT_EQ(before.out_iommu_group, info.out_iommu_group);
 	ASSERT_EQ(6, info.out_num_regions);
+	ASSERT_EQ(before.out_flags | IOASID_PCI_INFO_BOUND, info.out_flags);
 	ASSERT_EQ(0, info.out_flags & ~(IOASID_PCI_INFO_ISOLATED_MSI |
-					IOASID_PCI_INFO_COHERENT));
+					IOASID_PCI_INFO_COHERENT |
+					IOASID_PCI_INFO_RESETTABLE |
+					IOASID_PCI_INFO_BOUND));
 }
 
-/* Without MSI isolation, binding needs the allow_unsafe_interrupts opt-in. */
+#define UNSAFE_HINT \
+	"allow_unsafe_interrupts to 1 (/sys/module/ioasid/parameters/"
+
+/*
+ * Without MSI isolation, which PCI_INFO tells before the bind, binding
+ * needs the allow_unsafe_interrupts opt-in (-EACCES, the log says how).
+ */
 TEST_F(edu, unisolated_msi_needs_the_opt_in)
 {
 	struct ioasid_pci_info info;
 	bool isolated;
 
-	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	ASSERT_EQ(0, pci_info(self->devfd, &info));
 	isolated = info.out_flags & IOASID_PCI_INFO_ISOLATED_MSI;
-	ASSERT_EQ(0, close(self->devfd));
-
 	set_unsafe_interrupts('0');
-	self->devfd = open_device_file(self->bdf);
-	ASSERT_LE(0, self->devfd);
-	ASSERT_EQ(isolated ? 0 : -EPERM, pci_bind(self->devfd, self->fd, NULL));
+	ASSERT_EQ(isolated ? 0 : -EACCES, pci_bind(self->devfd, self->fd, NULL));
 	if (!isolated)
-		ASSERT_TRUE(klog_contains("allow_unsafe_interrupts=1"));
+		ASSERT_TRUE(klog_contains(UNSAFE_HINT));
 }
 
 /* Only an administrator's opt-in lets a device that cannot reset bind. */
 TEST_F(edu, unresettable_device_needs_the_opt_in)
 {
 	struct ioasid_pci_reset reset = { .size = sizeof(reset) };
+	struct ioasid_pci_info info;
 	struct ioasid_counters now;
 	bool resettable;
 	char old;
 
+	/* PCI_INFO tells it before the bind, as the reset finds it. */
+	ASSERT_EQ(0, pci_info(self->devfd, &info));
 	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
 	resettable = !ioasid_ioctl(self->devfd, IOASID_PCI_RESET, &reset);
+	ASSERT_EQ(resettable, !!(info.out_flags & IOASID_PCI_INFO_RESETTABLE));
 	ASSERT_EQ(0, close(self->devfd));
 
 	old = set_module_bool(UNRESETTABLE, '0');
@@ -920,7 +936,7 @@ TEST_F(edu_group, dma_api_sibling_makes_the_group_unviable)
 	ASSERT_TRUE(pci_bind_driver(self->a, "ioasid_pci"));
 	devfd = open_device_file(self->a);
 	ASSERT_LE(0, devfd);
-	ASSERT_EQ(-EPERM, pci_bind(devfd, self->fd, NULL));
+	ASSERT_EQ(-EBUSY, pci_bind(devfd, self->fd, NULL));
 	snprintf(needle, sizeof(needle),
 		 "%s is bound to DMA-API driver " DMA_API_DRIVER, self->b);
 	ASSERT_TRUE(klog_contains(needle));
