@@ -240,6 +240,30 @@ static int ipdev_save_pristine(struct ioasid_pci_dev *ipdev)
 	return ipdev->pristine ? 0 : -ENOMEM;
 }
 
+static struct pci_driver ioasid_pci_driver;
+
+/*
+ * The user of an SR-IOV physical function controls its virtual functions,
+ * which the kernel or other users may hold: vfio-pci has the users of both
+ * share a token.  ioasid_pci enables no virtual function and refuses the
+ * pair: -EBUSY a physical function with virtual functions enabled, -EPERM a
+ * virtual function whose physical function is bound to ioasid_pci (whose
+ * user may take it at any time).
+ */
+static int ipdev_check_sriov(struct pci_dev *pdev)
+{
+	if (pdev->is_physfn && pci_num_vf(pdev)) {
+		pci_warn(pdev, "has virtual functions enabled: not bound\n");
+		return -EBUSY;
+	}
+	if (pdev->is_virtfn &&
+	    pci_dev_driver(pci_physfn(pdev)) == &ioasid_pci_driver) {
+		pci_warn(pdev, "its physical function is bound to ioasid_pci: not bound\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 		      u32 *dev_id)
 {
@@ -251,6 +275,9 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 
 	if (!ictx)
 		return -EINVAL;
+	rc = ipdev_check_sriov(ipdev->pdev);
+	if (rc)
+		return rc;
 	idev = ioasid_iommu_device_bind(ictx, &ipdev->pdev->dev);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);

@@ -821,6 +821,18 @@ struct ioasid_ioas_features {
  * command reading or writing such a mapping fails with -EFAULT), the device
  * object leaves its context (its id then answers -ENOENT), and every command
  * on the file fails with -ENODEV.
+ *
+ * The device object of a binding belongs to the device file: IOASID_DESTROY
+ * of its id fails with -EBUSY, attached or not.  Closing the device file
+ * (or the driver letting go of the device) ends the binding, and from then
+ * on the id answers -ENOENT, as any id that names nothing.
+ *
+ * SR-IOV: ioasid_pci does not enable virtual functions.  The user of a
+ * physical function could reach its virtual functions, which the kernel or
+ * other users may hold, so a physical function with virtual functions
+ * enabled does not bind (-EBUSY), nor does a virtual function whose
+ * physical function is bound to ioasid_pci (-EPERM); vfio-pci's VF token is
+ * for users who trust each other with both.
  */
 enum {
 	IOASID_CMD_PCI_BIND = IOASID_CMD_BASE + 0x40,
@@ -851,8 +863,11 @@ enum {
  * Errors: -EBADF @ioasid_fd is not an open file; -EINVAL it is not
  * /dev/ioasid; -EALREADY the file is bound already; -EBUSY the group is not
  * viable: another device of it is bound to a kernel driver that uses the DMA
- * API (the kernel log names it); -EPERM the group belongs to another
- * context (or another user of the IOMMU core, such as VFIO); -EACCES the
+ * API (the kernel log names it), or the device is an SR-IOV physical
+ * function with virtual functions enabled; -EPERM the group belongs to
+ * another context (or another user of the IOMMU core, such as VFIO), or
+ * the device is a virtual function whose physical function is bound to
+ * ioasid_pci; -EACCES the
  * device needs an opt-in that is not given: its MSIs are not isolated and
  * allow_unsafe_interrupts is not set, or it cannot be reset and
  * allow_unresettable is not set (the kernel log names the parameter);
