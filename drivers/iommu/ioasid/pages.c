@@ -588,6 +588,16 @@ static int pages_commit_batch(struct ioasid_pages *pages,
 	return rc;
 }
 
+/*
+ * What a MAP says of memory GUP could not pin: -ENOMEM and -EINTR as they
+ * are, anything else (no memory there, read-only, device memory, DAX, a
+ * file whose writeback must see writes) -EFAULT.
+ */
+static int gup_errno(long rc)
+{
+	return rc == -ENOMEM || rc == -EINTR ? rc : -EFAULT;
+}
+
 static int pages_pin_batch(struct ioasid_pages *pages, struct pin_cursor *cur,
 			   struct page **batch, unsigned long batch_len)
 {
@@ -602,7 +612,7 @@ static int pages_pin_batch(struct ioasid_pages *pages, struct pin_cursor *cur,
 		return -ENOMEM;
 	pinned = pin_user_pages_fast(upn << PAGE_SHIFT, n, gup_flags, batch);
 	if (pinned <= 0)
-		return pinned ?: -EFAULT;
+		return gup_errno(pinned);
 	ioasid_count(IOASID_CNT_PINNED, pinned);
 	return pages_commit_batch(pages, cur, upn, batch, pinned);
 }

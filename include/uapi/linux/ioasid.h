@@ -157,13 +157,15 @@ enum ioasid_ioas_map_flags {
  * range is not within the usable IOVA ranges
  * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough,
  * or the context would hold more than max_mappings mappings;
- * -EFAULT part of the memory is not mapped in the caller, or is read-only
- * while WRITEABLE is asked; -ENOMEM RLIMIT_MEMLOCK would be exceeded (a
- * @length above the limit is refused before anything is pinned, and the
- * pages are charged as they are pinned, a batch at a time), or out of
- * memory; -EINTR a fatal signal arrived (while pinning, or while looking
- * through the allowed ranges for a kernel-chosen IOVA).  On any error
- * nothing is mapped, pinned or charged.
+ * -EFAULT part of the memory is not mapped in the caller, is read-only
+ * while WRITEABLE is asked, or cannot be pinned for long (device memory
+ * such as a BAR mapping, VM_IO or VM_PFNMAP; DAX; a writeable shared
+ * mapping of a regular file other than tmpfs, memfd or hugetlbfs);
+ * -ENOMEM RLIMIT_MEMLOCK would be exceeded (a @length above the limit is
+ * refused before anything is pinned, and the pages are charged as they are
+ * pinned, a batch at a time), or out of memory; -EINTR a fatal signal
+ * arrived (while pinning, or while looking through the allowed ranges for a
+ * kernel-chosen IOVA).  On any error nothing is mapped, pinned or charged.
  */
 struct ioasid_ioas_map {
 	__u32 size;

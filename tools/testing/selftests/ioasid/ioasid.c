@@ -538,6 +538,42 @@ TEST_F(ioas, map_unmapped_user_memory)
 	munmap(mem, 4 * page_size);
 }
 
+/*
+ * What can be mapped: private and shared anonymous memory, and a memfd,
+ * each pinned and charged once.  (What cannot be pinned for long fails
+ * with -EFAULT, as an address with nothing there does: ioasid_pci maps a
+ * BAR mapping for that.)
+ */
+TEST_F(ioas, memory_that_maps)
+{
+	size_t len = 4 * page_size;
+	__u64 iova = 0;
+	char *shared, *file;
+	int memfd;
+
+	shared = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
+	memset(shared, 1, len);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, shared, len, &iova,
+			      MAP_RW));
+	memfd = memfd_create("ioasid-map", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	file = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	memset(file, 2, len);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, file, len, &iova,
+			      MAP_RW));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, len, &iova,
+			      MAP_RW));
+	ASSERT_COUNTERS(&self->start, 12, 12);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	munmap(file, len);
+	close(memfd);
+	munmap(shared, len);
+}
+
 TEST_F(ioas, map_read_only_memory)
 {
 	__u64 iova = 0;

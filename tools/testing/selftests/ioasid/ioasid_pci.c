@@ -306,6 +306,24 @@ TEST_F(edu, bar_region_and_mmap)
 	munmap((void *)bar.regs, 1 << 20);
 }
 
+/* Device memory cannot be pinned: a MAP of a BAR mapping is -EFAULT. */
+TEST_F(edu, bar_mapping_cannot_be_mapped)
+{
+	struct ioasid_counters now;
+	struct edu_bar bar = {};
+	__u32 ioas_id;
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+	ASSERT_EQ(0, edu_map(self->devfd, &bar));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	ASSERT_EQ(-EFAULT, ioas_map(self->fd, ioas_id, bar.regs, getpagesize(),
+				    &iova, MAP_RW));
+	ASSERT_EQ(0, ioasid_read_counters(&now));
+	ASSERT_EQ(self->start.pinned_pages, now.pinned_pages);
+	munmap(bar.regs, 1 << 20);
+}
+
 TEST_F(edu, bad_mmaps)
 {
 	struct ioasid_pci_region_info region;
