@@ -74,7 +74,9 @@ enum {
  * in it.
  *
  * Errors: -ENOENT no object @id in this context; -EBUSY the object is in use
- * (another command is working on it, or another object refers to it).
+ * (another command is working on it, or another object refers to it), or
+ * it is the device object of a PCI device file, which the file's binding
+ * owns (closing the file removes it).
  */
 struct ioasid_destroy {
 	__u32 size;
@@ -129,14 +131,16 @@ enum ioasid_ioas_map_flags {
  * @user_va: the start of the caller's memory to map
  * @length: the number of bytes to map
  * @iova: with IOASID_IOAS_MAP_FIXED_IOVA, the IOVA to map at; otherwise
- *	set by the kernel to the IOVA it chose
+ *	set by the kernel to the IOVA it chose, which may be 0
  *
  * Pin the memory at [@user_va, @user_va + @length) and map it at
  * [@iova, @iova + @length) as one mapping.  The pages are charged to the
  * caller, whoever opened the context: to the locked_vm of its user, against
  * its RLIMIT_MEMLOCK (callers with CAP_IPC_LOCK are exempt from the limit),
  * and to the pinned_vm of its process; the charge stays with them until the
- * pages are unpinned, after the caller exits too.  A page the same user
+ * pages are unpinned, after the caller exits too (the mappings of a forked
+ * child stay in the context when it exits, usable by whoever holds the
+ * file, and charged to the child's user).  A page the same user
  * and process already pin through this context, at the same user address
  * and with the same physical page, is shared, not pinned or charged again,
  * however often and in whatever overlapping ranges it is mapped or copied;
@@ -199,8 +203,9 @@ enum ioasid_ioas_unmap_flags {
  *
  * Remove every mapping inside [@iova, @iova + @length).  The range must not
  * cut a mapping: each mapping it touches must lie wholly inside it.  With
- * IOASID_IOAS_UNMAP_ALL, remove every mapping; an empty IOAS is not an
- * error then, and @length is set to 0.
+ * IOASID_IOAS_UNMAP_ALL, remove every mapping, whatever their number; an
+ * empty IOAS is not an error then.  Either way @length comes back as the
+ * number of bytes unmapped (0 for UNMAP_ALL of an empty IOAS).
  *
  * Errors: -EINVAL zero or unaligned @iova or @length, the range cuts a
  * mapping, or UNMAP_ALL with a non-zero @iova or @length; -EOVERFLOW
@@ -305,7 +310,10 @@ struct ioasid_ioas_iova_ranges {
  *
  * Replace the set of IOVA ranges that mappings, fixed or kernel-chosen, may
  * use.  A VMM uses it to keep the IOAS within what its guest sees.  Ranges
- * that touch are merged into one.
+ * that touch are merged into one.  Their number is limited only by memory:
+ * each takes a small allocation charged to the caller's memory cgroup, and
+ * they are read one at a time, so a @num_iovas beyond the end of the array
+ * fails with -EFAULT there.
  *
  * Errors: -EINVAL a range whose start is after its last, that is not aligned
  * (start and last + 1 multiples of the page size), or that overlaps another;
@@ -906,7 +914,7 @@ enum ioasid_pci_info_flags {
 };
 
 /**
- * struct ioasid_pci_info - ioctl(IOASID_PCI_INFO) on a bound device file
+ * struct ioasid_pci_info - ioctl(IOASID_PCI_INFO) on a device file
  * @size: sizeof(struct ioasid_pci_info)
  * @flags: must be 0
  * @out_flags: enum ioasid_pci_info_flags

@@ -225,6 +225,52 @@ TEST_F(ioasid, struct_size_rules)
 	ASSERT_EQ(-E2BIG, ioasid_ioctl(self->fd, IOASID_IOAS_ALLOC, &buf));
 }
 
+/* The first version of each command struct, as ioasid.rst lists it. */
+static const struct {
+	unsigned long cmd;
+	__u32 first, now;
+} first_versions[] = {
+	{ IOASID_DESTROY, 16, sizeof(struct ioasid_destroy) },
+	{ IOASID_IOAS_ALLOC, 16, sizeof(struct ioasid_ioas_alloc) },
+	{ IOASID_IOAS_MAP, 40, sizeof(struct ioasid_ioas_map) },
+	{ IOASID_IOAS_UNMAP, 32, sizeof(struct ioasid_ioas_unmap) },
+	{ IOASID_IOAS_COPY, 40, sizeof(struct ioasid_ioas_copy) },
+	{ IOASID_IOAS_IOVA_RANGES, 24, sizeof(struct ioasid_ioas_iova_ranges) },
+	{ IOASID_IOAS_ALLOW_IOVAS, 24, sizeof(struct ioasid_ioas_allow_iovas) },
+	{ IOASID_DEVICE_ATTACH, 16, sizeof(struct ioasid_device_attach) },
+	{ IOASID_DEVICE_DETACH, 16, sizeof(struct ioasid_device_detach) },
+	{ IOASID_DEVICE_INFO, 96, sizeof(struct ioasid_device_info) },
+	{ IOASID_IOAS_INFO, 72, sizeof(struct ioasid_ioas_info) },
+	{ IOASID_IOAS_ENABLE, 32, sizeof(struct ioasid_ioas_enable) },
+	{ IOASID_IOAS_FEATURES, 24, sizeof(struct ioasid_ioas_features) },
+};
+
+/*
+ * Each command takes its first version and nothing shorter: a zeroed
+ * struct of the first size does what the whole one does (the same errno,
+ * for want of ids), one byte less fails with -EINVAL.
+ */
+TEST_F(ioasid, first_versions_are_as_documented)
+{
+	__u8 buf[256];
+	size_t i;
+	int whole;
+
+	for (i = 0; i < ARRAY_SIZE(first_versions); i++) {
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = first_versions[i].now;
+		whole = ioasid_ioctl(self->fd, first_versions[i].cmd, buf);
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = first_versions[i].first;
+		EXPECT_EQ(whole, ioasid_ioctl(self->fd, first_versions[i].cmd,
+					      buf));
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = first_versions[i].first - 1;
+		EXPECT_EQ(-EINVAL, ioasid_ioctl(self->fd, first_versions[i].cmd,
+						buf));
+	}
+}
+
 TEST_F(ioasid, unreadable_and_unwritable_structs)
 {
 	struct ioasid_counters now;
