@@ -98,6 +98,7 @@ parse_log() {
 		block = ""
 	}
 	{ sub(/\r$/, "") }
+	/^IOASID-LIVE / { live[nlive++ % 8] = $0; next }
 	/IOASID-TAP-BEGIN / {
 		sub(/.*IOASID-TAP-BEGIN /, "")
 		if (block != "")
@@ -135,8 +136,11 @@ parse_log() {
 	END {
 		if (block != "")
 			problem(block ": no end marker")
-		if (!done)
-			problem("the lane did not finish (crash or time-out)")
+		if (!done) {
+			problem("the lane did not finish (crash or time-out); its last output:")
+			for (i = nlive > 8 ? nlive - 8 : 0; i < nlive; i++)
+				print "    " live[i % 8] > "/dev/stderr"
+		}
 		print pass + 0, fail + bad, skip + 0
 	}' "$1"
 }

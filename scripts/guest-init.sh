@@ -13,7 +13,9 @@
 # The console carries every kernel message, for the host to scan.  Selftest
 # output is collected per binary and printed between markers once the binary
 # has exited, so that printk can hardly ever split a TAP line; if it does,
-# the host sees fewer results than the plan and fails the run.
+# the host sees fewer results than the plan and fails the run.  It is also
+# echoed line by line as the binary runs (IOASID-LIVE), so that a guest that
+# dies in the middle of a binary still shows how far it got.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -112,13 +114,24 @@ ioasid_params="mock=1 allow_unresettable=1"
 insmod /ioasid.ko $ioasid_params
 lane_check $? "insmod ioasid.ko"
 
+# Run one selftest binary, its TAP kept in /tmp/NAME.tap and echoed live.
+run_selftest() {
+	local name=${1##*/} line
+
+	{
+		IOASID_MODULE=/ioasid.ko IOASID_MODULE_PARAMS="$ioasid_params" \
+			"$1" 2>&1
+		echo $? >"/tmp/$name.rc"
+	} | tee "/tmp/$name.tap" | while IFS= read -r line || [ -n "$line" ]; do
+		echo "IOASID-LIVE $name: $line"
+	done
+	print_tap "$name" "/tmp/$name.tap" "$(cat "/tmp/$name.rc")"
+}
+
 case $ioasid_mode in
 test)
 	for t in /selftests/*; do
-		name=${t##*/}
-		IOASID_MODULE=/ioasid.ko IOASID_MODULE_PARAMS="$ioasid_params" \
-			"$t" >"/tmp/$name.tap" 2>&1
-		print_tap "$name" "/tmp/$name.tap" $?
+		run_selftest "$t"
 	done
 	;;
 demo)
