@@ -325,6 +325,9 @@ struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev);
 struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
+struct ioasid_test_pci_error;
+int ioasid_pci_test_error(struct ioasid_ucmd *ucmd,
+			  struct ioasid_test_pci_error *err);
 
 /* pages.c */
 

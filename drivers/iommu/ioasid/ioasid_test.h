@@ -18,10 +18,13 @@
  *	goes with IOASID_DESTROY or with the file
  * @IOASID_TEST_OP_MOCK_DMA: make a mock device read or write memory through
  *	its IOMMU domain
+ * @IOASID_TEST_OP_PCI_ERROR: report an error of a device bound through
+ *	ioasid_pci to its driver, as the PCI core's error recovery does
  */
 enum ioasid_test_op {
 	IOASID_TEST_OP_MOCK_DEVICE = 1,
 	IOASID_TEST_OP_MOCK_DMA,
+	IOASID_TEST_OP_PCI_ERROR,
 };
 
 /**
@@ -97,11 +100,29 @@ struct ioasid_test_mock_dma {
 };
 
 /**
+ * struct ioasid_test_pci_error - IOASID_TEST_OP_PCI_ERROR
+ * @dev_id: a device of the context bound through ioasid_pci
+ * @permanent: 1 for a permanent failure (pci_channel_io_perm_failure), 0
+ *	for one the device may recover from (pci_channel_io_frozen)
+ * @out_result: what the driver answered, a pci_ers_result_t
+ * @__reserved: must be 0
+ *
+ * Only the driver's error_detected is called: nothing is reset or removed.
+ */
+struct ioasid_test_pci_error {
+	__u32 dev_id;
+	__u32 permanent;
+	__u32 out_result;
+	__u32 __reserved;
+};
+
+/**
  * struct ioasid_test_cmd - ioctl(IOASID_TEST) on /dev/ioasid
  * @size: sizeof(struct ioasid_test_cmd)
  * @op: enum ioasid_test_op
  * @mock_device: for IOASID_TEST_OP_MOCK_DEVICE
  * @mock_dma: for IOASID_TEST_OP_MOCK_DMA
+ * @pci_error: for IOASID_TEST_OP_PCI_ERROR
  *
  * Errors: -ENOTTY the module has no mock backend, or was loaded without
  * mock=1; -EOPNOTSUPP unknown @op or flags; -EINVAL bad arguments.
@@ -112,6 +133,7 @@ struct ioasid_test_cmd {
 	union {
 		struct ioasid_test_mock_device mock_device;
 		struct ioasid_test_mock_dma mock_dma;
+		struct ioasid_test_pci_error pci_error;
 	};
 };
 

@@ -247,6 +247,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_pci_config pci_config;
 	struct ioasid_pci_bus_master pci_bus_master;
 	struct ioasid_pci_reset pci_reset;
+	struct ioasid_pci_error_notify pci_error_notify;
 	struct ioasid_device_attach device_attach;
 	struct ioasid_device_detach device_detach;
 	struct ioasid_device_info device_info;

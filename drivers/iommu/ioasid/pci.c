@@ -40,6 +40,7 @@
  * ipdev->lock the device lock is only ever tried (reset).
  */
 #include <linux/cdev.h>
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -51,6 +52,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "ioasid_test.h"
 
 static bool allow_unresettable;
 module_param(allow_unresettable, bool, 0644);
@@ -79,6 +81,7 @@ static DEFINE_IDA(ioasid_pci_minors);
  * @ioasid_file: the /dev/ioasid file bound to, or NULL; changes under both
  *	locks
  * @idev: the device's object in that context; changes under both locks
+ * @err_trigger: the eventfd to signal on a PCI error, or NULL
  * @pristine: the configuration the device had at bind, restored at unbind
  * @reset_works: the device could be reset at bind
  * @config_end: the end of the configuration registers the user may write
@@ -96,6 +99,7 @@ struct ioasid_pci_dev {
 	struct address_space *mapping;
 	struct file *ioasid_file;
 	struct ioasid_device *idev;
+	struct eventfd_ctx *err_trigger;
 	struct pci_saved_state *pristine;
 	bool reset_works;
 	unsigned int config_end;
@@ -167,15 +171,20 @@ static void ipdev_unbind(struct ioasid_pci_dev *ipdev, bool dev_locked)
 {
 	struct ioasid_device *idev = ipdev->idev;
 	struct file *ioasid_file = ipdev->ioasid_file;
+	struct eventfd_ctx *err_trigger;
 
 	lockdep_assert_held(&ipdev->bind_lock);
 
 	mutex_lock(&ipdev->lock);
 	ipdev->idev = NULL;
 	ipdev->ioasid_file = NULL;
+	err_trigger = ipdev->err_trigger;
+	ipdev->err_trigger = NULL;
 	unmap_mapping_range(ipdev->mapping, 0, 0, true);
 	pci_clear_master(ipdev->pdev);
 	mutex_unlock(&ipdev->lock);
+	if (err_trigger)
+		eventfd_ctx_put(err_trigger);
 
 	ioasid_device_quiesce(idev);
 	ipdev_restore(ipdev, dev_locked);
@@ -532,6 +541,32 @@ static int ioasid_pci_cmd_reset(struct ioasid_ucmd *ucmd)
 	return rc;
 }
 
+static int ioasid_pci_cmd_error_notify(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_pci_error_notify *cmd = ucmd->cmd;
+	struct ioasid_pci_dev *ipdev = ucmd->priv;
+	struct eventfd_ctx *trigger = NULL;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (cmd->eventfd != -1) {
+		trigger = eventfd_ctx_fdget(cmd->eventfd);
+		if (IS_ERR(trigger))
+			return PTR_ERR(trigger);
+	}
+	mutex_lock(&ipdev->lock);
+	rc = ipdev_check_bound(ipdev);
+	if (!rc)
+		swap(trigger, ipdev->err_trigger);
+	mutex_unlock(&ipdev->lock);
+	if (trigger)
+		eventfd_ctx_put(trigger);
+	return rc;
+}
+
 static const struct ioasid_ioctl_op ioasid_pci_ioctl_ops[] = {
 	IOASID_IOCTL_OP(IOASID_CMD_PCI_BIND, IOASID_CMD_PCI_BIND, ioasid_pci_cmd_bind,
 			struct ioasid_pci_bind, out_dev_id),
@@ -547,6 +582,9 @@ static const struct ioasid_ioctl_op ioasid_pci_ioctl_ops[] = {
 			struct ioasid_pci_bus_master, __reserved),
 	IOASID_IOCTL_OP(IOASID_CMD_PCI_BIND, IOASID_CMD_PCI_RESET, ioasid_pci_cmd_reset,
 			struct ioasid_pci_reset, flags),
+	IOASID_IOCTL_OP(IOASID_CMD_PCI_BIND, IOASID_CMD_PCI_ERROR_NOTIFY,
+			ioasid_pci_cmd_error_notify,
+			struct ioasid_pci_error_notify, __reserved),
 };
 
 static long ioasid_pci_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -739,12 +777,73 @@ static void ioasid_pci_remove(struct pci_dev *pdev)
 	put_device(&ipdev->dev);
 }
 
+/*
+ * The PCI core's error recovery (AER, EEH, DPC) asks every driver below a
+ * failed link: tell the user, and say the device can recover, as vfio-pci
+ * does, so that recovery goes on for the devices beside it; a driver with
+ * no answer would make it fail for them all.
+ */
+static pci_ers_result_t ioasid_pci_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	struct ioasid_pci_dev *ipdev = pci_get_drvdata(pdev);
+
+	mutex_lock(&ipdev->lock);
+	if (ipdev->err_trigger)
+		eventfd_signal(ipdev->err_trigger);
+	mutex_unlock(&ipdev->lock);
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+
+static const struct pci_error_handlers ioasid_pci_err_handlers = {
+	.error_detected = ioasid_pci_error_detected,
+};
+
 static struct pci_driver ioasid_pci_driver = {
 	.name = "ioasid_pci",
 	.probe = ioasid_pci_probe,
 	.remove = ioasid_pci_remove,
+	.err_handler = &ioasid_pci_err_handlers,
 	.driver_managed_dma = true,
 };
+
+#ifdef CONFIG_IOMMU_IOASID_MOCK
+/**
+ * ioasid_pci_test_error() - report a PCI error as the PCI core would
+ * @ucmd: the test command, with its context
+ * @err: the device, bound through ioasid_pci, and the kind of error
+ *
+ * Return: 0 with the driver's answer in @err, -ENOENT or -EINVAL as
+ * ioasid_device_get(), -EINVAL also when the device is not one of
+ * ioasid_pci's, or bad arguments.
+ */
+int ioasid_pci_test_error(struct ioasid_ucmd *ucmd,
+			  struct ioasid_test_pci_error *err)
+{
+	pci_channel_state_t state = pci_channel_io_frozen;
+	struct ioasid_device *idev;
+	struct pci_dev *pdev;
+	int rc = -EINVAL;
+
+	if (err->permanent > 1 || err->__reserved)
+		return -EINVAL;
+	if (err->permanent)
+		state = pci_channel_io_perm_failure;
+	idev = ioasid_device_get(ucmd->ictx, err->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	pdev = idev->dev && dev_is_pci(idev->dev) ? to_pci_dev(idev->dev) : NULL;
+	if (pdev && pci_dev_driver(pdev) == &ioasid_pci_driver) {
+		err->out_result =
+			(__force u32)ioasid_pci_error_detected(pdev, state);
+		rc = 0;
+	}
+	ioasid_put_object(&idev->obj);
+	return rc ?: ioasid_ucmd_respond(ucmd);
+}
+#endif
 
 /**
  * ioasid_pci_init() - register the ioasid_pci driver and its device files

@@ -851,6 +851,7 @@ enum {
 	IOASID_CMD_PCI_CONFIG,
 	IOASID_CMD_PCI_BUS_MASTER,
 	IOASID_CMD_PCI_RESET,
+	IOASID_CMD_PCI_ERROR_NOTIFY,
 };
 
 /**
@@ -1057,5 +1058,36 @@ struct ioasid_pci_reset {
 };
 
 #define IOASID_PCI_RESET _IO(IOASID_TYPE, IOASID_CMD_PCI_RESET)
+
+/**
+ * struct ioasid_pci_error_notify - ioctl(IOASID_PCI_ERROR_NOTIFY) on a bound
+ *	device file
+ * @size: sizeof(struct ioasid_pci_error_notify)
+ * @flags: must be 0
+ * @eventfd: an eventfd to signal when the PCI core reports an error of the
+ *	device, or -1 for none
+ * @__reserved: must be 0
+ *
+ * A device bound to ioasid_pci takes part in the PCI core's error recovery
+ * (AER, EEH, DPC) as a driver must: when the core reports an error of the
+ * device, ioasid_pci signals @eventfd, so that its user (a VMM that tells
+ * its guest, say) learns of it, and tells the core that the device can
+ * recover; the binding stays.  A permanent failure is signalled too, and
+ * the device then goes away (see above).  As with vfio-pci, what the user
+ * does about an error, a reset say, is its own.  The eventfd replaces any
+ * set before, and goes with the binding.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, the
+ * file is not bound, or @eventfd is not an eventfd; -EBADF @eventfd is not
+ * an open file (nor -1); -ENODEV the device is gone.
+ */
+struct ioasid_pci_error_notify {
+	__u32 size;
+	__u32 flags;
+	__s32 eventfd;
+	__u32 __reserved;
+};
+
+#define IOASID_PCI_ERROR_NOTIFY _IO(IOASID_TYPE, IOASID_CMD_PCI_ERROR_NOTIFY)
 
 #endif /* _UAPI_LINUX_IOASID_H */

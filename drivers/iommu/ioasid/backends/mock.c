@@ -352,6 +352,8 @@ static int mock_cmd_test(struct ioasid_ucmd *ucmd)
 		return mock_device_create(ucmd, &cmd->mock_device);
 	case IOASID_TEST_OP_MOCK_DMA:
 		return mock_dma(ucmd, &cmd->mock_dma);
+	case IOASID_TEST_OP_PCI_ERROR:
+		return ioasid_pci_test_error(ucmd, &cmd->pci_error);
 	}
 	return -EOPNOTSUPP;
 }

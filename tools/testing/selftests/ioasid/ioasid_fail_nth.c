@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -216,6 +217,20 @@ static int bind(struct seq_state *s)
 	return pci_bind(s->devfd, s->fd, &s->dev_id);
 }
 
+/* An eventfd for PCI errors, whose only reference is then the binding's. */
+static int error_notify(struct seq_state *s)
+{
+	struct ioasid_pci_error_notify cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	cmd.eventfd = eventfd(0, EFD_CLOEXEC);
+	if (cmd.eventfd < 0)
+		return -errno;
+	rc = ioasid_ioctl(s->devfd, IOASID_PCI_ERROR_NOTIFY, &cmd);
+	close(cmd.eventfd);
+	return rc;
+}
+
 static int info_dev(struct seq_state *s)
 {
 	struct ioasid_device_info info;
@@ -389,7 +404,8 @@ FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {
 FIXTURE_VARIANT_ADD(fail_nth, device_bind_attach) {
 	.name = "device_bind_attach",
 	.device = true,
-	.steps = { bind, info_dev, ioas_alloc_0, map_fixed, attach_0,
+	.steps = { bind, error_notify, info_dev, ioas_alloc_0, map_fixed,
+		   attach_0,
 		   map_again, map_big, ioas_alloc_1, replace_1, detach_dev,
 		   attach_0, unmap_all_0, detach_dev },
 };

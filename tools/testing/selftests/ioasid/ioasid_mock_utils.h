@@ -51,4 +51,26 @@ static inline int mock_dma(int fd, __u32 dev_id, __u64 iova, void *buf,
 	return ioasid_ioctl(fd, IOASID_TEST, &cmd);
 }
 
+/*
+ * Report an error of @dev_id, bound through ioasid_pci, to its driver as
+ * the PCI core's recovery would; @result gets the driver's answer.
+ */
+static inline int test_pci_error(int fd, __u32 dev_id, bool permanent,
+				 __u32 *result)
+{
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_PCI_ERROR,
+		.pci_error = {
+			.dev_id = dev_id,
+			.permanent = permanent,
+		},
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_TEST, &cmd);
+	*result = cmd.pci_error.out_result;
+	return rc;
+}
+
 #endif /* __SELFTEST_IOASID_MOCK_UTILS_H */

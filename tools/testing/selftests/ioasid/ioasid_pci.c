@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include "kselftest_harness.h"
 #include "ioasid_utils.h"
 #include "ioasid_pci_utils.h"
+#include "ioasid_mock_utils.h"
 
 /*
  * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
@@ -335,6 +337,7 @@ static const struct {
 	{ IOASID_PCI_CONFIG, 24, sizeof(struct ioasid_pci_config) },
 	{ IOASID_PCI_BUS_MASTER, 16, sizeof(struct ioasid_pci_bus_master) },
 	{ IOASID_PCI_RESET, 8, sizeof(struct ioasid_pci_reset) },
+	{ IOASID_PCI_ERROR_NOTIFY, 16, sizeof(struct ioasid_pci_error_notify) },
 };
 
 /*
@@ -361,6 +364,99 @@ TEST_F(edu, first_versions_are_as_documented)
 		EXPECT_EQ(-EINVAL, ioasid_ioctl(self->devfd,
 						pci_first_versions[i].cmd, buf));
 	}
+}
+
+static int pci_error_notify(int devfd, int eventfd)
+{
+	struct ioasid_pci_error_notify cmd = {
+		.size = sizeof(cmd),
+		.eventfd = eventfd,
+	};
+
+	return ioasid_ioctl(devfd, IOASID_PCI_ERROR_NOTIFY, &cmd);
+}
+
+/* The signals an eventfd holds, taken; 0 when it holds none. */
+static __u64 eventfd_take(int efd)
+{
+	__u64 count = 0;
+
+	if (read(efd, &count, sizeof(count)) != sizeof(count))
+		return 0;
+	return count;
+}
+
+TEST_F(edu, error_notify_rejects_bad_input)
+{
+	struct ioasid_pci_error_notify cmd = {
+		.size = sizeof(cmd),
+		.eventfd = -1,
+	};
+	int nullfd, efd;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(-EINVAL, pci_error_notify(self->devfd, efd));
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, NULL));
+	cmd.flags = 1;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->devfd,
+					    IOASID_PCI_ERROR_NOTIFY, &cmd));
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->devfd, IOASID_PCI_ERROR_NOTIFY,
+					&cmd));
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nullfd);
+	ASSERT_EQ(-EINVAL, pci_error_notify(self->devfd, nullfd));
+	close(nullfd);
+	ASSERT_EQ(-EBADF, pci_error_notify(self->devfd, nullfd));
+	ASSERT_EQ(-EBADF, pci_error_notify(self->devfd, -2));
+	ASSERT_EQ(0, pci_error_notify(self->devfd, efd));
+	ASSERT_EQ(0, pci_error_notify(self->devfd, -1));
+	close(efd);
+}
+
+/*
+ * The driver answers the PCI core's error recovery: the device can
+ * recover (or, failed for good, is disconnected), and the eventfd the user
+ * set is signalled each time; the binding stays, and a binding's eventfd
+ * goes with it.
+ */
+TEST_F(edu, pci_error_signals_the_eventfd)
+{
+	__u32 dev_id, result;
+	int efd;
+
+	if (!mock_available(self->fd))
+		SKIP(return, "no test ioctl (ioasid.ko without mock=1)");
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &dev_id));
+	/* No eventfd: nothing to signal, still an answer. */
+	ASSERT_EQ(0, test_pci_error(self->fd, dev_id, false, &result));
+	ASSERT_EQ(2, result);	/* PCI_ERS_RESULT_CAN_RECOVER */
+
+	ASSERT_EQ(0, pci_error_notify(self->devfd, efd));
+	ASSERT_EQ(0, test_pci_error(self->fd, dev_id, false, &result));
+	ASSERT_EQ(2, result);
+	ASSERT_EQ(0, test_pci_error(self->fd, dev_id, true, &result));
+	ASSERT_EQ(4, result);	/* PCI_ERS_RESULT_DISCONNECT */
+	ASSERT_EQ(2, eventfd_take(efd));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 0));
+
+	/* Taken away: no signal. */
+	ASSERT_EQ(0, pci_error_notify(self->devfd, -1));
+	ASSERT_EQ(0, test_pci_error(self->fd, dev_id, false, &result));
+	ASSERT_EQ(0, eventfd_take(efd));
+
+	/* The binding's eventfd goes with it. */
+	ASSERT_EQ(0, pci_error_notify(self->devfd, efd));
+	ASSERT_EQ(0, close(self->devfd));
+	self->devfd = -1;
+	ASSERT_EQ(-ENOENT, test_pci_error(self->fd, dev_id, false, &result));
+	ASSERT_EQ(0, eventfd_take(efd));
+	close(efd);
 }
 
 TEST_F(edu, bad_mmaps)
