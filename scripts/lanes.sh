@@ -24,6 +24,13 @@
 EDU_BRIDGE="-device pci-bridge,id=br0,chassis_nr=1,bus=pcie.0,addr=5
 	-device edu,bus=br0,addr=1 -device edu,bus=br0,addr=2"
 
+# An SR-IOV physical function with one virtual function to enable (QEMU's
+# NVMe controller; Linux's nvme driver enables VFs through sysfs), for the
+# test that refuses a function whose other side another user may hold.
+NVME_SRIOV="-device pcie-root-port,id=rp9,chassis=9,bus=pcie.0,addr=9
+	-device nvme-subsys,id=nvmesub
+	-device nvme,serial=ioasid-sriov,subsys=nvmesub,bus=rp9,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1"
+
 EDU_WIDE=dma_mask=0xffffffffffffffff
 
 ALL_LANES="x86-vtd x86-virtio-iommu x86-amd-iommu arm64-smmuv3 ppc64-spapr
@@ -45,8 +52,9 @@ lane_setup() {
 		lane_arch=x86_64
 		lane_qemu="qemu-system-x86_64 $common $X86_TCG -M q35,kernel-irqchip=split
 			-device intel-iommu,intremap=on,caching-mode=on
-			-device edu,addr=4 $EDU_BRIDGE"
+			-device edu,addr=4 $EDU_BRIDGE $NVME_SRIOV"
 		lane_append="console=ttyS0 intel_iommu=on iommu.passthrough=0"
+		lane_preload=$lane_preload,nvme-auth,nvme-core,nvme
 		lane_iommu=dmar
 		if [ "$1" = x86-vtd-debug ]; then
 			# The debug kernel has everything built in but ioasid.

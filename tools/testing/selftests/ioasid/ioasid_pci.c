@@ -1106,6 +1106,98 @@ TEST_F(edu_group, dma_api_sibling_makes_the_group_unviable)
 	ASSERT_TRUE(pci_bind_driver(self->b, DMA_API_DRIVER));
 }
 
+/*
+ * An SR-IOV physical function whose driver enables virtual functions
+ * through sysfs (sriov_configure), in @bdf; false if there is none.
+ */
+static bool find_sriov_pf(char *bdf, size_t size)
+{
+	struct dirent **names;
+	char path[PATH_MAX], driver[64];
+	bool found = false;
+	int i, n;
+
+	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_totalvfs",
+			 names[i]->d_name);
+		pci_driver_of(names[i]->d_name, driver, sizeof(driver));
+		if (!found && names[i]->d_name[0] != '.' && driver[0] &&
+		    sysfs_read_ulong(path) != ULONG_MAX &&
+		    sysfs_read_ulong(path) > 0) {
+			snprintf(bdf, size, "%s", names[i]->d_name);
+			found = true;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/* Write @value to the sysfs attribute @attr of PCI device @bdf. */
+static int pci_attr_write(const char *bdf, const char *attr, const char *value)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	return sysfs_write(path, value);
+}
+
+/*
+ * The user of an SR-IOV physical function could reach its virtual
+ * functions: with virtual functions enabled (by the PF's previous driver,
+ * which left them), the PF does not bind (-EBUSY), and a VF does not bind
+ * while its PF is bound to ioasid_pci (-EPERM).  Nor can virtual functions
+ * be enabled under ioasid_pci.
+ */
+TEST(sriov_functions_whose_other_side_may_be_held)
+{
+	char pf[NAME_MAX + 1], vf[NAME_MAX + 1], pf_driver[64];
+	char path[PATH_MAX], link[PATH_MAX];
+	int fd, pffd, vffd;
+	ssize_t len;
+
+	if (access(IOASID_DEV, F_OK))
+		SKIP(return, "ioasid.ko not loaded");
+	if (!find_sriov_pf(pf, sizeof(pf)))
+		SKIP(return, "no SR-IOV physical function bound to a driver");
+	pci_driver_of(pf, pf_driver, sizeof(pf_driver));
+	ASSERT_EQ(0, pci_attr_write(pf, "sriov_drivers_autoprobe", "0"));
+	if (pci_attr_write(pf, "sriov_numvfs", "1"))
+		SKIP(return, "%s (%s) cannot enable a virtual function", pf,
+		     pf_driver);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn0", pf);
+	len = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, len);
+	link[len] = '\0';
+	snprintf(vf, sizeof(vf), "%s", strrchr(link, '/') + 1);
+	fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+
+	/* The PF, with its VF enabled. */
+	ASSERT_TRUE(pci_bind_driver(pf, "ioasid_pci"));
+	pffd = open_device_file(pf);
+	ASSERT_LE(0, pffd);
+	EXPECT_EQ(-EBUSY, pci_bind(pffd, fd, NULL));
+	EXPECT_TRUE(klog_contains("has virtual functions enabled"));
+	/* Its VF while the PF is ioasid_pci's. */
+	ASSERT_TRUE(pci_bind_driver(vf, "ioasid_pci"));
+	vffd = open_device_file(vf);
+	ASSERT_LE(0, vffd);
+	EXPECT_EQ(-EPERM, pci_bind(vffd, fd, NULL));
+	EXPECT_TRUE(klog_contains("its physical function is bound to ioasid_pci"));
+	/* ioasid_pci enables no VF (the sysfs write finds no way to). */
+	EXPECT_NE(0, pci_attr_write(pf, "sriov_numvfs", "0"));
+
+	close(vffd);
+	close(pffd);
+	close(fd);
+	pci_release(vf);
+	ASSERT_TRUE(pci_bind_driver(pf, pf_driver));
+	EXPECT_EQ(0, pci_attr_write(pf, "sriov_numvfs", "0"));
+	EXPECT_EQ(0, pci_attr_write(pf, "sriov_drivers_autoprobe", "1"));
+}
+
 /* Give both devices of the group to ioasid_pci and open their files. */
 static void open_both(struct __test_metadata *_metadata, const char *a,
 		      const char *b, int *fda, int *fdb)
