@@ -222,21 +222,10 @@ TEST_F(mock, iommu_pages_below_the_cpu_page)
 				NULL));
 }
 
-/* The page frame of the page at @addr (root reads it in pagemap), or 0. */
-static __u64 pfn_of(const void *addr)
+/* The page frame of the page at @addr, or 0 when it is not known. */
+static __u64 pfn_of(void *addr)
 {
-	__u64 entry = 0;
-	int fd;
-
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &entry, sizeof(entry),
-		  (uintptr_t)addr / page * sizeof(entry)) != sizeof(entry))
-		entry = 0;
-	close(fd);
-	/* Bit 63: present; bits 0-54: the frame. */
-	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+	return physical_address(addr) / page;
 }
 
 /*
@@ -348,6 +337,29 @@ out:
 }
 
 /*
+ * Have the mock device write, through @iova, a tag of @base | i into each
+ * page i of the @n pages at @mem (at an offset that differs from page to
+ * page), and check that each lands in its own page.
+ */
+static void dma_tag_every_page(struct __test_metadata *_metadata, int fd,
+			       __u32 dev_id, __u64 iova, const char *mem,
+			       size_t n, __u32 base)
+{
+	__u32 tag;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		tag = base | i;
+		ASSERT_EQ(0, mock_dma(fd, dev_id, iova + i * page + i % 64 * 8,
+				      &tag, sizeof(tag), true));
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&tag, mem + i * page + i % 64 * 8, sizeof(tag));
+		ASSERT_EQ(base | i, tag);
+	}
+}
+
+/*
  * Small pages, then a transparent huge page where the kernel gives one: the
  * pin records them as runs of frames, and a run of the huge page crosses
  * the boundary of a pin batch (a page of page pointers) when the CPU page
@@ -356,11 +368,11 @@ out:
 TEST_F(mock, dma_reaches_every_page_of_small_and_huge_pages)
 {
 	const size_t huge = 2 * MIB, small = 16;
-	size_t n = small + huge / page, i;
+	size_t n = small + huge / page;
 	long pinned = ioasid_counter("pinned_pages");
 	char *raw, *start, *thp;
 	__u64 iova = 64 * MIB;
-	__u32 dev_id, tag;
+	__u32 dev_id;
 
 	raw = mmap(NULL, 3 * huge, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -376,16 +388,8 @@ TEST_F(mock, dma_reaches_every_page_of_small_and_huge_pages)
 	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, start, n * page,
 			      &iova, MAP_FIXED_RW));
 	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
-	for (i = 0; i < n; i++) {
-		tag = 0xd0000000 | i;
-		ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
-				      iova + i * page + i % 64 * 8, &tag,
-				      sizeof(tag), true));
-	}
-	for (i = 0; i < n; i++) {
-		memcpy(&tag, start + i * page + i % 64 * 8, sizeof(tag));
-		ASSERT_EQ(0xd0000000 | i, tag);
-	}
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova, start, n,
+			   0xd0000000);
 	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova, n * page,
 				NULL));
 	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
@@ -425,16 +429,8 @@ TEST_F(mock, dma_through_a_map_of_pins_shared_in_pieces)
 	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, thp, huge,
 			      &iova, MAP_FIXED_RW));
 	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
-	for (i = 0; i < n; i++) {
-		tag = 0xe0000000 | i;
-		ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
-				      iova + i * page + i % 64 * 8, &tag,
-				      sizeof(tag), true));
-	}
-	for (i = 0; i < n; i++) {
-		memcpy(&tag, thp + i * page + i % 64 * 8, sizeof(tag));
-		ASSERT_EQ(0xe0000000 | i, tag);
-	}
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova, thp, n,
+			   0xe0000000);
 	/* The last piece reads what the device wrote through the whole. */
 	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id,
 			      piece + (pieces - 1) * page + (pieces - 1) % 64 * 8,

@@ -429,4 +429,25 @@ static inline enum ioas_plan ioas_enable_with_fallback(int fd, __u32 ioas_id,
 	return rc == -EOPNOTSUPP ? PLAN_NONE : PLAN_ERROR;
 }
 
+/*
+ * The physical address of a page of ours (root reads it in pagemap), or
+ * 0 when it is not known.
+ */
+static inline __u64 physical_address(void *va)
+{
+	__u64 entry = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)va / getpagesize() * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	if (!(entry & (1ULL << 63)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * getpagesize();
+}
+
 #endif /* __SELFTEST_IOASID_UTILS_H */
