@@ -438,6 +438,17 @@ static void pages_drop_pins(struct ioasid_pages *pages, bool written,
 }
 
 /*
+ * The MAP adds no more to the pin it was building: its runs are final.
+ * Under ictx->acct_lock.
+ */
+static void cursor_stop_building(struct pin_cursor *cur)
+{
+	if (cur->building)
+		cur->pin->building = false;
+	cur->building = false;
+}
+
+/*
  * Share @pin, which holds user page @upn, for as many of the pages of
  * @batch[0..n), pinned from @upn on, as it holds with the same frames, and
  * unpin those: they are pinned once already.  Returns how many; 0 when the
@@ -456,12 +467,9 @@ static unsigned long commit_shared(struct pin_cursor *cur,
 	if (!i)
 		return 0;
 	if (cur->pin != pin) {
-		/* The pin it was building ends here: its runs are final. */
-		if (cur->building)
-			cur->pin->building = false;
+		cursor_stop_building(cur);
 		pin->users++;
 		cur->pin = pin;
-		cur->building = false;
 	}
 	unpin_batch(batch, i);
 	return i;
@@ -495,29 +503,18 @@ static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
 			pin_free(pin);
 		return rc;
 	}
-	pin->writable = pages->writable;
 	if (cur->building)
 		interval_tree_remove(&pin->node, &set->pins);
 	pin->node.last = upn + n - 1;
 	interval_tree_insert(&pin->node, &set->pins);
 	if (!cur->building) {
 		pin->users = 1;
+		pin->writable = pages->writable;
 		pin->building = true;
 		cur->pin = pin;
 		cur->building = true;
 	}
 	return 0;
-}
-
-/* The MAP adds no more to the pin it was building: its runs are final. */
-static void pages_stop_building(struct ioasid_pages *pages,
-				struct pin_cursor *cur)
-{
-	lockdep_assert_held(&pages->ictx->acct_lock);
-
-	if (cur->building)
-		cur->pin->building = false;
-	cur->building = false;
 }
 
 /*
@@ -531,7 +528,7 @@ static void pages_pin_done(struct ioasid_pages *pages, struct pin_cursor *cur)
 	struct ioasid_pin *pin = pinset_find(pages->set, pages->start);
 	struct ioasid_pages *whole;
 
-	pages_stop_building(pages, cur);
+	cursor_stop_building(cur);
 	if (pin->building || pin->node.last < pages->start + pages->npages - 1)
 		return;
 	pages->only = pin;
@@ -579,7 +576,7 @@ static int pages_commit_batch(struct ioasid_pages *pages,
 		pages->done += len;
 	}
 	if (rc)
-		pages_stop_building(pages, cur);
+		cursor_stop_building(cur);
 	else if (pages->done == pages->npages)
 		pages_pin_done(pages, cur);
 	mutex_unlock(&pages->ictx->acct_lock);
@@ -655,7 +652,7 @@ static int pages_pin_user(struct ioasid_pages *pages)
 	/* A failed GUP or a signal between batches: the pin stays as it is. */
 	if (rc && cur.building) {
 		mutex_lock(&pages->ictx->acct_lock);
-		pages_stop_building(pages, &cur);
+		cursor_stop_building(&cur);
 		mutex_unlock(&pages->ictx->acct_lock);
 	}
 	if (batch != small)
