@@ -450,4 +450,41 @@ static inline __u64 physical_address(void *va)
 	return (entry & ((1ULL << 55) - 1)) * getpagesize();
 }
 
+/* The first version of a command struct: the least size the kernel takes. */
+struct first_version {
+	unsigned long cmd;
+	__u32 first;
+	__u32 now;
+};
+
+/*
+ * Does @fd take each command of @versions as documented: a zeroed struct
+ * of the first size does what the whole struct does (the same errno, for
+ * want of ids), one byte less fails with -EINVAL?  Returns the index of the
+ * first command that does not, or -1.
+ */
+static inline int first_version_misfit(int fd,
+				       const struct first_version *versions,
+				       size_t n)
+{
+	__u8 buf[256];
+	size_t i;
+	int whole;
+
+	for (i = 0; i < n; i++) {
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = versions[i].now;
+		whole = ioasid_ioctl(fd, versions[i].cmd, buf);
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = versions[i].first;
+		if (ioasid_ioctl(fd, versions[i].cmd, buf) != whole)
+			return i;
+		memset(buf, 0, sizeof(buf));
+		*(__u32 *)buf = versions[i].first - 1;
+		if (ioasid_ioctl(fd, versions[i].cmd, buf) != -EINVAL)
+			return i;
+	}
+	return -1;
+}
+
 #endif /* __SELFTEST_IOASID_UTILS_H */
