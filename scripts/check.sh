@@ -127,10 +127,20 @@ parse_log() {
 		print "  " block ": " $0 > skips
 		next
 	}
-	/^ok [0-9]+ / { pass++; npass++; seen++; next }
+	/^ok [0-9]+ / { pass++; npass++; seen++; nwhy = 0; next }
 	/^not ok [0-9]+ / {
 		fail++; nfail++; seen++
 		print "  " block ": " $0 > "/dev/stderr"
+		for (i = 0; i < nwhy; i++)
+			print "    " why[i] > "/dev/stderr"
+		nwhy = 0
+		next
+	}
+	# What the harness says of a failing check (file:line:test:message),
+	# or of a test it killed.
+	/^# +[a-z0-9_]+\.[ch]:[0-9]+:|^# [a-z0-9_]+: Test terminated/ {
+		if (nwhy == 3) { why[0] = why[1]; why[1] = why[2]; nwhy = 2 }
+		why[nwhy++] = $0
 		next
 	}
 	END {
@@ -182,9 +192,10 @@ report_row() {
 run_tests() {
 	local lane log start pass fail skip bench_log
 	local total_pass=0 total_fail=0 total_skip=0 failed_logs=""
-	local report
+	local report failures
 
 	report=$(mktemp)
+	failures=$(mktemp)
 	printf '%-18s %7s %7s %8s %8s\n' lane passed failed skipped seconds >"$report"
 	start=$(date +%s)
 	pass=1 fail=0
@@ -198,14 +209,14 @@ run_tests() {
 		log=$("$topdir/scripts/run-lane.sh" "$lane" test)
 		rm -f "$log.skips"
 		read -r pass fail skip < <(parse_log "$log" 2>"$log.problems")
-		[ -s "$log.qemu" ] && sed 's/^/  qemu: /' "$log.qemu" >>"$log.problems"
 		scan_splats "$log" >>"$log.problems" && fail=$((fail + 1))
 		report_row "$lane" "$pass" "$fail" "$skip" "$start"
-		if [ "$fail" -ne 0 ]; then
-			failed_logs+=" $log"
-			{ echo "$lane failed, serial log $log:"; cat "$log.problems"; } >&2
-		fi
 		[ -e "$log.skips" ] && { echo "$lane skipped:"; cat "$log.skips"; } >&2
+		[ "$fail" -ne 0 ] || continue
+		failed_logs+=" $log"
+		[ -s "$log.qemu" ] &&
+			{ echo "$lane, what QEMU said:"; sed 's/^/  /' "$log.qemu"; } >&2
+		{ echo "$lane failed, serial log $log:"; cat "$log.problems"; } >>"$failures"
 	done
 	case " $lanes " in
 	*" x86-vtd "*)
@@ -216,7 +227,9 @@ run_tests() {
 		;;
 	esac
 	cat "$report"
-	rm -f "$report"
+	# Last, where a reader of the output's tail finds them: the failures.
+	cat "$failures" >&2
+	rm -f "$report" "$failures"
 	[ -z "$failed_logs" ] || echo "failed:$failed_logs"
 	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 	[ "$total_fail" -eq 0 ]

@@ -15,7 +15,8 @@
 # has exited, so that printk can hardly ever split a TAP line; if it does,
 # the host sees fewer results than the plan and fails the run.  It is also
 # echoed line by line as the binary runs (IOASID-LIVE), so that a guest that
-# dies in the middle of a binary still shows how far it got.
+# dies in the middle of a binary still shows how far it got, and when
+# (seconds since boot), so that slow tests show.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -123,7 +124,8 @@ run_selftest() {
 			"$1" 2>&1
 		echo $? >"/tmp/$name.rc"
 	} | tee "/tmp/$name.tap" | while IFS= read -r line || [ -n "$line" ]; do
-		echo "IOASID-LIVE $name: $line"
+		read -r up _ </proc/uptime
+		echo "IOASID-LIVE $name: [$up] $line"
 	done
 	print_tap "$name" "/tmp/$name.tap" "$(cat "/tmp/$name.rc")"
 }
