@@ -1634,7 +1634,7 @@ static long long timed_replace(struct _test_data_edu_dma *self, __u32 ioas_id)
  * would reach it last, and the transfer is started so that edu reaches
  * memory in the middle of the replace, timed once beforehand.
  */
-TEST_F(edu_dma, replace_keeps_dma_landing)
+TEST_F_TIMEOUT(edu_dma, replace_keeps_dma_landing, 300)
 {
 	const __u64 hi = 0xf000000, fillers = 0x1000000, end = 0xe000000;
 	char *pattern = self->buf, *zero = self->buf + self->page;
