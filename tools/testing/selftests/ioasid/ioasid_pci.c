@@ -32,42 +32,6 @@
 #include "ioasid_pci_utils.h"
 #include "ioasid_mock_utils.h"
 
-/*
- * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
- * setting in *@unsafe), open its device file and a context.
- */
-static void edu_open(struct __test_metadata *_metadata, const char *bdf,
-		     char *unsafe, int *devfd, int *fd)
-{
-	*unsafe = set_unsafe_interrupts('1');
-	ASSERT_TRUE(pci_bind_driver(bdf, "ioasid_pci"));
-	*devfd = open_device_file(bdf);
-	ASSERT_LE(0, *devfd);
-	*fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, *fd);
-}
-
-/* Undo edu_open(), and check that everything came back to @start. */
-static void edu_close(struct __test_metadata *_metadata, const char *bdf,
-		      char unsafe, int devfd, int fd,
-		      const struct ioasid_counters *start)
-{
-	struct ioasid_counters end;
-
-	if (devfd >= 0)
-		close(devfd);
-	if (fd >= 0)
-		close(fd);
-	pci_release(bdf);
-	set_unsafe_interrupts(unsafe);
-	ASSERT_EQ(0, ioasid_read_counters(&end));
-	ASSERT_EQ(start->contexts, end.contexts);
-	ASSERT_EQ(start->objects, end.objects);
-	ASSERT_EQ(start->pinned_pages, end.pinned_pages);
-	ASSERT_EQ(start->accounted_pages, end.accounted_pages);
-	ASSERT_EQ(start->domains, end.domains);
-}
-
 /* One edu device bound to ioasid_pci, its file open, and a context. */
 FIXTURE(edu) {
 	char bdf[16];

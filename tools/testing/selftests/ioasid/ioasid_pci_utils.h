@@ -401,4 +401,42 @@ static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
 	return edu_dma_wait(bar);
 }
 
+/*
+ * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
+ * setting in *@unsafe), open its device file and a context.  (This and
+ * edu_close() use the harness's assertions: include kselftest_harness.h
+ * first.)
+ */
+static inline void edu_open(struct __test_metadata *_metadata, const char *bdf,
+			    char *unsafe, int *devfd, int *fd)
+{
+	*unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(bdf, "ioasid_pci"));
+	*devfd = open_device_file(bdf);
+	ASSERT_LE(0, *devfd);
+	*fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+}
+
+/* Undo edu_open(), and check that everything came back to @start. */
+static inline void edu_close(struct __test_metadata *_metadata, const char *bdf,
+			     char unsafe, int devfd, int fd,
+			     const struct ioasid_counters *start)
+{
+	struct ioasid_counters end;
+
+	if (devfd >= 0)
+		close(devfd);
+	if (fd >= 0)
+		close(fd);
+	pci_release(bdf);
+	set_unsafe_interrupts(unsafe);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_EQ(start->contexts, end.contexts);
+	ASSERT_EQ(start->objects, end.objects);
+	ASSERT_EQ(start->pinned_pages, end.pinned_pages);
+	ASSERT_EQ(start->accounted_pages, end.accounted_pages);
+	ASSERT_EQ(start->domains, end.domains);
+}
+
 #endif /* __SELFTEST_IOASID_PCI_UTILS_H */
