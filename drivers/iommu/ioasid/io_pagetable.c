@@ -761,6 +761,8 @@ static struct ioasid_area *area_slice(struct ioasid_area *src,
 	area->pages = src->pages;
 	area->pgoff = src->pgoff + ((start - src->node.start) >> PAGE_SHIFT);
 	area->prot = prot;
+	area->uaddr = src->uaddr + (start - src->node.start);
+	area->uaddr_invalid = src->uaddr_invalid;
 	area->node.start = start - range_start;
 	area->node.last = last - range_start;
 	return area;
@@ -823,6 +825,115 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 	else
 		list_splice_tail(&slices, areas);
 	return rc;
+}
+
+/**
+ * ioasid_ioas_invalidate_uaddr() - mark the user address of every area
+ *	invalid
+ * @ioas: the IO address space, whose iova_rwsem the caller holds for
+ *	writing
+ *
+ * Return: the number of areas whose address was valid.
+ */
+unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas)
+{
+	struct ioasid_area *area;
+	unsigned long n = 0;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, 0, ULONG_MAX); area;
+	     area = area_next(area, ULONG_MAX)) {
+		n += !area->uaddr_invalid;
+		area->uaddr_invalid = true;
+		cond_resched();
+	}
+	return n;
+}
+
+/*
+ * Does @req give @area an address, and which, in *@uaddr?  -EEXIST: it has
+ * a valid one, which a range may not hold; -EOVERFLOW: the new one wraps.
+ */
+static int supply_uaddr(const struct ioasid_uaddr_request *req,
+			const struct ioasid_area *area, unsigned long *uaddr)
+{
+	unsigned long last;
+
+	if (!area->uaddr_invalid)
+		return req->shift ? -ENOENT : -EEXIST;
+	if (req->shift)
+		*uaddr = area->uaddr + req->user_va;
+	else
+		*uaddr = req->user_va + (area->node.start - req->start);
+	if (check_add_overflow(*uaddr, ioasid_area_length(area) - 1, &last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/**
+ * ioasid_ioas_check_supply() - check the memory a supply of user addresses
+ *	offers each area
+ * @ioas: the IO address space, whose iova_rwsem the caller holds
+ * @req: the request
+ * @found: the number of areas it gives an address is added here
+ *
+ * Return: 0, or the errno of the first area refused, as
+ * ioasid_pages_verify(), or -EINVAL an area is cut by the range, -EEXIST
+ * an area in the range has a valid address, -EOVERFLOW a new address range
+ * wraps.
+ */
+int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
+			     const struct ioasid_uaddr_request *req,
+			     unsigned long *found)
+{
+	struct ioasid_area *area;
+	unsigned long uaddr;
+	int rc;
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, req->start, req->last); area;
+	     area = area_next(area, req->last)) {
+		if (area->node.start < req->start || area->node.last > req->last)
+			return -EINVAL;
+		rc = supply_uaddr(req, area, &uaddr);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		rc = ioasid_pages_verify(area->pages, area->pgoff,
+					 ioasid_area_length(area) >> PAGE_SHIFT,
+					 uaddr, area->prot & IOMMU_WRITE);
+		if (rc)
+			return rc;
+		(*found)++;
+	}
+	return 0;
+}
+
+/**
+ * ioasid_ioas_supply() - give the areas the addresses a request checked
+ * @ioas: the IO address space, whose iova_rwsem the caller has held for
+ *	writing since ioasid_ioas_check_supply() passed
+ * @req: the request
+ */
+void ioasid_ioas_supply(struct ioasid_ioas *ioas,
+			const struct ioasid_uaddr_request *req)
+{
+	struct ioasid_area *area;
+	unsigned long uaddr;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, req->start, req->last); area;
+	     area = area_next(area, req->last)) {
+		if (supply_uaddr(req, area, &uaddr))
+			continue;
+		area->uaddr = uaddr;
+		area->uaddr_invalid = false;
+		cond_resched();
+	}
 }
 
 /**

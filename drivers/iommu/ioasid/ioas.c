@@ -162,6 +162,7 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 	}
 	area->pages = pages;
 	area->prot = map_prot(cmd->flags);
+	area->uaddr = cmd->user_va;
 	area->node.last = cmd->length - 1;
 	list_add(&area->link, &areas);
 

@@ -106,6 +106,11 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  *	device bound to the context, by group id; under @attach_lock
  * @nr_mappings: the areas in all IOASes of the context; changed under the
  *	iova_rwsem of the IOAS the areas are in, so atomic across IOASes
+ * @owner: the address space of the process that took the context over
+ *	(IOASID_TAKE_OWNERSHIP), grabbed; NULL until one does; written under
+ *	@acct_lock, read without a lock by the check every command makes
+ * @uaddr_lock: taken by the commands that change the user addresses of
+ *	mappings in several IOASes at once, around their iova_rwsems
  */
 struct ioasid_ctx {
 	struct xarray objects;
@@ -115,6 +120,8 @@ struct ioasid_ctx {
 	struct xarray groups;
 	struct xarray bound_groups;
 	atomic_long_t nr_mappings;
+	struct mm_struct *owner;
+	struct mutex uaddr_lock; /* nests the iova_rwsems of IOASes */
 };
 
 enum ioasid_object_type {
@@ -162,6 +169,9 @@ int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd);
  * struct ioasid_ioctl_op - one command of a dispatch table
  * @size: the size of its struct as the kernel knows it
  * @min_size: the size of the struct's first version
+ * @any_process: the command changes nothing a context's owner would not
+ *	want (it reads, or takes ownership): any process holding the file
+ *	may run it
  * @execute: the handler
  *
  * Entry n of a table whose first command is base is the ioctl
@@ -170,6 +180,7 @@ int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd);
 struct ioasid_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
+	bool any_process;
 	int (*execute)(struct ioasid_ucmd *ucmd);
 };
 
@@ -177,6 +188,15 @@ struct ioasid_ioctl_op {
 	[(_cmd) - (_base)] = {                                              \
 		.size = sizeof(_struct),                                    \
 		.min_size = offsetofend(_struct, _last),                    \
+		.execute = _fn,                                             \
+	}
+
+/* A command any process holding the file may run (see above). */
+#define IOASID_IOCTL_OP_ANY(_base, _cmd, _fn, _struct, _last)               \
+	[(_cmd) - (_base)] = {                                              \
+		.size = sizeof(_struct),                                    \
+		.min_size = offsetofend(_struct, _last),                    \
+		.any_process = true,                                        \
 		.execute = _fn,                                             \
 	}
 
@@ -391,8 +411,12 @@ struct ioasid_pinset {
  * @mm: the address space whose pinned_vm is charged, grabbed (mmgrab()) so
  *	that it can be uncharged after its process exits
  * @shared: the owner's pins that every MAP of the owner may share
+ * @charged: the pages charged to @user and @mm
  * @users: the struct ioasid_pages charged to the account; the last one
  *	frees it
+ * @retired: its pins are keyed by the user pages of a process that gave
+ *	the context up (IOASID_TAKE_OWNERSHIP): no MAP shares them any more,
+ *	and they are charged to the new owner
  * @link: in ictx->accounts
  *
  * All of it is guarded by ictx->acct_lock.
@@ -401,7 +425,9 @@ struct ioasid_account {
 	struct user_struct *user;
 	struct mm_struct *mm;
 	struct ioasid_pinset shared;
+	unsigned long charged;
 	unsigned long users;
+	bool retired;
 	struct list_head link;
 };
 
@@ -442,6 +468,10 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 void ioasid_pages_put(struct ioasid_pages *pages);
 unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
 			       unsigned long max, unsigned long *npages);
+int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
+			unsigned long npages, unsigned long uaddr,
+			bool writable);
+int ioasid_take_charge(struct ioasid_ctx *ictx, unsigned long *moved);
 
 static inline void ioasid_pages_get(struct ioasid_pages *pages)
 {
@@ -536,13 +566,21 @@ struct ioasid_area_node {
  * @pages: the pinned pages, of which the area holds a reference
  * @pgoff: the index in @pages of the area's first page
  * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @uaddr: the user address of its first page, in the process that mapped
+ *	it or that supplied the address last (IOASID_UADDR_SUPPLY)
+ * @uaddr_invalid: @uaddr means nothing until a new one is supplied
  * @link: on a list of areas being inserted or freed, outside the tree
+ *
+ * @uaddr and @uaddr_invalid change under the IOAS's iova_rwsem held for
+ * writing.
  */
 struct ioasid_area {
 	struct ioasid_area_node node;
 	struct ioasid_pages *pages;
 	unsigned long pgoff;
 	int prot;
+	unsigned long uaddr;
+	bool uaddr_invalid;
 	struct list_head link;
 };
 
@@ -554,7 +592,7 @@ struct ioasid_allowed {
 	struct interval_tree_node node;
 };
 
-static inline unsigned long ioasid_area_length(struct ioasid_area *area)
+static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
 {
 	return area->node.last - area->node.start + 1;
 }
@@ -602,6 +640,31 @@ bool ioasid_ioas_iova_usable(struct ioasid_ioas *ioas, unsigned long start,
 			     unsigned long last);
 unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 
+/**
+ * struct ioasid_uaddr_request - the areas IOASID_UADDR_SUPPLY gives
+ *	addresses to, and which
+ * @start: the first IOVA of the range
+ * @last: its last IOVA
+ * @user_va: the new address of @start; with @shift, the offset added to the
+ *	old address of each area
+ * @shift: every area of the range whose address is invalid gets its old
+ *	one plus @user_va; without it, every area of the range gets the
+ *	address at its place in the memory at @user_va, and must have none
+ */
+struct ioasid_uaddr_request {
+	unsigned long start;
+	unsigned long last;
+	unsigned long user_va;
+	bool shift;
+};
+
+unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas);
+int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
+			     const struct ioasid_uaddr_request *req,
+			     unsigned long *found);
+void ioasid_ioas_supply(struct ioasid_ioas *ioas,
+			const struct ioasid_uaddr_request *req);
+
 /* enable.c */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 			     struct ioasid_device *idev, u64 *unmet);
@@ -609,6 +672,12 @@ bool ioasid_features_allowed(const struct ioasid_features *features,
 			     struct rb_root_cached *allowed);
 int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_features(struct ioasid_ucmd *ucmd);
+
+/* live_update.c */
+bool ioasid_ctx_may_change(struct ioasid_ctx *ictx);
+int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd);
 
 int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);

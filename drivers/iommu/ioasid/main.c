@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -254,6 +255,9 @@ union ioasid_ucmd_buffer {
 	struct ioasid_ioas_info ioas_info;
 	struct ioasid_ioas_enable ioas_enable;
 	struct ioasid_ioas_features ioas_features;
+	struct ioasid_take_ownership take_ownership;
+	struct ioasid_uaddr_invalidate uaddr_invalidate;
+	struct ioasid_uaddr_supply uaddr_supply;
 	struct ioasid_test_cmd test;
 };
 
@@ -288,6 +292,9 @@ long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
 		return -ENOTTY;
 	if (WARN_ON_ONCE(op->size > sizeof(buf)))
 		return -ENOTTY;
+	if (ucmd->ictx && !op->any_process &&
+	    !ioasid_ctx_may_change(ucmd->ictx))
+		return -EPERM;
 
 	ucmd->ubuffer = (void __user *)arg;
 	rc = get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer);
@@ -309,6 +316,8 @@ long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
 
 #define IOCTL_OP(_cmd, _fn, _struct, _last) \
 	IOASID_IOCTL_OP(IOASID_CMD_BASE, _cmd, _fn, _struct, _last)
+#define IOCTL_OP_ANY(_cmd, _fn, _struct, _last) \
+	IOASID_IOCTL_OP_ANY(IOASID_CMD_BASE, _cmd, _fn, _struct, _last)
 
 static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_DESTROY, ioasid_cmd_destroy, struct ioasid_destroy,
@@ -321,22 +330,28 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_ioas_unmap, length),
 	IOCTL_OP(IOASID_CMD_IOAS_COPY, ioasid_cmd_ioas_copy,
 		 struct ioasid_ioas_copy, src_iova),
-	IOCTL_OP(IOASID_CMD_IOAS_IOVA_RANGES, ioasid_cmd_ioas_iova_ranges,
-		 struct ioasid_ioas_iova_ranges, allowed_iovas),
+	IOCTL_OP_ANY(IOASID_CMD_IOAS_IOVA_RANGES, ioasid_cmd_ioas_iova_ranges,
+		     struct ioasid_ioas_iova_ranges, allowed_iovas),
 	IOCTL_OP(IOASID_CMD_IOAS_ALLOW_IOVAS, ioasid_cmd_ioas_allow_iovas,
 		 struct ioasid_ioas_allow_iovas, allowed_iovas),
 	IOCTL_OP(IOASID_CMD_DEVICE_ATTACH, ioasid_cmd_device_attach,
 		 struct ioasid_device_attach, ioas_id),
 	IOCTL_OP(IOASID_CMD_DEVICE_DETACH, ioasid_cmd_device_detach,
 		 struct ioasid_device_detach, __reserved),
-	IOCTL_OP(IOASID_CMD_DEVICE_INFO, ioasid_cmd_device_info,
-		 struct ioasid_device_info, out_hw_regs),
-	IOCTL_OP(IOASID_CMD_IOAS_INFO, ioasid_cmd_ioas_info,
-		 struct ioasid_ioas_info, __reserved),
+	IOCTL_OP_ANY(IOASID_CMD_DEVICE_INFO, ioasid_cmd_device_info,
+		     struct ioasid_device_info, out_hw_regs),
+	IOCTL_OP_ANY(IOASID_CMD_IOAS_INFO, ioasid_cmd_ioas_info,
+		     struct ioasid_ioas_info, __reserved),
 	IOCTL_OP(IOASID_CMD_IOAS_ENABLE, ioasid_cmd_ioas_enable,
 		 struct ioasid_ioas_enable, out_unmet),
-	IOCTL_OP(IOASID_CMD_IOAS_FEATURES, ioasid_cmd_ioas_features,
-		 struct ioasid_ioas_features, features),
+	IOCTL_OP_ANY(IOASID_CMD_IOAS_FEATURES, ioasid_cmd_ioas_features,
+		     struct ioasid_ioas_features, features),
+	IOCTL_OP_ANY(IOASID_CMD_TAKE_OWNERSHIP, ioasid_cmd_take_ownership,
+		     struct ioasid_take_ownership, out_moved),
+	IOCTL_OP(IOASID_CMD_UADDR_INVALIDATE, ioasid_cmd_uaddr_invalidate,
+		 struct ioasid_uaddr_invalidate, out_mappings),
+	IOCTL_OP(IOASID_CMD_UADDR_SUPPLY, ioasid_cmd_uaddr_supply,
+		 struct ioasid_uaddr_supply, user_va),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -361,6 +376,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ictx->acct_lock);
 	INIT_LIST_HEAD(&ictx->accounts);
 	mutex_init(&ictx->attach_lock);
+	mutex_init(&ictx->uaddr_lock);
 	xa_init(&ictx->groups);
 	xa_init(&ictx->bound_groups);
 	filp->private_data = ictx;
@@ -399,6 +415,9 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	WARN_ON(!xa_empty(&ictx->groups) || !xa_empty(&ictx->bound_groups));
 	xa_destroy(&ictx->groups);
 	xa_destroy(&ictx->bound_groups);
+	if (ictx->owner)
+		mmdrop(ictx->owner);
+	mutex_destroy(&ictx->uaddr_lock);
 	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->acct_lock);
 	kfree(ictx);

@@ -286,6 +286,7 @@ static int account_charge(struct ioasid_account *acct, unsigned long npages)
 	if (rc)
 		return rc;
 	atomic64_add(npages, &acct->mm->pinned_vm);
+	acct->charged += npages;
 	ioasid_count(IOASID_CNT_ACCOUNTED, npages);
 	return 0;
 }
@@ -295,6 +296,7 @@ static void account_uncharge(struct ioasid_account *acct, unsigned long npages)
 {
 	atomic_long_sub(npages, &acct->user->locked_vm);
 	atomic64_sub(npages, &acct->mm->pinned_vm);
+	acct->charged -= npages;
 	ioasid_count(IOASID_CNT_ACCOUNTED, -(long)npages);
 }
 
@@ -312,7 +314,8 @@ static struct ioasid_account *account_find_current(struct ioasid_ctx *ictx)
 	lockdep_assert_held(&ictx->acct_lock);
 
 	list_for_each_entry(acct, &ictx->accounts, link)
-		if (acct->user == current_user() && acct->mm == current->mm)
+		if (acct->user == current_user() && acct->mm == current->mm &&
+		    !acct->retired)
 			return acct;
 	return NULL;
 }
@@ -785,6 +788,70 @@ static void pages_release(struct kref *kref)
 	pages_destroy(pages, pages->writable);
 }
 
+/*
+ * Move the charge of @acct to the current task's user and address space,
+ * which ioasid_take_charge() has charged for it already where it had to.
+ */
+static void account_move_to_current(struct ioasid_account *acct)
+{
+	struct user_struct *user = current_user();
+
+	if (acct->user != user) {
+		atomic_long_sub(acct->charged, &acct->user->locked_vm);
+		free_uid(acct->user);
+		acct->user = get_uid(user);
+	}
+	if (acct->mm != current->mm) {
+		atomic64_sub(acct->charged, &acct->mm->pinned_vm);
+		atomic64_add(acct->charged, &current->mm->pinned_vm);
+		mmdrop(acct->mm);
+		mmgrab(current->mm);
+		acct->mm = current->mm;
+		acct->retired = true;
+	}
+}
+
+/**
+ * ioasid_take_charge() - charge every pin of a context to the current task
+ * @ictx: the context
+ * @moved: set to the number of pages whose charge moved
+ *
+ * The pages charged to other users than the current task's are charged to
+ * its user first, in one step against its RLIMIT_MEMLOCK (CAP_IPC_LOCK
+ * lifts the limit); then each account of the context is moved over: its
+ * user and address space become the current task's, uncharged on the old
+ * ones.  The accounts of other address spaces retire: the user pages that
+ * key their pins mean nothing in the current process, so no MAP of it
+ * shares them (it pins and charges again what it maps of the same memory).
+ *
+ * Return: 0, or -ENOMEM when the charge does not fit the limit; then
+ * nothing is changed.
+ */
+int ioasid_take_charge(struct ioasid_ctx *ictx, unsigned long *moved)
+{
+	unsigned long from_users = 0, total = 0;
+	struct ioasid_account *acct;
+	int rc;
+
+	lockdep_assert_held(&ictx->acct_lock);
+
+	list_for_each_entry(acct, &ictx->accounts, link) {
+		if (acct->user != current_user())
+			from_users += acct->charged;
+		if (acct->user != current_user() || acct->mm != current->mm)
+			total += acct->charged;
+	}
+	if (from_users) {
+		rc = user_charge(current_user(), from_users);
+		if (rc)
+			return rc;
+	}
+	list_for_each_entry(acct, &ictx->accounts, link)
+		account_move_to_current(acct);
+	*moved = total;
+	return 0;
+}
+
 /**
  * ioasid_pages_pfn() - the page frame of one pinned page, and how far the
  *	frames run on contiguously
@@ -822,6 +889,86 @@ unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
 	mutex_unlock(&pages->ictx->acct_lock);
 	*npages = min(run_last, last) - upn + 1;
 	return pfn;
+}
+
+/*
+ * Why the current process's memory at @uaddr cannot be read (for writing,
+ * with @writable): -EACCES it is there but read-only, else -EFAULT.
+ */
+static int verify_gup_errno(unsigned long uaddr, bool writable)
+{
+	struct page *page;
+
+	if (writable && get_user_pages_fast(uaddr, 1, 0, &page) == 1) {
+		put_page(page);
+		return -EACCES;
+	}
+	return -EFAULT;
+}
+
+/*
+ * Compare the frames of @batch[0..n) with those of @pages from page @index
+ * on, and drop the references GUP took on them.
+ */
+static int verify_batch(struct ioasid_pages *pages, unsigned long index,
+			struct page **batch, unsigned long n)
+{
+	unsigned long i, pfn = 0, left = 0;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!left)
+			pfn = ioasid_pages_pfn(pages, index + i, n - i, &left);
+		if (page_to_pfn(batch[i]) != pfn)
+			rc = -EXDEV;
+		pfn++;
+		left--;
+	}
+	release_pages(batch, n);
+	return rc;
+}
+
+/**
+ * ioasid_pages_verify() - is memory of the current process pinned pages
+ * @pages: the pinned pages
+ * @index: the first page to compare
+ * @npages: the number of pages, from @index on, within @pages
+ * @uaddr: the page-aligned address of the memory in the current process
+ * @writable: the memory must be writable
+ *
+ * Faults the memory in as an access would (so a write to a private mapping
+ * gets its copy, which is other memory), and compares it page by page with
+ * the frames @pages pins.
+ *
+ * Return: 0 when the memory is exactly those pages; -EFAULT part of it is
+ * not mapped or cannot be reached; -EACCES it is read-only and @writable;
+ * -EXDEV it holds another page; -EINTR a fatal signal arrived.
+ */
+int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
+			unsigned long npages, unsigned long uaddr, bool writable)
+{
+	unsigned int gup_flags = writable ? FOLL_WRITE : 0;
+	struct page *batch[PIN_ON_STACK];
+	unsigned long done = 0, addr;
+	int got, rc;
+
+	while (done < npages) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		addr = uaddr + (done << PAGE_SHIFT);
+		got = get_user_pages_fast(addr, min_t(unsigned long,
+						      npages - done,
+						      ARRAY_SIZE(batch)),
+					  gup_flags, batch);
+		if (got <= 0)
+			return verify_gup_errno(addr, writable);
+		rc = verify_batch(pages, index + done, batch, got);
+		if (rc)
+			return rc;
+		done += got;
+		cond_resched();
+	}
+	return 0;
 }
 
 /**

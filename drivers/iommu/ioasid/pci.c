@@ -284,6 +284,8 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 
 	if (!ictx)
 		return -EINVAL;
+	if (!ioasid_ctx_may_change(ictx))
+		return -EPERM;
 	rc = ipdev_check_sriov(ipdev->pdev);
 	if (rc)
 		return rc;

@@ -61,6 +61,9 @@ enum {
 	IOASID_CMD_IOAS_INFO,
 	IOASID_CMD_IOAS_ENABLE,
 	IOASID_CMD_IOAS_FEATURES,
+	IOASID_CMD_TAKE_OWNERSHIP,
+	IOASID_CMD_UADDR_INVALIDATE,
+	IOASID_CMD_UADDR_SUPPLY,
 };
 
 /**
@@ -799,6 +802,161 @@ struct ioasid_ioas_features {
 #define IOASID_IOAS_FEATURES _IO(IOASID_TYPE, IOASID_CMD_IOAS_FEATURES)
 
 /**
+ * DOC: Live update
+ *
+ * A process may hand a context over to another, with its devices doing DMA
+ * all along: a VMM that re-executes itself, or passes its files to a new
+ * version of itself over a Unix socket.  Nothing is unmapped or pinned
+ * again: the mappings, their pins and the IOMMUs' page tables stay as they
+ * are, so DMA never stops.  What changes hands is the user addresses of the
+ * mappings, which mean nothing in the new process, and the charge of the
+ * pins.
+ *
+ * Ownership.  A context has no owner at first: any process holding the
+ * file may change it, each paying for what it pins.  IOASID_TAKE_OWNERSHIP
+ * makes the caller's process the owner, and charges it for every pin of
+ * the context.  From then on a command that changes the context (every
+ * command of /dev/ioasid but IOASID_IOAS_IOVA_RANGES, IOASID_DEVICE_INFO,
+ * IOASID_IOAS_INFO, IOASID_IOAS_FEATURES and IOASID_TAKE_OWNERSHIP itself,
+ * and IOASID_PCI_BIND to the context) from any other process fails with
+ * -EPERM.  Any holder of the file may take ownership, the old owner too: the
+ * file is the capability, ownership says who pays and whose addresses the
+ * mappings have.  A command that started before ownership moved completes.
+ *
+ * User addresses.  IOASID_UADDR_INVALIDATE marks the user addresses of the
+ * mappings invalid; IOASID_UADDR_SUPPLY gives them new ones in the caller,
+ * after checking that the memory there is made of the very pages the
+ * mapping pins.  No command needs the user address of an existing mapping
+ * (its pages stay pinned as long as it exists), so none waits for it or
+ * fails for want of it: DMA, IOASID_IOAS_UNMAP, IOASID_IOAS_COPY (a copy of
+ * a mapping whose address is invalid has an invalid address too), attach
+ * and enable all work as before.
+ *
+ * The sequence, in the old process: IOASID_UADDR_INVALIDATE of every IOAS
+ * (ioas_id 0); then pass /dev/ioasid, the device files and the memory's
+ * file descriptors (memfd, shmem, hugetlbfs: the memory must outlive the
+ * old process) to the new one, by exec() or SCM_RIGHTS.  In the new
+ * process: IOASID_TAKE_OWNERSHIP; mmap() the memory; IOASID_UADDR_SUPPLY
+ * for each mapping, range of mappings, or all at once with the offset
+ * between the old and the new addresses.  Should the new process fail or
+ * die at any step, the context is as the last command that completed left
+ * it, and another process (the old one too) may take it over and go on.
+ */
+
+/**
+ * struct ioasid_take_ownership - ioctl(IOASID_TAKE_OWNERSHIP)
+ * @size: sizeof(struct ioasid_take_ownership)
+ * @flags: must be 0
+ * @__reserved: must be 0
+ * @__reserved2: must be 0
+ * @out_moved: set to the number of bytes whose charge moved to the caller
+ *
+ * Make the caller's process the owner of the context, and move the charge
+ * of every page the context pins to the caller's user (locked_vm) and
+ * process (pinned_vm), in one step: the pages charged to another user are
+ * checked against the caller's RLIMIT_MEMLOCK first (callers with
+ * CAP_IPC_LOCK are exempt).  The pins of other processes stay as they are,
+ * but no later MAP shares them: memory of the caller that they pin too is
+ * pinned and charged again when it is mapped.  Taking a context one owns
+ * already moves what others charged since, if anything.
+ *
+ * Errors: -ENOMEM the pages charged to other users would take the caller's
+ * user over its RLIMIT_MEMLOCK; then the context, its owner and every
+ * charge are as they were.
+ */
+struct ioasid_take_ownership {
+	__u32 size;
+	__u32 flags;
+	__u32 __reserved;
+	__u32 __reserved2;
+	__aligned_u64 out_moved;
+};
+
+#define IOASID_TAKE_OWNERSHIP _IO(IOASID_TYPE, IOASID_CMD_TAKE_OWNERSHIP)
+
+/**
+ * struct ioasid_uaddr_invalidate - ioctl(IOASID_UADDR_INVALIDATE)
+ * @size: sizeof(struct ioasid_uaddr_invalidate)
+ * @flags: must be 0
+ * @ioas_id: the IOAS whose mappings to invalidate, or 0 for every IOAS of
+ *	the context
+ * @__reserved: must be 0
+ * @out_mappings: set to the number of mappings whose address was valid
+ *
+ * Mark the user address of every mapping of the IOAS (or of the context)
+ * invalid, at once: no command sees some of them changed and others not.
+ * The mappings, their pins and DMA are untouched.  A mapping invalid
+ * already stays so; the command cannot fail once its arguments are good.
+ *
+ * Errors: -ENOENT no such IOAS; -EINVAL @ioas_id is not an IOAS; -EPERM
+ * another process owns the context.
+ */
+struct ioasid_uaddr_invalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 out_mappings;
+};
+
+#define IOASID_UADDR_INVALIDATE _IO(IOASID_TYPE, IOASID_CMD_UADDR_INVALIDATE)
+
+/**
+ * enum ioasid_uaddr_supply_flags - flags of IOASID_UADDR_SUPPLY
+ * @IOASID_UADDR_SUPPLY_SHIFT: every mapping whose address is invalid, in
+ *	the IOAS or in every IOAS, gets its old address plus @user_va (a
+ *	two's complement offset); @iova and @length must be 0
+ */
+enum ioasid_uaddr_supply_flags {
+	IOASID_UADDR_SUPPLY_SHIFT = 1 << 0,
+};
+
+/**
+ * struct ioasid_uaddr_supply - ioctl(IOASID_UADDR_SUPPLY)
+ * @size: sizeof(struct ioasid_uaddr_supply)
+ * @flags: enum ioasid_uaddr_supply_flags
+ * @ioas_id: the IOAS; with IOASID_UADDR_SUPPLY_SHIFT, 0 for every IOAS of
+ *	the context
+ * @__reserved: must be 0
+ * @iova: the start of the range of mappings
+ * @length: its length
+ * @user_va: the new address of the memory at @iova; with
+ *	IOASID_UADDR_SUPPLY_SHIFT, the offset to add to each old address
+ *
+ * Give the mappings inside [@iova, @iova + @length), whose addresses must
+ * all be invalid, the memory of the caller laid out as the IOVAs are: the
+ * mapping at @iova + x gets the address @user_va + x.  The kernel checks,
+ * page by page, that the caller's memory at each new address is made of
+ * the very pages the mapping pins, and that it is writable where the
+ * mapping lets devices write; the caller needs no ownership of the pages
+ * beyond that.  All or nothing: every mapping is checked before any gets
+ * its address.
+ *
+ * Errors: -EINVAL an unaligned @iova, @length or @user_va, a zero @length,
+ * a range that cuts a mapping, or, with IOASID_UADDR_SUPPLY_SHIFT, a
+ * non-zero @iova or @length; -EOVERFLOW the range, or a new address range,
+ * wraps; -ENOENT no such IOAS, or no mapping in the range (with SHIFT: no
+ * mapping whose address is invalid); -EEXIST a mapping in the range has a
+ * valid address; -EFAULT part of the new memory is not mapped in the
+ * caller, or cannot be reached; -EACCES it is read-only where the mapping
+ * is writable; -EXDEV it is other memory than the mapping pins (a private
+ * copy, other pages of the same size); -EINTR a fatal signal arrived while
+ * the memory was checked; -EPERM another process owns the context.  On any
+ * error no address changes.
+ */
+struct ioasid_uaddr_supply {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 user_va;
+};
+
+#define IOASID_UADDR_SUPPLY _IO(IOASID_TYPE, IOASID_CMD_UADDR_SUPPLY)
+
+/**
  * DOC: PCI device files
  *
  * A PCI device is given to user space by binding it to the ioasid_pci
@@ -878,10 +1036,10 @@ enum {
  * function with virtual functions enabled; -EPERM the group belongs to
  * another context (or another user of the IOMMU core, such as VFIO), or
  * the device is a virtual function whose physical function is bound to
- * ioasid_pci; -EACCES the
- * device needs an opt-in that is not given: its MSIs are not isolated and
- * allow_unsafe_interrupts is not set, or it cannot be reset and
- * allow_unresettable is not set (the kernel log names the parameter);
+ * ioasid_pci, or another process owns the context (see "Live update");
+ * -EACCES the device needs an opt-in that is not given: its MSIs are not
+ * isolated and allow_unsafe_interrupts is not set, or it cannot be reset
+ * and allow_unresettable is not set (the kernel log names the parameter);
  * -EAGAIN the kernel is working on the device (its reset could not take the
  * device lock): retry; -ENODEV the device is gone; -ENOMEM.
  */

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live update: a process hands a context over to another while its devices
+ * go on doing DMA.  See "Live update" in include/uapi/linux/ioasid.h.
+ *
+ * Nothing here touches a pin or an IOMMU: the user addresses of the areas
+ * (area->uaddr) are marked invalid and given new ones, checked against the
+ * pinned frames, and the charge of the pins moves to a new owner.  The
+ * commands that change the addresses in several IOASes at once hold every
+ * iova_rwsem of them together, nested in ictx->uaddr_lock, so that no
+ * other command sees some of the areas changed and others not.
+ */
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <uapi/linux/ioasid.h>
+
+#include "ioasid.h"
+
+/**
+ * struct ioas_group - the IOASes a command works on, with a reference each
+ * @ioas: the IOASes
+ * @num: how many
+ */
+struct ioas_group {
+	struct ioasid_ioas **ioas;
+	unsigned int num;
+};
+
+static void ioas_group_put(struct ioas_group *grp)
+{
+	while (grp->num)
+		ioasid_put_object(&grp->ioas[--grp->num]->obj);
+	kfree(grp->ioas);
+}
+
+/* Every IOAS of @ictx, at the time of the call. */
+static int ioas_group_get_all(struct ioasid_ctx *ictx, struct ioas_group *grp)
+{
+	struct ioasid_object *obj;
+	struct ioasid_ioas *ioas;
+	unsigned int max = 0;
+	unsigned long id;
+
+	xa_for_each(&ictx->objects, id, obj)
+		max++;
+	grp->num = 0;
+	grp->ioas = max ? ioasid_kzalloc(array_size(max, sizeof(*grp->ioas))) :
+			    NULL;
+	if (max && !grp->ioas)
+		return -ENOMEM;
+	xa_for_each(&ictx->objects, id, obj) {
+		if (grp->num == max)
+			break;
+		ioas = ioasid_ioas_get(ictx, id);
+		if (!IS_ERR(ioas))
+			grp->ioas[grp->num++] = ioas;
+	}
+	return 0;
+}
+
+/* The IOAS @id, or every IOAS of @ictx when @id is 0. */
+static int ioas_group_get(struct ioasid_ctx *ictx, u32 id,
+			  struct ioas_group *grp)
+{
+	struct ioasid_ioas *ioas;
+
+	if (!id)
+		return ioas_group_get_all(ictx, grp);
+	ioas = ioasid_ioas_get(ictx, id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	grp->ioas = ioasid_kzalloc(sizeof(*grp->ioas));
+	if (!grp->ioas) {
+		ioasid_put_object(&ioas->obj);
+		return -ENOMEM;
+	}
+	grp->ioas[0] = ioas;
+	grp->num = 1;
+	return 0;
+}
+
+static void ioas_group_lock(struct ioasid_ctx *ictx, struct ioas_group *grp)
+{
+	unsigned int i;
+
+	mutex_lock(&ictx->uaddr_lock);
+	for (i = 0; i < grp->num; i++)
+		down_write_nest_lock(&grp->ioas[i]->iova_rwsem,
+				     &ictx->uaddr_lock);
+}
+
+static void ioas_group_unlock(struct ioasid_ctx *ictx, struct ioas_group *grp)
+{
+	unsigned int i;
+
+	for (i = grp->num; i--;)
+		up_write(&grp->ioas[i]->iova_rwsem);
+	mutex_unlock(&ictx->uaddr_lock);
+}
+
+/**
+ * ioasid_ctx_may_change() - may the current process change a context
+ * @ictx: the context
+ *
+ * Return: true when the context has no owner, or the current process is
+ * its owner.
+ */
+bool ioasid_ctx_may_change(struct ioasid_ctx *ictx)
+{
+	struct mm_struct *owner = READ_ONCE(ictx->owner);
+
+	return !owner || owner == current->mm;
+}
+
+/* Make the current process the owner of @ictx; under ictx->acct_lock. */
+static void ctx_set_owner(struct ioasid_ctx *ictx)
+{
+	struct mm_struct *old = ictx->owner;
+
+	lockdep_assert_held(&ictx->acct_lock);
+
+	if (old == current->mm)
+		return;
+	mmgrab(current->mm);
+	WRITE_ONCE(ictx->owner, current->mm);
+	if (old)
+		mmdrop(old);
+}
+
+int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_take_ownership *cmd = ucmd->cmd;
+	struct ioasid_ctx *ictx = ucmd->ictx;
+	unsigned long moved;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || cmd->__reserved2)
+		return -EINVAL;
+
+	mutex_lock(&ictx->acct_lock);
+	rc = ioasid_take_charge(ictx, &moved);
+	if (!rc)
+		ctx_set_owner(ictx);
+	mutex_unlock(&ictx->acct_lock);
+	if (rc)
+		return rc;
+	cmd->out_moved = (u64)moved << PAGE_SHIFT;
+	return ioasid_ucmd_respond(ucmd);
+}
+
+int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_uaddr_invalidate *cmd = ucmd->cmd;
+	struct ioasid_ctx *ictx = ucmd->ictx;
+	struct ioas_group grp;
+	unsigned long n = 0;
+	unsigned int i;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+
+	rc = ioas_group_get(ictx, cmd->ioas_id, &grp);
+	if (rc)
+		return rc;
+	ioas_group_lock(ictx, &grp);
+	for (i = 0; i < grp.num; i++)
+		n += ioasid_ioas_invalidate_uaddr(grp.ioas[i]);
+	ioas_group_unlock(ictx, &grp);
+	ioas_group_put(&grp);
+	cmd->out_mappings = n;
+	return ioasid_ucmd_respond(ucmd);
+}
+
+/* The request of @cmd, its arguments checked. */
+static int supply_request(const struct ioasid_uaddr_supply *cmd,
+			  struct ioasid_uaddr_request *req)
+{
+	u64 last;
+
+	if (cmd->flags & ~IOASID_UADDR_SUPPLY_SHIFT)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || !PAGE_ALIGNED(cmd->user_va))
+		return -EINVAL;
+	req->user_va = cmd->user_va;
+	req->shift = cmd->flags & IOASID_UADDR_SUPPLY_SHIFT;
+	if (req->shift) {
+		if (cmd->iova || cmd->length)
+			return -EINVAL;
+		req->start = 0;
+		req->last = ULONG_MAX;
+		return 0;
+	}
+	if (!cmd->ioas_id)
+		return -ENOENT;
+	if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
+	    !PAGE_ALIGNED(cmd->length))
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
+	    check_add_overflow(cmd->user_va, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	req->start = cmd->iova;
+	req->last = cmd->iova + cmd->length - 1;
+	return 0;
+}
+
+int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_uaddr_supply *cmd = ucmd->cmd;
+	struct ioasid_ctx *ictx = ucmd->ictx;
+	struct ioasid_uaddr_request req;
+	unsigned long found = 0;
+	struct ioas_group grp;
+	unsigned int i;
+	int rc;
+
+	rc = supply_request(cmd, &req);
+	if (rc)
+		return rc;
+	rc = ioas_group_get(ictx, cmd->ioas_id, &grp);
+	if (rc)
+		return rc;
+	ioas_group_lock(ictx, &grp);
+	for (i = 0; i < grp.num && !rc; i++)
+		rc = ioasid_ioas_check_supply(grp.ioas[i], &req, &found);
+	if (!rc && !found)
+		rc = -ENOENT;
+	for (i = 0; i < grp.num && !rc; i++)
+		ioasid_ioas_supply(grp.ioas[i], &req);
+	ioas_group_unlock(ictx, &grp);
+	ioas_group_put(&grp);
+	return rc;
+}
