@@ -240,6 +240,9 @@ static const struct first_version first_versions[] = {
 	{ IOASID_IOAS_INFO, 72, sizeof(struct ioasid_ioas_info) },
 	{ IOASID_IOAS_ENABLE, 32, sizeof(struct ioasid_ioas_enable) },
 	{ IOASID_IOAS_FEATURES, 24, sizeof(struct ioasid_ioas_features) },
+	{ IOASID_TAKE_OWNERSHIP, 24, sizeof(struct ioasid_take_ownership) },
+	{ IOASID_UADDR_INVALIDATE, 24, sizeof(struct ioasid_uaddr_invalidate) },
+	{ IOASID_UADDR_SUPPLY, 40, sizeof(struct ioasid_uaddr_supply) },
 };
 
 /* Each command takes its first version and nothing shorter. */

@@ -336,6 +336,33 @@ static int destroy_mock_0(struct seq_state *s)
 	return ioasid_destroy(s->fd, s->mock[0]);
 }
 
+static int invalidate_all(struct seq_state *s)
+{
+	return uaddr_invalidate(s->fd, 0, NULL);
+}
+
+/* Every invalid address back as it was, in every IOAS. */
+static int supply_all(struct seq_state *s)
+{
+	return uaddr_supply_shift(s->fd, 0, 0);
+}
+
+static int take_over(struct seq_state *s)
+{
+	return take_ownership(s->fd, NULL);
+}
+
+static int invalidate_0(struct seq_state *s)
+{
+	return uaddr_invalidate(s->fd, s->ioas[0], NULL);
+}
+
+static int supply_fixed(struct seq_state *s)
+{
+	return uaddr_supply(s->fd, s->ioas[0], 0x100000, NR_PAGES * s->page,
+			    s->buf);
+}
+
 /*
  * Binding enables the device, which evaluates the ACPI _PRT method.  With
  * an allocation failing in there, ACPICA on 6.12 drops a reference it does
@@ -393,6 +420,14 @@ FIXTURE_VARIANT_ADD(fail_nth, ioas_copy) {
 	.name = "ioas_copy",
 	.prepare = prepare_mapped,
 	.steps = { copy_0_to_1, unmap_all_0, destroy_0, destroy_1 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, live_update) {
+	.name = "live_update",
+	.prepare = prepare_mapped,
+	.steps = { copy_0_to_1, invalidate_all, supply_all, take_over,
+		   map_again, invalidate_0, supply_fixed, unmap_all_0,
+		   destroy_1 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {

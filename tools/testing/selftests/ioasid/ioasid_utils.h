@@ -429,6 +429,80 @@ static inline enum ioas_plan ioas_enable_with_fallback(int fd, __u32 ioas_id,
 	return rc == -EOPNOTSUPP ? PLAN_NONE : PLAN_ERROR;
 }
 
+static inline int take_ownership(int fd, __u64 *moved)
+{
+	struct ioasid_take_ownership cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_TAKE_OWNERSHIP, &cmd);
+	if (moved)
+		*moved = cmd.out_moved;
+	return rc;
+}
+
+static inline int uaddr_invalidate(int fd, __u32 ioas_id, __u64 *mappings)
+{
+	struct ioasid_uaddr_invalidate cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_UADDR_INVALIDATE, &cmd);
+	if (mappings)
+		*mappings = cmd.out_mappings;
+	return rc;
+}
+
+/* Give the mappings of [iova, iova + length) the memory at @va. */
+static inline int uaddr_supply(int fd, __u32 ioas_id, __u64 iova,
+			       __u64 length, const void *va)
+{
+	struct ioasid_uaddr_supply cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+		.user_va = (__u64)(uintptr_t)va,
+	};
+
+	return ioasid_ioctl(fd, IOASID_UADDR_SUPPLY, &cmd);
+}
+
+/* Give every invalid mapping of @ioas_id (0: all) its address + @offset. */
+static inline int uaddr_supply_shift(int fd, __u32 ioas_id, __u64 offset)
+{
+	struct ioasid_uaddr_supply cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UADDR_SUPPLY_SHIFT,
+		.ioas_id = ioas_id,
+		.user_va = offset,
+	};
+
+	return ioasid_ioctl(fd, IOASID_UADDR_SUPPLY, &cmd);
+}
+
+/* The VmPin of process @pid (0: this one), in KiB, or -1. */
+static inline long vm_pinned_kib(int pid)
+{
+	char path[64], line[128];
+	long kib = -1;
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 /*
  * The physical address of a page of ours (root reads it in pagemap), or
  * 0 when it is not known.

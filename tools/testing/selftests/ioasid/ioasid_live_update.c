@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live update: a process hands its context over to another, with the
+ * devices doing DMA throughout (see "Live update" in the uAPI header).
+ *
+ * The "live" tests need no device: user addresses invalidated and supplied
+ * again, checked against the pinned pages, and ownership with the charge
+ * moving.  The "edu_live" tests hand a context whose edu device is doing
+ * DMA over to a new process, made by fork() and exec() of this binary,
+ * which receives the files over a Unix socket (see new_owner()).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_utils.h"
+#include "ioasid_pci_utils.h"
+
+#define NPAGES 8
+#define IOVA 0x1000000ULL
+#define PROT_RW (PROT_READ | PROT_WRITE)
+
+static size_t page_size;
+
+static void fill(char *p, char c, size_t len)
+{
+	memset(p, c, len);
+}
+
+static bool all(const char *p, char c, size_t len)
+{
+	while (len--)
+		if (*p++ != c)
+			return false;
+	return true;
+}
+
+/* The exit status of child @pid, or -1 when it did not exit. */
+static int wait_exit_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Another shared mapping of @len bytes of @memfd from @offset, or NULL. */
+static char *map_shared(int memfd, size_t len, off_t offset, int prot)
+{
+	char *p = mmap(NULL, len, prot, MAP_SHARED, memfd, offset);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A context with an IOAS, and a memfd of 2 * NPAGES pages mapped shared. */
+FIXTURE(live) {
+	int fd;
+	__u32 ioas_id;
+	int memfd;
+	char *mem;
+	size_t len;
+	long pinned_kib;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(live)
+{
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	self->pinned_kib = vm_pinned_kib(0);
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->len = NPAGES * page_size;
+	self->memfd = memfd_create("ioasid_live", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, 2 * self->len));
+	self->mem = map_shared(self->memfd, 2 * self->len, 0, PROT_RW);
+	ASSERT_NE(NULL, self->mem);
+}
+
+FIXTURE_TEARDOWN(live)
+{
+	struct ioasid_counters end;
+
+	munmap(self->mem, 2 * self->len);
+	close(self->memfd);
+	close(self->fd);
+	ASSERT_EQ(0, ioasid_read_counters(&end));
+	ASSERT_TRUE(ioasid_counters_equal(&self->start, &end));
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+}
+
+/* Map the first NPAGES of the memfd at IOVA, readable and writeable. */
+static int map_mem(struct _test_data_live *self, __u32 ioas_id)
+{
+	__u64 iova = IOVA;
+
+	return ioas_map(self->fd, ioas_id, self->mem, self->len, &iova,
+			MAP_FIXED_RW);
+}
+
+TEST_F(live, supply_gives_back_an_address)
+{
+	char *again;
+	__u64 n;
+
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, self->mem));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, &n));
+	ASSERT_EQ(1, n);
+	/* Invalid already: nothing more to invalidate. */
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, 0, &n));
+	ASSERT_EQ(0, n);
+
+	/* The same pages at another address: a new process's mmap(). */
+	again = map_shared(self->memfd, self->len, 0, PROT_RW);
+	ASSERT_NE(NULL, again);
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, self->len,
+				  again));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, again));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, &n));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, self->len,
+				  self->mem));
+	munmap(again, self->len);
+}
+
+/*
+ * Memory that is not the pinned pages is refused, however alike, and
+ * leaves the address invalid.
+ */
+TEST_F(live, supply_refuses_other_memory)
+{
+	char *anon, *private, *ro;
+	__u64 iova = 2 * IOVA;
+
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	/* The same pages, read-only, for a mapping devices may only read. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->mem, self->len,
+			      &iova, IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, NULL));
+
+	anon = mmap(NULL, self->len, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	fill(anon, 1, self->len);
+	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, IOVA,
+				       self->len, anon));
+	/* Other pages of the same file. */
+	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, IOVA,
+				       self->len, self->mem + page_size));
+	/* A private mapping: writing it makes a copy. */
+	private = mmap(NULL, self->len, PROT_RW, MAP_PRIVATE, self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, private);
+	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, IOVA,
+				       self->len, private));
+	/* The pages themselves, read-only, for a writeable mapping. */
+	ro = map_shared(self->memfd, self->len, 0, PROT_READ);
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(-EACCES, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, ro));
+	/* Nothing there. */
+	munmap(anon, self->len);
+	ASSERT_EQ(-EFAULT, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, anon));
+
+	/* Every refusal left the addresses invalid. */
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, self->len,
+				  self->mem));
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, 2 * IOVA,
+				  self->len, ro));
+	munmap(private, self->len);
+	munmap(ro, self->len);
+}
+
+TEST_F(live, bad_arguments_are_refused)
+{
+	struct ioasid_uaddr_supply supply = {
+		.size = sizeof(supply),
+		.ioas_id = self->ioas_id,
+		.iova = IOVA,
+		.length = page_size,
+	};
+	struct ioasid_uaddr_invalidate inval = { .size = sizeof(inval) };
+	struct ioasid_take_ownership take = { .size = sizeof(take) };
+	__u64 n;
+
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, &n));
+	supply.user_va = (__u64)(uintptr_t)self->mem;
+
+	supply.flags = 1U << 7;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_UADDR_SUPPLY,
+					    &supply));
+	supply.flags = 0;
+	supply.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_UADDR_SUPPLY,
+					&supply));
+	ASSERT_EQ(-EINVAL, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, self->mem + 1));
+	ASSERT_EQ(-EINVAL, uaddr_supply(self->fd, self->ioas_id, IOVA + 1,
+					self->len, self->mem));
+	ASSERT_EQ(-EINVAL, uaddr_supply(self->fd, self->ioas_id, IOVA, 0,
+					self->mem));
+	ASSERT_EQ(-EOVERFLOW, uaddr_supply(self->fd, self->ioas_id,
+					   -page_size, 2 * page_size,
+					   self->mem));
+	ASSERT_EQ(-EOVERFLOW, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					   self->len,
+					   (void *)(uintptr_t)-page_size));
+	/* A range that cuts the mapping, one that holds none. */
+	ASSERT_EQ(-EINVAL, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					page_size, self->mem));
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, self->ioas_id, 4 * IOVA,
+					self->len, self->mem));
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, 0, IOVA, self->len,
+					self->mem));
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, 999, IOVA, self->len,
+					self->mem));
+	supply.__reserved = 0;
+	supply.flags = IOASID_UADDR_SUPPLY_SHIFT;
+	supply.user_va = 0;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_UADDR_SUPPLY,
+					&supply));
+	ASSERT_EQ(-EINVAL, uaddr_supply_shift(self->fd, 0, 1));
+
+	inval.flags = 1;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_UADDR_INVALIDATE,
+					    &inval));
+	inval.flags = 0;
+	inval.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_UADDR_INVALIDATE,
+					&inval));
+	ASSERT_EQ(-ENOENT, uaddr_invalidate(self->fd, 999, NULL));
+	take.flags = 1;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_TAKE_OWNERSHIP,
+					    &take));
+	take.flags = 0;
+	take.__reserved2 = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_TAKE_OWNERSHIP,
+					&take));
+
+	/* None of it supplied the address. */
+	ASSERT_EQ(0, uaddr_supply_shift(self->fd, 0, 0));
+	ASSERT_EQ(-ENOENT, uaddr_supply_shift(self->fd, 0, 0));
+}
+
+/*
+ * One offset gives every IOAS its addresses, all or nothing: a mapping
+ * refused in one IOAS leaves the others invalid too.
+ */
+TEST_F(live, shift_supplies_every_ioas_or_none)
+{
+	char *again, *anon;
+	__u64 n, iova = IOVA;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->mem + self->len,
+			      self->len, &iova, MAP_FIXED_RW));
+	again = map_shared(self->memfd, 2 * self->len, 0, PROT_RW);
+	ASSERT_NE(NULL, again);
+	anon = mmap(NULL, page_size, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	iova = 2 * IOVA;
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, anon, page_size, &iova,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, 0, &n));
+	ASSERT_EQ(3, n);
+
+	/* The anonymous page has no counterpart at its shifted address. */
+	ASSERT_NE(0, uaddr_supply_shift(self->fd, 0, again - self->mem));
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, self->len,
+				  self->mem));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, &n));
+	ASSERT_EQ(1, n);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, 2 * IOVA, page_size, NULL));
+	ASSERT_EQ(0, uaddr_supply_shift(self->fd, 0, again - self->mem));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, again));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, ioas2, IOVA, self->len,
+					again + self->len));
+	munmap(anon, page_size);
+	munmap(again, 2 * self->len);
+}
+
+/*
+ * No command needs the address of a mapping: with it invalid, a copy,
+ * whose address is invalid too, and an unmap work as ever.
+ */
+TEST_F(live, invalid_mappings_copy_and_unmap)
+{
+	__u64 iova = IOVA, unmapped;
+	__u32 ioas2;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, NULL));
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, self->len,
+			       &iova, IOVA, MAP_FIXED_RW));
+	ASSERT_EQ(0, uaddr_supply(self->fd, ioas2, IOVA, self->len,
+				  self->mem));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, ioas2, IOVA, self->len,
+					self->mem));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, IOVA, self->len,
+				&unmapped));
+	ASSERT_EQ(self->len, unmapped);
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, self->ioas_id, IOVA,
+					self->len, self->mem));
+}
+
+/* What a child reports of its steps. */
+struct child_report {
+	int rc;
+	__u64 moved;
+	long pinned_kib;
+};
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	return read(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * A child takes ownership: the charge moves to it, and its parent may
+ * read the context but no longer change it; after the child exits, the
+ * parent takes it back.
+ */
+TEST_F(live, ownership_moves_the_charge)
+{
+	struct child_report report = {};
+	struct ioasid_ioas_info info;
+	int to_child[2], to_parent[2];
+	__u64 moved, iova = 2 * IOVA;
+	__u32 ioas2;
+	pid_t pid;
+	char go;
+
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		report.rc = take_ownership(self->fd, &report.moved);
+		report.pinned_kib = vm_pinned_kib(0);
+		if (write_full(to_parent[1], &report, sizeof(report)) ||
+		    read_full(to_child[0], &go, 1))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(0, read_full(to_parent[0], &report, sizeof(report)));
+	ASSERT_EQ(0, report.rc);
+	ASSERT_EQ(self->len, report.moved);
+	ASSERT_EQ(self->len / 1024, report.pinned_kib);
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+
+	/* The parent reads, and changes nothing. */
+	ASSERT_EQ(0, ioas_info(self->fd, self->ioas_id, &info));
+	ASSERT_EQ(-EPERM, map_mem(self, self->ioas_id));
+	ASSERT_EQ(-EPERM, ioas_unmap(self->fd, self->ioas_id, IOVA, self->len,
+				     NULL));
+	ASSERT_EQ(-EPERM, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(-EPERM, ioasid_destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(-EPERM, uaddr_invalidate(self->fd, 0, NULL));
+	ASSERT_EQ(-EPERM, uaddr_supply_shift(self->fd, 0, 0));
+	ASSERT_EQ(0, write_full(to_child[1], "g", 1));
+	ASSERT_EQ(0, wait_exit_status(pid));
+
+	/* The owner is gone; its charge stays until someone takes over. */
+	ASSERT_EQ(-EPERM, ioas_map(self->fd, self->ioas_id, self->mem,
+				   page_size, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(self->len, moved);
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(0, moved);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->mem + self->len,
+			      page_size, &iova, MAP_FIXED_RW));
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+}
+
+/* Take ownership as an unprivileged user with a memlock limit of 1 page. */
+static int take_over_the_limit(int fd)
+{
+	struct rlimit limit = { page_size, page_size };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &limit) || setuid(65534))
+		return 100;
+	return -take_ownership(fd, NULL);
+}
+
+/* Refused over the new owner's limit: nothing moves, nothing changes. */
+TEST_F(live, ownership_over_the_limit_is_refused)
+{
+	__u64 iova = 2 * IOVA;
+	pid_t pid;
+
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(take_over_the_limit(self->fd));
+	ASSERT_EQ(ENOMEM, wait_exit_status(pid));
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	/* Still no owner: anyone may change the context. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->mem + self->len,
+			      page_size, &iova, MAP_FIXED_RW));
+}
+
+/*
+ * The new process of a handover: exec()'d with the Unix socket at fd 3,
+ * on which it receives the context, the device file and the memfd.
+ */
+struct handover {
+	__u32 ioas_id;
+	__u64 old_va;
+	__u64 len;
+	bool die_after_take;
+};
+
+/* What the new process found, step by step, for its parent to check. */
+struct new_owner_report {
+	int take;
+	__u64 moved;
+	int wrong_memory;
+	int supply;
+	long pinned_kib;
+	int dma;
+	bool landed_during;
+	bool landed_after;
+	int map;
+};
+
+#define HANDOVER_SOCKET 3
+#define NEW_OWNER_ARG "--new-owner"
+
+static int send_files(int sock, const struct handover *h, const int *fds,
+		      int nfds)
+{
+	char control[CMSG_SPACE(4 * sizeof(int))] = {};
+	struct iovec iov = { (void *)h, sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = CMSG_SPACE(nfds * sizeof(int)),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+	return sendmsg(sock, &msg, 0) == sizeof(*h) ? 0 : -1;
+}
+
+static int receive_files(int sock, struct handover *h, int *fds, int nfds)
+{
+	char control[CMSG_SPACE(4 * sizeof(int))] = {};
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = CMSG_SPACE(nfds * sizeof(int)),
+	};
+	struct cmsghdr *cmsg;
+
+	if (recvmsg(sock, &msg, 0) != sizeof(*h))
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS ||
+	    cmsg->cmsg_len != CMSG_LEN(nfds * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
+	return 0;
+}
+
+/*
+ * The new owner: take the context over, offer wrong memory first, then
+ * the memfd mapped at a new address, with one offset for every mapping;
+ * run a DMA of its own through the device file; map memory of its own.
+ */
+static int new_owner(void)
+{
+	struct new_owner_report r = {};
+	struct edu_bar bar = {};
+	struct handover h;
+	char *mem, *anon, go;
+	int fds[3];
+	__u64 iova;
+
+	page_size = getpagesize();
+	if (receive_files(HANDOVER_SOCKET, &h, fds, 3))
+		return 1;
+	r.take = take_ownership(fds[0], &r.moved);
+	if (h.die_after_take)
+		raise(SIGKILL);
+	mem = map_shared(fds[2], h.len, 0, PROT_RW);
+	anon = mmap(NULL, h.len, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!mem || anon == MAP_FAILED)
+		return 2;
+	fill(anon, 0x22, h.len);
+	r.wrong_memory = uaddr_supply_shift(fds[0], 0,
+					    (__u64)(uintptr_t)anon - h.old_va);
+	r.supply = uaddr_supply_shift(fds[0], 0,
+				      (__u64)(uintptr_t)mem - h.old_va);
+	r.pinned_kib = vm_pinned_kib(0);
+
+	/* Page 2 gets the transfer started before the handover. */
+	r.dma = edu_map(fds[1], &bar);
+	if (!r.dma)
+		r.dma = edu_dma_wait(&bar);
+	r.landed_during = all(mem + 2 * page_size, 0x22, 64);
+	fill(mem + 3 * page_size, 0x33, page_size);
+	if (!r.dma)
+		r.dma = edu_dma(&bar, DMA_IOVA(3), 64, false);
+	if (!r.dma)
+		r.dma = edu_dma(&bar, DMA_IOVA(4), 64, true);
+	r.landed_after = all(mem + 4 * page_size, 0x33, 64);
+	iova = DMA_IOVA(NPAGES);
+	r.map = ioas_map(fds[0], h.ioas_id, anon, page_size, &iova,
+			 MAP_FIXED_RW);
+	if (write_full(HANDOVER_SOCKET, &r, sizeof(r)) ||
+	    read_full(HANDOVER_SOCKET, &go, 1))
+		return 3;
+	return 0;
+}
+
+/*
+ * Start this binary as a new owner, with @sock as its fd 3; returns its
+ * pid.
+ */
+static pid_t spawn_new_owner(int sock)
+{
+	char self_exe[PATH_MAX] = {};
+	pid_t pid;
+
+	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) < 0)
+		return -1;
+	pid = fork();
+	if (pid)
+		return pid;
+	if (dup2(sock, HANDOVER_SOCKET) == HANDOVER_SOCKET)
+		execl(self_exe, self_exe, NEW_OWNER_ARG, NULL);
+	_exit(127);
+}
+
+/*
+ * An edu device attached to an IOAS, doing DMA to NPAGES pages of a memfd
+ * mapped one page a mapping at DMA_IOVA(n).
+ */
+FIXTURE(edu_live) {
+	char bdf[16];
+	int devfd;
+	int fd;
+	char unsafe;
+	__u32 dev_id;
+	__u32 ioas_id;
+	int memfd;
+	char *mem;
+	size_t len;
+	struct edu_bar bar;
+	long pinned_kib;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(edu_live)
+{
+	char bdfs[4][16];
+	__u64 iova;
+	int n, rc;
+
+	self->bdf[0] = '\0';
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->pinned_kib = vm_pinned_kib(0);
+	edu_open(_metadata, self->bdf, &self->unsafe, &self->devfd, &self->fd);
+	ASSERT_EQ(0, pci_bind(self->devfd, self->fd, &self->dev_id));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	rc = attach(self->fd, self->dev_id, self->ioas_id, 0);
+	if (rc == -EOPNOTSUPP) {
+		edu_close(_metadata, self->bdf, self->unsafe, self->devfd,
+			  self->fd, &self->start);
+		self->bdf[0] = '\0';
+		SKIP(return, "the IOMMU gives this device no paging domain");
+	}
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, edu_map(self->devfd, &self->bar));
+	ASSERT_EQ(0, pci_bus_master(self->devfd, 1));
+	self->len = NPAGES * page_size;
+	self->memfd = memfd_create("ioasid_live", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, self->len));
+	self->mem = map_shared(self->memfd, self->len, 0, PROT_RW);
+	ASSERT_NE(NULL, self->mem);
+	for (n = 0; n < NPAGES; n++) {
+		iova = DMA_IOVA(n);
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+				      self->mem + n * page_size, page_size,
+				      &iova, MAP_FIXED_RW));
+	}
+}
+
+FIXTURE_TEARDOWN(edu_live)
+{
+	if (!self->bdf[0])
+		return;
+	munmap(self->mem, self->len);
+	close(self->memfd);
+	edu_close(_metadata, self->bdf, self->unsafe, self->devfd, self->fd,
+		  &self->start);
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+}
+
+/* Give each mapping its page of the fixture's memfd again. */
+static int supply_each(struct _test_data_edu_live *self)
+{
+	int n, rc = 0;
+
+	for (n = 0; n < NPAGES && !rc; n++)
+		rc = uaddr_supply(self->fd, self->ioas_id, DMA_IOVA(n),
+				  page_size, self->mem + n * page_size);
+	return rc;
+}
+
+/*
+ * Invalidate, start a transfer that lands while the new process starts,
+ * and hand the files over; returns the new process's pid.
+ */
+static pid_t hand_over(struct __test_metadata *_metadata,
+		       struct _test_data_edu_live *self, int sock[2],
+		       bool die_after_take)
+{
+	struct handover h = {
+		.ioas_id = self->ioas_id,
+		.old_va = (__u64)(uintptr_t)self->mem,
+		.len = self->len,
+		.die_after_take = die_after_take,
+	};
+	int fds[3] = { self->fd, self->devfd, self->memfd };
+	__u64 n;
+	pid_t pid;
+
+	fill(self->mem, 0x22, page_size);
+	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	edu_dma_start(&self->bar, DMA_IOVA(2), 64, true);
+	EXPECT_EQ(0, uaddr_invalidate(self->fd, 0, &n));
+	EXPECT_EQ(NPAGES, n);
+	pid = spawn_new_owner(sock[1]);
+	EXPECT_LT(0, pid);
+	EXPECT_EQ(0, send_files(sock[0], &h, fds, 3));
+	return pid;
+}
+
+TEST_F(edu_live, handover_keeps_dma_landing)
+{
+	struct new_owner_report r;
+	int sock[2];
+	__u64 moved;
+	pid_t pid;
+
+	/* Before. */
+	fill(self->mem, 0x11, page_size);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->mem + page_size, 0x11, 64));
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
+	pid = hand_over(_metadata, self, sock, false);
+	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
+	ASSERT_EQ(0, r.take);
+	ASSERT_EQ(self->len, r.moved);
+	ASSERT_EQ(-EXDEV, r.wrong_memory);
+	ASSERT_EQ(0, r.supply);
+	ASSERT_EQ(self->len / 1024, r.pinned_kib);
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+	/* During and after, in the very pages the old process sees. */
+	ASSERT_TRUE(r.landed_during);
+	ASSERT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
+	ASSERT_EQ(0, r.dma);
+	ASSERT_TRUE(r.landed_after);
+	ASSERT_TRUE(all(self->mem + 4 * page_size, 0x33, 64));
+	ASSERT_EQ(0, r.map);
+	ASSERT_EQ(-EPERM, supply_each(self));
+	ASSERT_EQ(0, write_full(sock[0], "g", 1));
+	ASSERT_EQ(0, wait_exit_status(pid));
+
+	/* The old process takes it back, with what the new one mapped. */
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(self->len + page_size, moved);
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, 0, NULL));
+	ASSERT_EQ(0, supply_each(self));
+	fill(self->mem + 5 * page_size, 0, page_size);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(5), 64, true));
+	ASSERT_TRUE(all(self->mem + 5 * page_size, 0x33, 64));
+	close(sock[0]);
+	close(sock[1]);
+}
+
+/*
+ * The new process dies right after taking over: the context is as it
+ * left it, and the old process takes it back and goes on.
+ */
+TEST_F(edu_live, new_owner_killed_after_taking_over)
+{
+	int sock[2];
+	__u64 moved;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
+	pid = hand_over(_metadata, self, sock, true);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+
+	ASSERT_EQ(-EPERM, supply_each(self));
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(self->len, moved);
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	ASSERT_EQ(0, supply_each(self));
+	ASSERT_EQ(0, edu_dma_wait(&self->bar));
+	ASSERT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
+	fill(self->mem + 3 * page_size, 0x44, page_size);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(3), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, true));
+	ASSERT_TRUE(all(self->mem + 4 * page_size, 0x44, 64));
+	close(sock[0]);
+	close(sock[1]);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], NEW_OWNER_ARG))
+		return new_owner();
+	page_size = getpagesize();
+	return test_harness_run(argc, argv);
+}
