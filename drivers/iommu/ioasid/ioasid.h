@@ -106,9 +106,13 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  *	device bound to the context, by group id; under @attach_lock
  * @nr_mappings: the areas in all IOASes of the context; changed under the
  *	iova_rwsem of the IOAS the areas are in, so atomic across IOASes
+ * @owner_rwsem: held for reading by every command that changes the
+ *	context, from its ownership check to its end; for writing while the
+ *	owner changes, so that no command of the old owner runs on after it;
+ *	taken before any other lock of the context
  * @owner: the address space of the process that took the context over
- *	(IOASID_TAKE_OWNERSHIP), grabbed; NULL until one does; written under
- *	@acct_lock, read without a lock by the check every command makes
+ *	(IOASID_TAKE_OWNERSHIP), grabbed; NULL until one does; under
+ *	@owner_rwsem
  * @uaddr_lock: taken by the commands that change the user addresses of
  *	mappings in several IOASes at once, around their iova_rwsems
  */
@@ -120,6 +124,7 @@ struct ioasid_ctx {
 	struct xarray groups;
 	struct xarray bound_groups;
 	atomic_long_t nr_mappings;
+	struct rw_semaphore owner_rwsem; /* fences commands from the owner */
 	struct mm_struct *owner;
 	struct mutex uaddr_lock; /* nests the iova_rwsems of IOASes */
 };
@@ -414,9 +419,9 @@ struct ioasid_pinset {
  * @charged: the pages charged to @user and @mm
  * @users: the struct ioasid_pages charged to the account; the last one
  *	frees it
- * @retired: its pins are keyed by the user pages of a process that gave
- *	the context up (IOASID_TAKE_OWNERSHIP): no MAP shares them any more,
- *	and they are charged to the new owner
+ * @retired: IOASID_TAKE_OWNERSHIP moved its charge from another user or
+ *	address space: its pins are keyed by user pages that may mean
+ *	nothing to the new owner, so no MAP shares them any more
  * @link: in ictx->accounts
  *
  * All of it is guarded by ictx->acct_lock.
@@ -674,7 +679,8 @@ int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_features(struct ioasid_ucmd *ucmd);
 
 /* live_update.c */
-bool ioasid_ctx_may_change(struct ioasid_ctx *ictx);
+bool ioasid_ctx_begin_change(struct ioasid_ctx *ictx);
+void ioasid_ctx_end_change(struct ioasid_ctx *ictx);
 int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd);

@@ -101,30 +101,44 @@ static void ioas_group_unlock(struct ioasid_ctx *ictx, struct ioas_group *grp)
 }
 
 /**
- * ioasid_ctx_may_change() - may the current process change a context
+ * ioasid_ctx_begin_change() - start a command that changes a context
  * @ictx: the context
  *
- * Return: true when the context has no owner, or the current process is
- * its owner.
+ * Until ioasid_ctx_end_change(), the owner of the context cannot change.
+ *
+ * Return: true when the context has no owner or the current process owns
+ * it; false, and nothing to end, when another process owns it.
  */
-bool ioasid_ctx_may_change(struct ioasid_ctx *ictx)
+bool ioasid_ctx_begin_change(struct ioasid_ctx *ictx)
 {
-	struct mm_struct *owner = READ_ONCE(ictx->owner);
-
-	return !owner || owner == current->mm;
+	down_read(&ictx->owner_rwsem);
+	if (!ictx->owner || ictx->owner == current->mm)
+		return true;
+	up_read(&ictx->owner_rwsem);
+	return false;
 }
 
-/* Make the current process the owner of @ictx; under ictx->acct_lock. */
+/**
+ * ioasid_ctx_end_change() - end a command that ioasid_ctx_begin_change()
+ *	let start
+ * @ictx: the context
+ */
+void ioasid_ctx_end_change(struct ioasid_ctx *ictx)
+{
+	up_read(&ictx->owner_rwsem);
+}
+
+/* Make the current process the owner of @ictx. */
 static void ctx_set_owner(struct ioasid_ctx *ictx)
 {
 	struct mm_struct *old = ictx->owner;
 
-	lockdep_assert_held(&ictx->acct_lock);
+	lockdep_assert_held_write(&ictx->owner_rwsem);
 
 	if (old == current->mm)
 		return;
 	mmgrab(current->mm);
-	WRITE_ONCE(ictx->owner, current->mm);
+	ictx->owner = current->mm;
 	if (old)
 		mmdrop(old);
 }
@@ -141,11 +155,14 @@ int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 
+	/* Wait for the commands running, whoever runs them. */
+	down_write(&ictx->owner_rwsem);
 	mutex_lock(&ictx->acct_lock);
 	rc = ioasid_take_charge(ictx, &moved);
+	mutex_unlock(&ictx->acct_lock);
 	if (!rc)
 		ctx_set_owner(ictx);
-	mutex_unlock(&ictx->acct_lock);
+	up_write(&ictx->owner_rwsem);
 	if (rc)
 		return rc;
 	cmd->out_moved = (u64)moved << PAGE_SHIFT;
@@ -198,7 +215,7 @@ static int supply_request(const struct ioasid_uaddr_supply *cmd,
 		return 0;
 	}
 	if (!cmd->ioas_id)
-		return -ENOENT;
+		return -EINVAL;
 	if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
 	    !PAGE_ALIGNED(cmd->length))
 		return -EINVAL;

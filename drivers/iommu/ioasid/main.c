@@ -292,9 +292,6 @@ long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
 		return -ENOTTY;
 	if (WARN_ON_ONCE(op->size > sizeof(buf)))
 		return -ENOTTY;
-	if (ucmd->ictx && !op->any_process &&
-	    !ioasid_ctx_may_change(ucmd->ictx))
-		return -EPERM;
 
 	ucmd->ubuffer = (void __user *)arg;
 	rc = get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer);
@@ -311,7 +308,13 @@ long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
 		return -EFAULT;
 	ucmd->cmd = &buf;
 	ucmd->cmd_len = op->size;
-	return op->execute(ucmd);
+	if (!ucmd->ictx || op->any_process)
+		return op->execute(ucmd);
+	if (!ioasid_ctx_begin_change(ucmd->ictx))
+		return -EPERM;
+	rc = op->execute(ucmd);
+	ioasid_ctx_end_change(ucmd->ictx);
+	return rc;
 }
 
 #define IOCTL_OP(_cmd, _fn, _struct, _last) \
@@ -377,6 +380,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	INIT_LIST_HEAD(&ictx->accounts);
 	mutex_init(&ictx->attach_lock);
 	mutex_init(&ictx->uaddr_lock);
+	init_rwsem(&ictx->owner_rwsem);
 	xa_init(&ictx->groups);
 	xa_init(&ictx->bound_groups);
 	filp->private_data = ictx;

@@ -796,6 +796,9 @@ static void account_move_to_current(struct ioasid_account *acct)
 {
 	struct user_struct *user = current_user();
 
+	if (acct->user == user && acct->mm == current->mm)
+		return;
+	acct->retired = true;
 	if (acct->user != user) {
 		atomic_long_sub(acct->charged, &acct->user->locked_vm);
 		free_uid(acct->user);
@@ -807,7 +810,6 @@ static void account_move_to_current(struct ioasid_account *acct)
 		mmdrop(acct->mm);
 		mmgrab(current->mm);
 		acct->mm = current->mm;
-		acct->retired = true;
 	}
 }
 
@@ -820,9 +822,10 @@ static void account_move_to_current(struct ioasid_account *acct)
  * its user first, in one step against its RLIMIT_MEMLOCK (CAP_IPC_LOCK
  * lifts the limit); then each account of the context is moved over: its
  * user and address space become the current task's, uncharged on the old
- * ones.  The accounts of other address spaces retire: the user pages that
- * key their pins mean nothing in the current process, so no MAP of it
- * shares them (it pins and charges again what it maps of the same memory).
+ * ones.  The accounts moved retire: the user pages that key their pins may
+ * mean nothing in the current process, so no MAP of it shares them (it
+ * pins and charges again what it maps of the same memory), and the
+ * current task's own account stays the one its MAPs share.
  *
  * Return: 0, or -ENOMEM when the charge does not fit the limit; then
  * nothing is changed.
@@ -892,18 +895,33 @@ unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
 }
 
 /*
- * Why the current process's memory at @uaddr cannot be read (for writing,
- * with @writable): -EACCES it is there but read-only, else -EFAULT.
+ * Can the current process's memory [@uaddr, @last] back a mapping: is it
+ * all mapped (-EFAULT), writable where @writable (-EACCES), and none of it
+ * a private mapping of a file, whose pages a write of the process would
+ * replace with copies (-EXDEV)?  -EINTR: a fatal signal arrived.
  */
-static int verify_gup_errno(unsigned long uaddr, bool writable)
+static int verify_vmas(unsigned long uaddr, unsigned long last, bool writable)
 {
-	struct page *page;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int rc = 0;
 
-	if (writable && get_user_pages_fast(uaddr, 1, 0, &page) == 1) {
-		put_page(page);
-		return -EACCES;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for (;;) {
+		vma = vma_lookup(mm, uaddr);
+		if (!vma)
+			rc = -EFAULT;
+		else if (writable && !(vma->vm_flags & VM_WRITE))
+			rc = -EACCES;
+		else if (vma->vm_file && !(vma->vm_flags & VM_SHARED))
+			rc = -EXDEV;
+		if (rc || vma->vm_end - 1 >= last)
+			break;
+		uaddr = vma->vm_end;
 	}
-	return -EFAULT;
+	mmap_read_unlock(mm);
+	return rc;
 }
 
 /*
@@ -936,13 +954,14 @@ static int verify_batch(struct ioasid_pages *pages, unsigned long index,
  * @uaddr: the page-aligned address of the memory in the current process
  * @writable: the memory must be writable
  *
- * Faults the memory in as an access would (so a write to a private mapping
- * gets its copy, which is other memory), and compares it page by page with
- * the frames @pages pins.
+ * Checks the mappings of the memory (verify_vmas()), then faults it in as
+ * an access would and compares it page by page with the frames @pages
+ * pins.
  *
  * Return: 0 when the memory is exactly those pages; -EFAULT part of it is
  * not mapped or cannot be reached; -EACCES it is read-only and @writable;
- * -EXDEV it holds another page; -EINTR a fatal signal arrived.
+ * -EXDEV it holds another page, or is a private mapping of a file; -ENOMEM;
+ * -EINTR a fatal signal arrived.
  */
 int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 			unsigned long npages, unsigned long uaddr, bool writable)
@@ -952,6 +971,9 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 	unsigned long done = 0, addr;
 	int got, rc;
 
+	rc = verify_vmas(uaddr, uaddr + (npages << PAGE_SHIFT) - 1, writable);
+	if (rc)
+		return rc;
 	while (done < npages) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -961,7 +983,7 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 						      ARRAY_SIZE(batch)),
 					  gup_flags, batch);
 		if (got <= 0)
-			return verify_gup_errno(addr, writable);
+			return gup_errno(got);
 		rc = verify_batch(pages, index + done, batch, got);
 		if (rc)
 			return rc;

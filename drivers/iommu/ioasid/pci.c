@@ -284,12 +284,13 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 
 	if (!ictx)
 		return -EINVAL;
-	if (!ioasid_ctx_may_change(ictx))
-		return -EPERM;
 	rc = ipdev_check_sriov(ipdev->pdev);
 	if (rc)
 		return rc;
+	if (!ioasid_ctx_begin_change(ictx))
+		return -EPERM;
 	idev = ioasid_iommu_device_bind(ictx, &ipdev->pdev->dev);
+	ioasid_ctx_end_change(ictx);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	rc = pci_enable_device(ipdev->pdev);

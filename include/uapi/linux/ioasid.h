@@ -817,11 +817,17 @@ struct ioasid_ioas_features {
  * makes the caller's process the owner, and charges it for every pin of
  * the context.  From then on a command that changes the context (every
  * command of /dev/ioasid but IOASID_IOAS_IOVA_RANGES, IOASID_DEVICE_INFO,
- * IOASID_IOAS_INFO, IOASID_IOAS_FEATURES and IOASID_TAKE_OWNERSHIP itself,
- * and IOASID_PCI_BIND to the context) from any other process fails with
+ * IOASID_IOAS_INFO, IOASID_IOAS_FEATURES, IOASID_OBJECTS,
+ * IOASID_IOAS_MAPPINGS and IOASID_TAKE_OWNERSHIP itself, and IOASID_PCI_BIND
+ * to the context) from any other process fails with
  * -EPERM.  Any holder of the file may take ownership, the old owner too: the
  * file is the capability, ownership says who pays and whose addresses the
- * mappings have.  A command that started before ownership moved completes.
+ * mappings have.  Taking ownership waits for the commands changing the
+ * context that are running, so none of the old owner's runs on after it.
+ * The commands of a device file (its registers, reset, bus mastering) are
+ * the file's holders' whoever owns the context: a new process that must
+ * be the only one to drive a device makes sure the old one has closed the
+ * device file.
  *
  * User addresses.  IOASID_UADDR_INVALIDATE marks the user addresses of the
  * mappings invalid; IOASID_UADDR_SUPPLY gives them new ones in the caller,
@@ -860,9 +866,10 @@ struct ioasid_ioas_features {
  * pinned and charged again when it is mapped.  Taking a context one owns
  * already moves what others charged since, if anything.
  *
- * Errors: -ENOMEM the pages charged to other users would take the caller's
- * user over its RLIMIT_MEMLOCK; then the context, its owner and every
- * charge are as they were.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL a reserved member is not 0;
+ * -ENOMEM the pages charged to other users would take the caller's user
+ * over its RLIMIT_MEMLOCK; then the context, its owner and every charge are
+ * as they were.
  */
 struct ioasid_take_ownership {
 	__u32 size;
@@ -886,10 +893,12 @@ struct ioasid_take_ownership {
  * Mark the user address of every mapping of the IOAS (or of the context)
  * invalid, at once: no command sees some of them changed and others not.
  * The mappings, their pins and DMA are untouched.  A mapping invalid
- * already stays so; the command cannot fail once its arguments are good.
+ * already stays so.  A MAP or COPY running meanwhile may add a mapping with
+ * a valid address just after: the caller stops changing the context first.
  *
- * Errors: -ENOENT no such IOAS; -EINVAL @ioas_id is not an IOAS; -EPERM
- * another process owns the context.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, or
+ * @ioas_id is not an IOAS; -ENOENT no such IOAS; -EPERM another process
+ * owns the context; -ENOMEM.  On error no address changes.
  */
 struct ioasid_uaddr_invalidate {
 	__u32 size;
@@ -932,8 +941,13 @@ enum ioasid_uaddr_supply_flags {
  * beyond that.  All or nothing: every mapping is checked before any gets
  * its address.
  *
- * Errors: -EINVAL an unaligned @iova, @length or @user_va, a zero @length,
- * a range that cuts a mapping, or, with IOASID_UADDR_SUPPLY_SHIFT, a
+ * The new memory is faulted in while the IOASes are held: memory whose
+ * faults wait for the caller (userfaultfd handled by one of its threads)
+ * must be faulted in before.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, an
+ * unaligned @iova, @length or @user_va, a zero @length, a range that cuts a
+ * mapping, @ioas_id 0 without IOASID_UADDR_SUPPLY_SHIFT, or, with it, a
  * non-zero @iova or @length; -EOVERFLOW the range, or a new address range,
  * wraps; -ENOENT no such IOAS, or no mapping in the range (with SHIFT: no
  * mapping whose address is invalid); -EEXIST a mapping in the range has a
