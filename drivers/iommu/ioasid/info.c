@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a device's IOMMU offers it (IOASID_DEVICE_INFO), and what all the
- * devices of an IOAS have in common (IOASID_IOAS_INFO).
+ * What a device's IOMMU offers it (IOASID_DEVICE_INFO), what all the
+ * devices of an IOAS have in common (IOASID_IOAS_INFO), and what a context
+ * holds (IOASID_OBJECTS, IOASID_IOAS_MAPPINGS).
  *
  * The device's backend tells the family, the capabilities, the PASID width,
  * the nesting formats and the raw registers.  The page sizes and the
@@ -246,4 +247,122 @@ int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd)
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&ioas->obj);
 	return rc ?: ioasid_ucmd_respond(ucmd);
+}
+
+/* Entries described under a lock, then copied out without it. */
+#define READ_BATCH 64
+
+/* Describe object @id of @ictx in @entry; false when it is none now. */
+static bool describe_object(struct ioasid_ctx *ictx, unsigned long id,
+			    struct ioasid_object_entry *entry)
+{
+	struct ioasid_object *obj;
+	struct ioasid_ioas *ioas;
+
+	obj = ioasid_get_object(ictx, id, IOASID_OBJ_ANY);
+	if (IS_ERR(obj))
+		return false;
+	*entry = (struct ioasid_object_entry){ .id = id };
+	if (obj->type == IOASID_OBJ_IOAS) {
+		entry->kind = IOASID_OBJECT_IOAS;
+	} else {
+		entry->kind = IOASID_OBJECT_DEVICE;
+		mutex_lock(&ictx->attach_lock);
+		ioas = ioasid_device_ioas(container_of(obj,
+						       struct ioasid_device,
+						       obj));
+		entry->attached_ioas_id = ioas ? ioas->obj.id : 0;
+		mutex_unlock(&ictx->attach_lock);
+	}
+	ioasid_put_object(obj);
+	return true;
+}
+
+int ioasid_cmd_objects(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_objects *cmd = ucmd->cmd;
+	struct ioasid_object_entry __user *uptr = u64_to_user_ptr(cmd->objects);
+	struct ioasid_object_entry *batch;
+	unsigned long id = cmd->start_id, last;
+	unsigned int done = 0, n;
+	void *entry;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	batch = kmalloc_array(READ_BATCH, sizeof(*batch), GFP_KERNEL_ACCOUNT);
+	if (!batch)
+		return -ENOMEM;
+	cmd->out_next_id = cmd->start_id;
+	while (!rc && done < cmd->num_objects && id <= U32_MAX) {
+		n = 0;
+		last = U32_MAX;
+		xa_for_each_range(&ucmd->ictx->objects, id, entry, id, last) {
+			if (n == READ_BATCH || done + n == cmd->num_objects)
+				break;
+			if (describe_object(ucmd->ictx, id, &batch[n]))
+				n++;
+			cond_resched();
+		}
+		if (!n)
+			break;
+		if (copy_to_user(uptr + done, batch, n * sizeof(*batch)))
+			rc = -EFAULT;
+		done += n;
+		cmd->out_next_id = batch[n - 1].id + 1;
+		id = cmd->out_next_id;
+		if (!id)
+			break;
+	}
+	kfree(batch);
+	if (rc)
+		return rc;
+	cmd->num_objects = done;
+	return ioasid_ucmd_respond(ucmd);
+}
+
+int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_mappings *cmd = ucmd->cmd;
+	struct ioasid_mapping __user *uptr = u64_to_user_ptr(cmd->mappings);
+	unsigned long next = cmd->start_iova;
+	struct ioasid_mapping *batch;
+	struct ioasid_ioas *ioas;
+	unsigned int done = 0, n;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	batch = kmalloc_array(READ_BATCH, sizeof(*batch), GFP_KERNEL_ACCOUNT);
+	if (!batch)
+		return -ENOMEM;
+	cmd->out_next_iova = cmd->start_iova;
+	do {
+		/* Not held while the caller's memory is written. */
+		ioas = ioasid_ioas_get(ucmd->ictx, cmd->ioas_id);
+		if (IS_ERR(ioas)) {
+			rc = PTR_ERR(ioas);
+			break;
+		}
+		n = ioasid_ioas_read_mappings(ioas, next, batch,
+					      min(cmd->num_mappings - done,
+						  READ_BATCH), &next);
+		ioasid_put_object(&ioas->obj);
+		if (!n)
+			break;
+		if (copy_to_user(uptr + done, batch, n * sizeof(*batch))) {
+			rc = -EFAULT;
+			break;
+		}
+		done += n;
+		cmd->out_next_iova = next;
+		cond_resched();
+	} while (done < cmd->num_mappings && next);
+	kfree(batch);
+	if (rc)
+		return rc;
+	cmd->num_mappings = done;
+	return ioasid_ucmd_respond(ucmd);
 }

@@ -937,6 +937,46 @@ void ioasid_ioas_supply(struct ioasid_ioas *ioas,
 }
 
 /**
+ * ioasid_ioas_read_mappings() - describe the areas from an IOVA on
+ * @ioas: the IO address space
+ * @start: the first area described is the first that ends at or above it
+ * @out: where to describe them
+ * @max: the room at @out
+ * @next: set to the IOVA after the last area described, or to @start when
+ *	none was
+ *
+ * Return: the number of areas described.
+ */
+unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
+				       unsigned long start,
+				       struct ioasid_mapping *out,
+				       unsigned int max, unsigned long *next)
+{
+	struct ioasid_area *area;
+	unsigned int n = 0;
+
+	*next = start;
+	down_read(&ioas->iova_rwsem);
+	for (area = area_first(ioas, start, ULONG_MAX); area && n < max;
+	     area = area_next(area, ULONG_MAX), n++) {
+		out[n] = (struct ioasid_mapping){
+			.iova = area->node.start,
+			.length = ioasid_area_length(area),
+			.user_va = area->uaddr,
+		};
+		if (area->prot & IOMMU_READ)
+			out[n].flags |= IOASID_MAPPING_READABLE;
+		if (area->prot & IOMMU_WRITE)
+			out[n].flags |= IOASID_MAPPING_WRITEABLE;
+		if (area->uaddr_invalid)
+			out[n].flags |= IOASID_MAPPING_UADDR_INVALID;
+		*next = area->node.last + 1;
+	}
+	up_read(&ioas->iova_rwsem);
+	return n;
+}
+
+/**
  * ioasid_allowed_free() - empty a tree of allowed ranges
  * @allowed: the tree
  */

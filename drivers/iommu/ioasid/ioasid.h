@@ -670,6 +670,14 @@ int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
 void ioasid_ioas_supply(struct ioasid_ioas *ioas,
 			const struct ioasid_uaddr_request *req);
 
+struct ioasid_mapping;
+unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
+				       unsigned long start,
+				       struct ioasid_mapping *out,
+				       unsigned int max, unsigned long *next);
+int ioasid_cmd_objects(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd);
+
 /* enable.c */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 			     struct ioasid_device *idev, u64 *unmet);

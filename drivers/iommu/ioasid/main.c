@@ -258,6 +258,8 @@ union ioasid_ucmd_buffer {
 	struct ioasid_take_ownership take_ownership;
 	struct ioasid_uaddr_invalidate uaddr_invalidate;
 	struct ioasid_uaddr_supply uaddr_supply;
+	struct ioasid_objects objects;
+	struct ioasid_ioas_mappings ioas_mappings;
 	struct ioasid_test_cmd test;
 };
 
@@ -355,6 +357,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_uaddr_invalidate, out_mappings),
 	IOCTL_OP(IOASID_CMD_UADDR_SUPPLY, ioasid_cmd_uaddr_supply,
 		 struct ioasid_uaddr_supply, user_va),
+	IOCTL_OP_ANY(IOASID_CMD_OBJECTS, ioasid_cmd_objects,
+		     struct ioasid_objects, __reserved),
+	IOCTL_OP_ANY(IOASID_CMD_IOAS_MAPPINGS, ioasid_cmd_ioas_mappings,
+		     struct ioasid_ioas_mappings, out_next_iova),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -64,6 +64,8 @@ enum {
 	IOASID_CMD_TAKE_OWNERSHIP,
 	IOASID_CMD_UADDR_INVALIDATE,
 	IOASID_CMD_UADDR_SUPPLY,
+	IOASID_CMD_OBJECTS,
+	IOASID_CMD_IOAS_MAPPINGS,
 };
 
 /**
@@ -953,10 +955,11 @@ enum ioasid_uaddr_supply_flags {
  * mapping whose address is invalid); -EEXIST a mapping in the range has a
  * valid address; -EFAULT part of the new memory is not mapped in the
  * caller, or cannot be reached; -EACCES it is read-only where the mapping
- * is writable; -EXDEV it is other memory than the mapping pins (a private
- * copy, other pages of the same size); -EINTR a fatal signal arrived while
- * the memory was checked; -EPERM another process owns the context.  On any
- * error no address changes.
+ * is writable; -EXDEV it is other memory than the mapping pins (other
+ * pages of the same size), or a private mapping of a file (a write of the
+ * caller would give it copies); -ENOMEM; -EINTR a fatal signal arrived
+ * while the memory was checked; -EPERM another process owns the context.
+ * On any error no address changes.
  */
 struct ioasid_uaddr_supply {
 	__u32 size;
@@ -969,6 +972,142 @@ struct ioasid_uaddr_supply {
 };
 
 #define IOASID_UADDR_SUPPLY _IO(IOASID_TYPE, IOASID_CMD_UADDR_SUPPLY)
+
+/**
+ * DOC: What a context holds
+ *
+ * A process that received a context can read all of it, with no help from
+ * the process that built it: IOASID_OBJECTS lists its objects, with the
+ * attachment of each device; for each IOAS, IOASID_IOAS_MAPPINGS lists its
+ * mappings, IOASID_IOAS_IOVA_RANGES its allowed ranges, IOASID_IOAS_INFO
+ * what its devices offer, and IOASID_IOAS_FEATURES whether it is enabled
+ * (-ENODATA when not) and the features it froze.  Any process holding the
+ * file may read them, owner or not.  The two lists are read in pages: a
+ * call that fills the room it is given may have more to tell, from the
+ * cursor it returns on; one that writes less has told all.  What the
+ * context holds may change between two calls; a reader that needs one
+ * picture keeps the context's other holders still meanwhile.
+ */
+
+/**
+ * enum ioasid_object_kind - what IOASID_OBJECTS says an object is
+ * @IOASID_OBJECT_IOAS: an IO address space
+ * @IOASID_OBJECT_DEVICE: a device bound to the context
+ */
+enum ioasid_object_kind {
+	IOASID_OBJECT_IOAS = 1,
+	IOASID_OBJECT_DEVICE = 2,
+};
+
+/**
+ * struct ioasid_object_entry - one object of a context
+ * @id: its id
+ * @kind: enum ioasid_object_kind
+ * @attached_ioas_id: for a device, the IOAS it is attached to, or 0; 0 for
+ *	an IOAS
+ * @__reserved: 0
+ */
+struct ioasid_object_entry {
+	__u32 id;
+	__u32 kind;
+	__u32 attached_ioas_id;
+	__u32 __reserved;
+};
+
+/**
+ * struct ioasid_objects - ioctl(IOASID_OBJECTS)
+ * @size: sizeof(struct ioasid_objects)
+ * @flags: must be 0
+ * @start_id: list the objects whose id is @start_id or above
+ * @num_objects: the room at @objects, in entries; set to the number written
+ * @objects: a pointer to an array of struct ioasid_object_entry
+ * @out_next_id: where the next call starts: one above the last id written,
+ *	or @start_id when none was
+ * @__reserved: must be 0
+ *
+ * List the objects of the context by id, up to @num_objects of them.
+ * Objects being made or destroyed by another command meanwhile may be left
+ * out.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0;
+ * -EFAULT @objects cannot be written (then @num_objects entries may be
+ * written in part); -ENOMEM.
+ */
+struct ioasid_objects {
+	__u32 size;
+	__u32 flags;
+	__u32 start_id;
+	__u32 num_objects;
+	__aligned_u64 objects;
+	__u32 out_next_id;
+	__u32 __reserved;
+};
+
+#define IOASID_OBJECTS _IO(IOASID_TYPE, IOASID_CMD_OBJECTS)
+
+/**
+ * enum ioasid_mapping_flags - what a mapping is
+ * @IOASID_MAPPING_READABLE: devices may read it
+ * @IOASID_MAPPING_WRITEABLE: devices may write it
+ * @IOASID_MAPPING_UADDR_INVALID: its user address is invalid
+ *	(IOASID_UADDR_INVALIDATE): @user_va is the last one it had
+ */
+enum ioasid_mapping_flags {
+	IOASID_MAPPING_READABLE = 1 << 0,
+	IOASID_MAPPING_WRITEABLE = 1 << 1,
+	IOASID_MAPPING_UADDR_INVALID = 1 << 2,
+};
+
+/**
+ * struct ioasid_mapping - one mapping of an IOAS
+ * @iova: its first IOVA
+ * @length: its length in bytes
+ * @user_va: the user address of its memory, in the process that mapped it
+ *	or that supplied the address last
+ * @flags: enum ioasid_mapping_flags
+ * @__reserved: 0
+ */
+struct ioasid_mapping {
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 user_va;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct ioasid_ioas_mappings - ioctl(IOASID_IOAS_MAPPINGS)
+ * @size: sizeof(struct ioasid_ioas_mappings)
+ * @flags: must be 0
+ * @ioas_id: the IOAS
+ * @num_mappings: the room at @mappings, in entries; set to the number
+ *	written
+ * @start_iova: list the mappings that end at or above this IOVA
+ * @mappings: a pointer to an array of struct ioasid_mapping
+ * @out_next_iova: where the next call starts: the IOVA after the last
+ *	mapping written, or @start_iova when none was
+ *
+ * List the mappings of an IOAS in IOVA order, up to @num_mappings of them,
+ * as separate MAPs and COPYs made them.  The list is read a batch at a
+ * time, without holding the IOAS while the caller's memory is written, so
+ * a mapping made or unmapped meanwhile by another command may or may not
+ * be in it.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -ENOENT no such IOAS; -EINVAL
+ * @ioas_id is not an IOAS; -EFAULT @mappings cannot be written (then
+ * entries may be written in part); -ENOMEM.
+ */
+struct ioasid_ioas_mappings {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 num_mappings;
+	__aligned_u64 start_iova;
+	__aligned_u64 mappings;
+	__aligned_u64 out_next_iova;
+};
+
+#define IOASID_IOAS_MAPPINGS _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAPPINGS)
 
 /**
  * DOC: PCI device files

@@ -243,6 +243,8 @@ static const struct first_version first_versions[] = {
 	{ IOASID_TAKE_OWNERSHIP, 24, sizeof(struct ioasid_take_ownership) },
 	{ IOASID_UADDR_INVALIDATE, 24, sizeof(struct ioasid_uaddr_invalidate) },
 	{ IOASID_UADDR_SUPPLY, 40, sizeof(struct ioasid_uaddr_supply) },
+	{ IOASID_OBJECTS, 32, sizeof(struct ioasid_objects) },
+	{ IOASID_IOAS_MAPPINGS, 40, sizeof(struct ioasid_ioas_mappings) },
 };
 
 /* Each command takes its first version and nothing shorter. */

@@ -324,6 +324,111 @@ TEST_F(live, invalid_mappings_copy_and_unmap)
 					self->len, self->mem));
 }
 
+/* Read every mapping of @ioas_id, one per call. */
+static int read_mappings_one_by_one(int fd, __u32 ioas_id,
+				    struct ioasid_mapping *out, int max)
+{
+	__u64 next = 0;
+	__u32 num;
+	int n;
+
+	for (n = 0; n <= max; n++) {
+		num = 1;
+		if (list_mappings(fd, ioas_id, next, &out[n], &num, &next))
+			return -1;
+		if (!num)
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * What the context holds, as a new process reads it: the objects, and the
+ * mappings of each IOAS with their access and user addresses, valid or not,
+ * read a page at a time.
+ */
+TEST_F(live, state_query_tells_what_was_built)
+{
+	struct ioasid_object_entry objs[4];
+	struct ioasid_mapping maps[4];
+	__u64 iova = 2 * IOVA, next;
+	__u32 ioas2, num, next_id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->mem + self->len,
+			      page_size, &iova, IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE));
+	iova = IOVA;
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, 2 * page_size,
+			       &iova, IOVA + page_size, MAP_FIXED_RW));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, ioas2, NULL));
+
+	num = 4;
+	ASSERT_EQ(0, list_objects(self->fd, 0, objs, &num, &next_id));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(self->ioas_id, objs[0].id);
+	ASSERT_EQ(IOASID_OBJECT_IOAS, objs[0].kind);
+	ASSERT_EQ(ioas2, objs[1].id);
+	ASSERT_EQ(IOASID_OBJECT_IOAS, objs[1].kind);
+	ASSERT_EQ(ioas2 + 1, next_id);
+	/* A page at a time. */
+	num = 1;
+	ASSERT_EQ(0, list_objects(self->fd, self->ioas_id + 1, objs, &num,
+				  NULL));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(ioas2, objs[0].id);
+	num = 1;
+	ASSERT_EQ(0, list_objects(self->fd, ioas2 + 1, objs, &num, NULL));
+	ASSERT_EQ(0, num);
+
+	ASSERT_EQ(2, read_mappings_one_by_one(self->fd, self->ioas_id, maps,
+					      4));
+	ASSERT_EQ(IOVA, maps[0].iova);
+	ASSERT_EQ(self->len, maps[0].length);
+	ASSERT_EQ((uintptr_t)self->mem, maps[0].user_va);
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE,
+		  maps[0].flags);
+	ASSERT_EQ(2 * IOVA, maps[1].iova);
+	ASSERT_EQ(page_size, maps[1].length);
+	ASSERT_EQ((uintptr_t)(self->mem + self->len), maps[1].user_va);
+	ASSERT_EQ(IOASID_MAPPING_READABLE, maps[1].flags);
+	ASSERT_EQ(1, read_mappings_one_by_one(self->fd, ioas2, maps, 4));
+	ASSERT_EQ(IOVA, maps[0].iova);
+	ASSERT_EQ(2 * page_size, maps[0].length);
+	ASSERT_EQ((uintptr_t)(self->mem + page_size), maps[0].user_va);
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE |
+		  IOASID_MAPPING_UADDR_INVALID, maps[0].flags);
+	/* All at once, from within the first mapping. */
+	num = 4;
+	ASSERT_EQ(0, list_mappings(self->fd, self->ioas_id, IOVA + page_size,
+				   maps, &num, &next));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(2 * IOVA + page_size, next);
+
+	/* Bad arguments. */
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_OBJECTS,
+					    &(struct ioasid_objects){
+						.size = sizeof(struct ioasid_objects),
+						.flags = 1 }));
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_OBJECTS,
+					&(struct ioasid_objects){
+						.size = sizeof(struct ioasid_objects),
+						.__reserved = 1 }));
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_MAPPINGS,
+					    &(struct ioasid_ioas_mappings){
+						.size = sizeof(struct ioasid_ioas_mappings),
+						.flags = 1 }));
+	num = 4;
+	ASSERT_EQ(-ENOENT, list_mappings(self->fd, 999, 0, maps, &num, NULL));
+	num = 0;
+	ASSERT_EQ(-ENOENT, list_mappings(self->fd, 999, 0, maps, &num, NULL));
+	num = 4;
+	ASSERT_EQ(-EFAULT, list_mappings(self->fd, self->ioas_id, 0, NULL,
+					 &num, NULL));
+	ASSERT_EQ(-EFAULT, list_objects(self->fd, 0, NULL, &num, NULL));
+}
+
 /* What a child reports of its steps. */
 struct child_report {
 	int rc;
@@ -442,14 +547,15 @@ TEST_F(live, ownership_over_the_limit_is_refused)
  * on which it receives the context, the device file and the memfd.
  */
 struct handover {
-	__u32 ioas_id;
-	__u64 old_va;
 	__u64 len;
 	bool die_after_take;
 };
 
 /* What the new process found, step by step, for its parent to check. */
 struct new_owner_report {
+	int query;
+	__u32 ioas_id;
+	__u32 attached_ioas_id;
 	int take;
 	__u64 moved;
 	int wrong_memory;
@@ -507,9 +613,41 @@ static int receive_files(int sock, struct handover *h, int *fds, int nfds)
 }
 
 /*
- * The new owner: take the context over, offer wrong memory first, then
- * the memfd mapped at a new address, with one offset for every mapping;
- * run a DMA of its own through the device file; map memory of its own.
+ * Learn from the context alone its IOAS, the IOAS its device is attached
+ * to, and the old address of the memory its NPAGES mappings, all invalid,
+ * map page after page.
+ */
+static int learn_context(int fd, struct new_owner_report *r, __u64 *old_va)
+{
+	struct ioasid_mapping maps[NPAGES + 1];
+	struct ioasid_object_entry objs[4];
+	__u32 num = ARRAY_SIZE(objs), i;
+
+	if (list_objects(fd, 0, objs, &num, NULL))
+		return -1;
+	for (i = 0; i < num; i++) {
+		if (objs[i].kind == IOASID_OBJECT_IOAS)
+			r->ioas_id = objs[i].id;
+		else
+			r->attached_ioas_id = objs[i].attached_ioas_id;
+	}
+	num = ARRAY_SIZE(maps);
+	if (list_mappings(fd, r->ioas_id, 0, maps, &num, NULL) ||
+	    num != NPAGES)
+		return -1;
+	*old_va = maps[0].user_va;
+	for (i = 0; i < num; i++)
+		if (!(maps[i].flags & IOASID_MAPPING_UADDR_INVALID) ||
+		    maps[i].user_va != *old_va + i * page_size)
+			return -1;
+	return 0;
+}
+
+/*
+ * The new owner: learn what the context holds, take it over, offer wrong
+ * memory first, then the memfd mapped at a new address, with one offset
+ * for every mapping; run a DMA of its own through the device file; map
+ * memory of its own.
  */
 static int new_owner(void)
 {
@@ -517,12 +655,13 @@ static int new_owner(void)
 	struct edu_bar bar = {};
 	struct handover h;
 	char *mem, *anon, go;
+	__u64 iova, old_va = 0;
 	int fds[3];
-	__u64 iova;
 
 	page_size = getpagesize();
 	if (receive_files(HANDOVER_SOCKET, &h, fds, 3))
 		return 1;
+	r.query = learn_context(fds[0], &r, &old_va);
 	r.take = take_ownership(fds[0], &r.moved);
 	if (h.die_after_take)
 		raise(SIGKILL);
@@ -532,9 +671,9 @@ static int new_owner(void)
 		return 2;
 	fill(anon, 0x22, h.len);
 	r.wrong_memory = uaddr_supply_shift(fds[0], 0,
-					    (__u64)(uintptr_t)anon - h.old_va);
+					    (__u64)(uintptr_t)anon - old_va);
 	r.supply = uaddr_supply_shift(fds[0], 0,
-				      (__u64)(uintptr_t)mem - h.old_va);
+				      (__u64)(uintptr_t)mem - old_va);
 	r.pinned_kib = vm_pinned_kib(0);
 
 	/* Page 2 gets the transfer started before the handover. */
@@ -549,7 +688,7 @@ static int new_owner(void)
 		r.dma = edu_dma(&bar, DMA_IOVA(4), 64, true);
 	r.landed_after = all(mem + 4 * page_size, 0x33, 64);
 	iova = DMA_IOVA(NPAGES);
-	r.map = ioas_map(fds[0], h.ioas_id, anon, page_size, &iova,
+	r.map = ioas_map(fds[0], r.ioas_id, anon, page_size, &iova,
 			 MAP_FIXED_RW);
 	if (write_full(HANDOVER_SOCKET, &r, sizeof(r)) ||
 	    read_full(HANDOVER_SOCKET, &go, 1))
@@ -666,8 +805,6 @@ static pid_t hand_over(struct __test_metadata *_metadata,
 		       bool die_after_take)
 {
 	struct handover h = {
-		.ioas_id = self->ioas_id,
-		.old_va = (__u64)(uintptr_t)self->mem,
 		.len = self->len,
 		.die_after_take = die_after_take,
 	};
@@ -702,6 +839,9 @@ TEST_F(edu_live, handover_keeps_dma_landing)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
 	pid = hand_over(_metadata, self, sock, false);
 	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
+	ASSERT_EQ(0, r.query);
+	ASSERT_EQ(self->ioas_id, r.ioas_id);
+	ASSERT_EQ(self->ioas_id, r.attached_ioas_id);
 	ASSERT_EQ(0, r.take);
 	ASSERT_EQ(self->len, r.moved);
 	ASSERT_EQ(-EXDEV, r.wrong_memory);

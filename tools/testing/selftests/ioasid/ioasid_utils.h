@@ -482,6 +482,47 @@ static inline int uaddr_supply_shift(int fd, __u32 ioas_id, __u64 offset)
 	return ioasid_ioctl(fd, IOASID_UADDR_SUPPLY, &cmd);
 }
 
+/* Up to *@num objects from id @start on; *@num set to how many. */
+static inline int list_objects(int fd, __u32 start,
+			       struct ioasid_object_entry *out, __u32 *num,
+			       __u32 *next)
+{
+	struct ioasid_objects cmd = {
+		.size = sizeof(cmd),
+		.start_id = start,
+		.num_objects = *num,
+		.objects = (__u64)(uintptr_t)out,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_OBJECTS, &cmd);
+	*num = cmd.num_objects;
+	if (next)
+		*next = cmd.out_next_id;
+	return rc;
+}
+
+/* Up to *@num mappings of @ioas_id from @start on; *@num set to how many. */
+static inline int list_mappings(int fd, __u32 ioas_id, __u64 start,
+				struct ioasid_mapping *out, __u32 *num,
+				__u64 *next)
+{
+	struct ioasid_ioas_mappings cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_mappings = *num,
+		.start_iova = start,
+		.mappings = (__u64)(uintptr_t)out,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_MAPPINGS, &cmd);
+	*num = cmd.num_mappings;
+	if (next)
+		*next = cmd.out_next_iova;
+	return rc;
+}
+
 /* The VmPin of process @pid (0: this one), in KiB, or -1. */
 static inline long vm_pinned_kib(int pid)
 {
