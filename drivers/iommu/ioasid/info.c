@@ -252,7 +252,10 @@ int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd)
 /* Entries described under a lock, then copied out without it. */
 #define READ_BATCH 64
 
-/* Describe object @id of @ictx in @entry; false when it is none now. */
+/*
+ * Describe object @id of @ictx in @entry; false when it is none now, or of
+ * no kind the uAPI knows.
+ */
 static bool describe_object(struct ioasid_ctx *ictx, unsigned long id,
 			    struct ioasid_object_entry *entry)
 {
@@ -263,9 +266,11 @@ static bool describe_object(struct ioasid_ctx *ictx, unsigned long id,
 	if (IS_ERR(obj))
 		return false;
 	*entry = (struct ioasid_object_entry){ .id = id };
-	if (obj->type == IOASID_OBJ_IOAS) {
+	switch (obj->type) {
+	case IOASID_OBJ_IOAS:
 		entry->kind = IOASID_OBJECT_IOAS;
-	} else {
+		break;
+	case IOASID_OBJ_DEVICE:
 		entry->kind = IOASID_OBJECT_DEVICE;
 		mutex_lock(&ictx->attach_lock);
 		ioas = ioasid_device_ioas(container_of(obj,
@@ -273,9 +278,13 @@ static bool describe_object(struct ioasid_ctx *ictx, unsigned long id,
 						       obj));
 		entry->attached_ioas_id = ioas ? ioas->obj.id : 0;
 		mutex_unlock(&ictx->attach_lock);
+		break;
+	default:
+		WARN_ON_ONCE(1);
+		break;
 	}
 	ioasid_put_object(obj);
-	return true;
+	return entry->kind;
 }
 
 int ioasid_cmd_objects(struct ioasid_ucmd *ucmd)
@@ -283,7 +292,7 @@ int ioasid_cmd_objects(struct ioasid_ucmd *ucmd)
 	struct ioasid_objects *cmd = ucmd->cmd;
 	struct ioasid_object_entry __user *uptr = u64_to_user_ptr(cmd->objects);
 	struct ioasid_object_entry *batch;
-	unsigned long id = cmd->start_id, last;
+	unsigned long id = cmd->start_id;
 	unsigned int done = 0, n;
 	void *entry;
 	int rc = 0;
@@ -296,10 +305,9 @@ int ioasid_cmd_objects(struct ioasid_ucmd *ucmd)
 	if (!batch)
 		return -ENOMEM;
 	cmd->out_next_id = cmd->start_id;
-	while (!rc && done < cmd->num_objects && id <= U32_MAX) {
+	while (!rc && done < cmd->num_objects) {
 		n = 0;
-		last = U32_MAX;
-		xa_for_each_range(&ucmd->ictx->objects, id, entry, id, last) {
+		xa_for_each_start(&ucmd->ictx->objects, id, entry, id) {
 			if (n == READ_BATCH || done + n == cmd->num_objects)
 				break;
 			if (describe_object(ucmd->ictx, id, &batch[n]))
@@ -311,10 +319,9 @@ int ioasid_cmd_objects(struct ioasid_ucmd *ucmd)
 		if (copy_to_user(uptr + done, batch, n * sizeof(*batch)))
 			rc = -EFAULT;
 		done += n;
+		/* Ids stay below 2^31 (xa_limit_31b): this cannot wrap. */
 		cmd->out_next_id = batch[n - 1].id + 1;
 		id = cmd->out_next_id;
-		if (!id)
-			break;
 	}
 	kfree(batch);
 	if (rc)

@@ -687,7 +687,7 @@ int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_features(struct ioasid_ucmd *ucmd);
 
 /* live_update.c */
-bool ioasid_ctx_begin_change(struct ioasid_ctx *ictx);
+int ioasid_ctx_begin_change(struct ioasid_ctx *ictx);
 void ioasid_ctx_end_change(struct ioasid_ctx *ictx);
 int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd);

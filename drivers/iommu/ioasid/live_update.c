@@ -106,16 +106,18 @@ static void ioas_group_unlock(struct ioasid_ctx *ictx, struct ioas_group *grp)
  *
  * Until ioasid_ctx_end_change(), the owner of the context cannot change.
  *
- * Return: true when the context has no owner or the current process owns
- * it; false, and nothing to end, when another process owns it.
+ * Return: 0 when the context has no owner or the current process owns it;
+ * -EPERM when another process owns it, -EINTR when a fatal signal arrived
+ * while an owner change was waited for: then there is nothing to end.
  */
-bool ioasid_ctx_begin_change(struct ioasid_ctx *ictx)
+int ioasid_ctx_begin_change(struct ioasid_ctx *ictx)
 {
-	down_read(&ictx->owner_rwsem);
+	if (down_read_killable(&ictx->owner_rwsem))
+		return -EINTR;
 	if (!ictx->owner || ictx->owner == current->mm)
-		return true;
+		return 0;
 	up_read(&ictx->owner_rwsem);
-	return false;
+	return -EPERM;
 }
 
 /**
@@ -156,7 +158,8 @@ int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
 		return -EINVAL;
 
 	/* Wait for the commands running, whoever runs them. */
-	down_write(&ictx->owner_rwsem);
+	if (down_write_killable(&ictx->owner_rwsem))
+		return -EINTR;
 	mutex_lock(&ictx->acct_lock);
 	rc = ioasid_take_charge(ictx, &moved);
 	mutex_unlock(&ictx->acct_lock);

@@ -312,8 +312,9 @@ long ioasid_dispatch(const struct ioasid_ioctl_op *ops, unsigned int num_ops,
 	ucmd->cmd_len = op->size;
 	if (!ucmd->ictx || op->any_process)
 		return op->execute(ucmd);
-	if (!ioasid_ctx_begin_change(ucmd->ictx))
-		return -EPERM;
+	rc = ioasid_ctx_begin_change(ucmd->ictx);
+	if (rc)
+		return rc;
 	rc = op->execute(ucmd);
 	ioasid_ctx_end_change(ucmd->ictx);
 	return rc;

@@ -287,10 +287,7 @@ static int ipdev_bind(struct ioasid_pci_dev *ipdev, struct file *file,
 	rc = ipdev_check_sriov(ipdev->pdev);
 	if (rc)
 		return rc;
-	if (!ioasid_ctx_begin_change(ictx))
-		return -EPERM;
 	idev = ioasid_iommu_device_bind(ictx, &ipdev->pdev->dev);
-	ioasid_ctx_end_change(ictx);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	rc = pci_enable_device(ipdev->pdev);
@@ -325,6 +322,7 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_pci_dev *ipdev = ucmd->priv;
 	struct ioasid_pci_bind *cmd = ucmd->cmd;
+	struct ioasid_ctx *ictx;
 	struct file *file;
 	int rc;
 
@@ -333,6 +331,16 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 	file = fget(cmd->ioasid_fd);
 	if (!file)
 		return -EBADF;
+	ictx = ioasid_file_ctx(file);
+	/*
+	 * Binding changes the context: not for another process than its
+	 * owner.  Waited for before bind_lock, which unbinding takes.
+	 */
+	rc = ictx ? ioasid_ctx_begin_change(ictx) : -EINVAL;
+	if (rc) {
+		fput(file);
+		return rc;
+	}
 
 	mutex_lock(&ipdev->bind_lock);
 	if (ipdev->gone)
@@ -342,6 +350,7 @@ static int ioasid_pci_cmd_bind(struct ioasid_ucmd *ucmd)
 	else
 		rc = ipdev_bind(ipdev, file, &cmd->out_dev_id);
 	mutex_unlock(&ipdev->bind_lock);
+	ioasid_ctx_end_change(ictx);
 	fput(file);
 	if (rc)
 		return rc;

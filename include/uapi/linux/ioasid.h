@@ -825,7 +825,9 @@ struct ioasid_ioas_features {
  * -EPERM.  Any holder of the file may take ownership, the old owner too: the
  * file is the capability, ownership says who pays and whose addresses the
  * mappings have.  Taking ownership waits for the commands changing the
- * context that are running, so none of the old owner's runs on after it.
+ * context that are running, so none of the old owner's runs on after it;
+ * those that come meanwhile wait for it.  A fatal signal ends either wait
+ * with -EINTR.
  * The commands of a device file (its registers, reset, bus mastering) are
  * the file's holders' whoever owns the context: a new process that must
  * be the only one to drive a device makes sure the old one has closed the
@@ -870,8 +872,9 @@ struct ioasid_ioas_features {
  *
  * Errors: -EOPNOTSUPP unknown @flags; -EINVAL a reserved member is not 0;
  * -ENOMEM the pages charged to other users would take the caller's user
- * over its RLIMIT_MEMLOCK; then the context, its owner and every charge are
- * as they were.
+ * over its RLIMIT_MEMLOCK; -EINTR a fatal signal arrived while the
+ * commands running were waited for; then the context, its owner and every
+ * charge are as they were.
  */
 struct ioasid_take_ownership {
 	__u32 size;
@@ -1085,7 +1088,8 @@ struct ioasid_mapping {
  * @start_iova: list the mappings that end at or above this IOVA
  * @mappings: a pointer to an array of struct ioasid_mapping
  * @out_next_iova: where the next call starts: the IOVA after the last
- *	mapping written, or @start_iova when none was
+ *	mapping written, or @start_iova when none was; 0 after a mapping
+ *	that ends at the last IOVA, which means there is no more
  *
  * List the mappings of an IOAS in IOVA order, up to @num_mappings of them,
  * as separate MAPs and COPYs made them.  The list is read a batch at a
@@ -1194,7 +1198,8 @@ enum {
  * isolated and allow_unsafe_interrupts is not set, or it cannot be reset
  * and allow_unresettable is not set (the kernel log names the parameter);
  * -EAGAIN the kernel is working on the device (its reset could not take the
- * device lock): retry; -ENODEV the device is gone; -ENOMEM.
+ * device lock): retry; -ENODEV the device is gone; -ENOMEM; -EINTR a fatal
+ * signal arrived while the context's owner was changing.
  */
 struct ioasid_pci_bind {
 	__u32 size;

@@ -328,13 +328,15 @@ TEST_F(live, invalid_mappings_copy_and_unmap)
 static int read_mappings_one_by_one(int fd, __u32 ioas_id,
 				    struct ioasid_mapping *out, int max)
 {
+	struct ioasid_mapping scratch;
 	__u64 next = 0;
 	__u32 num;
 	int n;
 
 	for (n = 0; n <= max; n++) {
 		num = 1;
-		if (list_mappings(fd, ioas_id, next, &out[n], &num, &next))
+		if (list_mappings(fd, ioas_id, next, n < max ? &out[n] : &scratch,
+				  &num, &next))
 			return -1;
 		if (!num)
 			return n;
