@@ -55,8 +55,10 @@ endif
 BUILD := $(CURDIR)/build/$(ARCH)
 MODULE_BUILD := $(BUILD)/module$(if $(filter debug,$(KERNEL)),-debug)
 KSFT_DIR := $(IOASID_CACHE)/linux-source/tools/testing/selftests
+# The tools and selftests build with -Werror: a warning is a failed build.
 USER_MAKE = $(MAKE) CC=$(CROSS_COMPILE)gcc OUTPUT=$(BUILD)/$(1) \
-	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi -C $(1)
+	KSFT_DIR=$(KSFT_DIR) KHDR_INCLUDES=-I$(CURDIR)/include/uapi \
+	EXTRA_CFLAGS=-Werror -C $(1)
 
 # Out of tree, the kernel's autoconf.h knows none of ioasid's options: the
 # test interfaces, off by default, are turned on here.

@@ -401,11 +401,12 @@ static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
 	return edu_dma_wait(bar);
 }
 
+#ifdef __KSELFTEST_HARNESS_H
 /*
  * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
  * setting in *@unsafe), open its device file and a context.  (This and
- * edu_close() use the harness's assertions: include kselftest_harness.h
- * first.)
+ * edu_close() use the harness's assertions: only for the selftests, which
+ * include kselftest_harness.h first.)
  */
 static inline void edu_open(struct __test_metadata *_metadata, const char *bdf,
 			    char *unsafe, int *devfd, int *fd)
@@ -438,5 +439,6 @@ static inline void edu_close(struct __test_metadata *_metadata, const char *bdf,
 	ASSERT_EQ(start->accounted_pages, end.accounted_pages);
 	ASSERT_EQ(start->domains, end.domains);
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* __SELFTEST_IOASID_PCI_UTILS_H */
