@@ -16,8 +16,9 @@ set -uo pipefail
 lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
-# The benchmark's buffers (256 MiB of hugepages, THP, 4 KiB pages) want room.
-case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 2G} ;; esac
+# The benchmark's buffers (256 MiB of hugepages, THP, 4 KiB pages, and a
+# 1 GiB memfd for the handover row) want room.
+case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 3G} ;; esac
 
 if [ "$lane_kernel" = debug ]; then
 	kernel=$IOASID_CACHE/debug-kernel/$lane_arch/vmlinuz

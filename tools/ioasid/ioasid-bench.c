@@ -8,8 +8,12 @@
  * reported with the ratio VFIO / ioasid (above 1: ioasid is faster).  One
  * row runs through ioasid alone, on a second IOAS with no device, hence no
  * IOMMU domain: the 4 KiB pair without the IOMMU's work, to tell the two
- * apart.  The table goes to stdout; with -c FILE the same rows go to FILE
- * as CSV (an empty field where a row has no VFIO side).
+ * apart.  One row compares two ways through ioasid alone of giving 1 GiB
+ * of mappings to a new owner: the live-update handover (invalidate the user
+ * addresses, supply them again, take ownership) in the ioasid column, and
+ * an unmap and a map of the same memory in the vfio-type1 column.  The
+ * table goes to stdout; with -c FILE the same rows go to FILE as CSV (an
+ * empty field where a row has no VFIO side).
  *
  * Usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF
  *   -q  quick: fewer repetitions and smaller loops, to prove it works
@@ -33,6 +37,7 @@
 #define SZ_2M (2UL << 20)
 #define SZ_64M (64UL << 20)
 #define SZ_256M (256UL << 20)
+#define SZ_1G (1024UL << 20)
 #define BENCH_IOVA (1024UL << 20)
 #define MAX_REPS 9
 
@@ -48,6 +53,7 @@ struct iface {
 };
 
 static int reps = 5, pairs = 10000, small_maps = 10000, noops = 100000;
+static size_t handover_len = SZ_1G;
 
 static double now_us(void)
 {
@@ -172,13 +178,33 @@ static int vfio_setup(struct iface *i, const char *bdf)
 }
 
 /* A populated buffer of @len bytes of the given kind, or NULL. */
-enum backing { BACK_4K, BACK_THP, BACK_HUGETLB };
+enum backing { BACK_4K, BACK_THP, BACK_HUGETLB, BACK_MEMFD };
+
+/* A memfd mapped shared: memory that outlives its process's exec(). */
+static char *memfd_buffer(size_t len)
+{
+	char *buf;
+	int fd;
+
+	fd = memfd_create("ioasid-bench", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = ftruncate(fd, len) ? MAP_FAILED :
+	      mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return NULL;
+	memset(buf, 0x5a, len);
+	return buf;
+}
 
 static char *buffer(size_t len, enum backing backing)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	char *raw, *buf;
 
+	if (backing == BACK_MEMFD)
+		return memfd_buffer(len);
 	if (backing == BACK_HUGETLB) {
 		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			   flags | MAP_HUGETLB | MAP_POPULATE, -1, 0);
@@ -255,6 +281,33 @@ static double row_unmap_all(struct iface *i, char *buf, size_t len)
 	return i->unmap_all(i) ? -1 : now_us() - start;
 }
 
+/* Invalidate, supply again (every page checked), take ownership. */
+static double row_handover(struct iface *i, char *buf, size_t len)
+{
+	double start, t = -1;
+
+	if (i->map(i, buf, BENCH_IOVA, len))
+		return -1;
+	start = now_us();
+	if (!uaddr_invalidate(i->fd, 0, NULL) &&
+	    !uaddr_supply_shift(i->fd, 0, 0) && !take_ownership(i->fd, NULL))
+		t = now_us() - start;
+	return i->unmap(i, BENCH_IOVA, len) ? -1 : t;
+}
+
+/* What a handover spares: an unmap and a map of the same memory. */
+static double row_remap(struct iface *i, char *buf, size_t len)
+{
+	double start, t = -1;
+
+	if (i->map(i, buf, BENCH_IOVA, len))
+		return -1;
+	start = now_us();
+	if (!i->unmap(i, BENCH_IOVA, len) && !i->map(i, buf, BENCH_IOVA, len))
+		t = now_us() - start;
+	return i->unmap(i, BENCH_IOVA, len) ? -1 : t;
+}
+
 static double row_noop(struct iface *i, char *buf, size_t len)
 {
 	double start = now_us();
@@ -274,6 +327,7 @@ struct row {
 	const char *unit;
 	int ratio;	/* counted in the ratios the issue sets */
 	int bare;	/* ioasid alone, on the IOAS with no device */
+	row_fn other;	/* ioasid in both columns: @fn, then @other */
 };
 
 static const struct row rows[] = {
@@ -291,6 +345,9 @@ static const struct row rows[] = {
 	{ "map 256M 4K pages", row_map, SZ_256M, BACK_4K, "us", 0 },
 	{ "unmap-all 10000 maps", row_unmap_all, SZ_4K, BACK_4K, "us", 1 },
 	{ "no-op ioctl", row_noop, 0, BACK_4K, "us/call", 1 },
+	/* @len is handover_len: set at run time. */
+	{ "handover 1G vs remap", row_handover, 0, BACK_MEMFD, "us", 1, 0,
+	  row_remap },
 };
 
 /* The interfaces, in the order of the table's columns. */
@@ -307,7 +364,8 @@ static void print_row(const struct row *r, const double *med, int sides,
 		return;
 	}
 	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
-	       med[1] / med[0], r->unit, r->ratio ? "" : " (not a ratio row)");
+	       med[1] / med[0], r->unit, r->other ? " (ioasid remap beside)" :
+	       r->ratio ? "" : " (not a ratio row)");
 	if (csv)
 		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
 			med[0], med[1], med[1] / med[0]);
@@ -316,6 +374,8 @@ static void print_row(const struct row *r, const double *med, int sides,
 static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 {
 	struct iface *side[2] = { &ifs[IF_IOASID], &ifs[IF_VFIO] };
+	row_fn fn[2] = { r->fn, r->fn };
+	size_t len = r->other ? handover_len : r->len;
 	double t[2][MAX_REPS], med[2];
 	int k, n, sides = 2;
 	char *buf = NULL;
@@ -324,8 +384,12 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		side[0] = &ifs[IF_BARE];
 		sides = 1;
 	}
-	if (r->len) {
-		buf = buffer(r->len, r->backing);
+	if (r->other) {
+		side[1] = &ifs[IF_IOASID];
+		fn[1] = r->other;
+	}
+	if (len) {
+		buf = buffer(len, r->backing);
 		if (!buf) {
 			printf("%-24s no buffer (%s)\n", r->name, strerror(errno));
 			return -1;
@@ -333,7 +397,7 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 	}
 	for (n = 0; n < reps; n++) {
 		for (k = 0; k < sides; k++) {
-			t[k][n] = r->fn(side[k], buf, r->len);
+			t[k][n] = fn[k](side[k], buf, len);
 			if (t[k][n] < 0) {
 				printf("%-24s %s failed\n", r->name, side[k]->name);
 				return -1;
@@ -344,7 +408,7 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		med[k] = median(t[k], reps);
 	print_row(r, med, sides, csv);
 	if (buf)
-		munmap(buf, r->len);
+		munmap(buf, len);
 	return 0;
 }
 
@@ -369,6 +433,7 @@ int main(int argc, char **argv)
 			pairs = 200;
 			small_maps = 200;
 			noops = 1000;
+			handover_len = SZ_64M;
 		} else if (opt == 'c') {
 			csv_path = optarg;
 		} else {
