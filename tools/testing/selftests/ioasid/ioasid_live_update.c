@@ -544,6 +544,139 @@ TEST_F(live, ownership_over_the_limit_is_refused)
 			      page_size, &iova, MAP_FIXED_RW));
 }
 
+/* The flags of every mapping of @ioas_id OR-ed, and AND-ed; -1 on error. */
+static int mapping_flags(int fd, __u32 ioas_id, __u32 *any, __u32 *every)
+{
+	struct ioasid_mapping maps[64];
+	__u64 next = 0;
+	__u32 num, i;
+
+	*any = 0;
+	*every = ~0U;
+	do {
+		num = ARRAY_SIZE(maps);
+		if (list_mappings(fd, ioas_id, next, maps, &num, &next))
+			return -1;
+		for (i = 0; i < num; i++) {
+			*any |= maps[i].flags;
+			*every &= maps[i].flags;
+		}
+	} while (num == ARRAY_SIZE(maps));
+	return 0;
+}
+
+/*
+ * The old owner dies with its addresses invalidated: the context lives on
+ * in whoever holds the file, who takes it over and supplies its own.
+ */
+TEST_F(live, old_owner_killed_after_invalidating)
+{
+	struct ioasid_mapping map;
+	int ready[2];
+	__u64 moved;
+	__u32 num = 1;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (take_ownership(self->fd, NULL) ||
+		    map_mem(self, self->ioas_id) ||
+		    uaddr_invalidate(self->fd, 0, NULL) ||
+		    write_full(ready[1], "r", 1))
+			_exit(1);
+		pause();
+		_exit(2);
+	}
+	ASSERT_EQ(0, read_full(ready[0], &c, 1));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+
+	ASSERT_EQ(0, list_mappings(self->fd, self->ioas_id, 0, &map, &num,
+				   NULL));
+	ASSERT_EQ(1, num);
+	ASSERT_TRUE(map.flags & IOASID_MAPPING_UADDR_INVALID);
+	ASSERT_EQ(-EPERM, uaddr_supply(self->fd, self->ioas_id, IOVA,
+				       self->len, self->mem));
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(self->len, moved);
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, self->len,
+				  self->mem));
+	num = 1;
+	ASSERT_EQ(0, list_mappings(self->fd, self->ioas_id, 0, &map, &num,
+				   NULL));
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE,
+		  map.flags);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+#define KILL_MAPS 512
+#define KILL_MAP_SIZE (128UL << 10)
+
+/*
+ * A new owner killed at any point of a long supply leaves every address
+ * supplied or none: the state query finds no mix.
+ */
+TEST_F_TIMEOUT(live, new_owner_killed_while_supplying, 300)
+{
+	size_t each = page_size > KILL_MAP_SIZE ? page_size : KILL_MAP_SIZE;
+	size_t len = KILL_MAPS * each;
+	static const int delays_us[] = { 0, 1000, 4000, 15000, 60000, 250000 };
+	__u32 any, every;
+	int memfd, n, k, started[2];
+	__u64 iova;
+	char *big, c;
+	pid_t pid;
+
+	memfd = memfd_create("ioasid_live_big", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	big = map_shared(memfd, len, 0, PROT_RW);
+	ASSERT_NE(NULL, big);
+	memset(big, 1, len);
+	for (n = 0; n < KILL_MAPS; n++) {
+		iova = IOVA + n * each;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, big + n * each,
+				      each, &iova, MAP_FIXED_RW));
+	}
+
+	ASSERT_EQ(0, pipe(started));
+	for (k = 0; k < ARRAY_SIZE(delays_us); k++) {
+		ASSERT_EQ(0, uaddr_invalidate(self->fd, 0, NULL));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			if (take_ownership(self->fd, NULL) ||
+			    write_full(started[1], "s", 1))
+				_exit(1);
+			_exit(-uaddr_supply_shift(self->fd, 0, 0));
+		}
+		/* The delays count from the start of the supply. */
+		ASSERT_EQ(0, read_full(started[0], &c, 1));
+		usleep(delays_us[k]);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+		ASSERT_EQ(0, mapping_flags(self->fd, self->ioas_id, &any,
+					   &every));
+		/* All invalid, or all valid. */
+		ASSERT_EQ(any & IOASID_MAPPING_UADDR_INVALID,
+			  every & IOASID_MAPPING_UADDR_INVALID);
+		TH_LOG("killed after %d us: %s", delays_us[k],
+		       every & IOASID_MAPPING_UADDR_INVALID ? "none supplied" :
+		       "all supplied");
+		ASSERT_EQ(0, take_ownership(self->fd, NULL));
+	}
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	munmap(big, len);
+	close(memfd);
+	close(started[0]);
+	close(started[1]);
+}
+
 /*
  * The new process of a handover: exec()'d with the Unix socket at fd 3,
  * on which it receives the context, the device file and the memfd.
