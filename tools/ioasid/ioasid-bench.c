@@ -8,10 +8,12 @@
  * reported with the ratio VFIO / ioasid (above 1: ioasid is faster).  One
  * row runs through ioasid alone, on a second IOAS with no device, hence no
  * IOMMU domain: the 4 KiB pair without the IOMMU's work, to tell the two
- * apart.  One row compares two ways through ioasid alone of giving 1 GiB
- * of mappings to a new owner: the live-update handover (invalidate the user
- * addresses, supply them again, take ownership) in the ioasid column, and
- * an unmap and a map of the same memory in the vfio-type1 column.  The
+ * apart.  Two rows time the live-update handover of 1 GiB of mappings to
+ * a new owner (invalidate the user addresses, supply them again with every
+ * page checked, take ownership) in the ioasid column: against an unmap and
+ * a map of the same memory through ioasid in the other column, and against
+ * type1's own update of the addresses (VFIO_DMA_UNMAP_FLAG_VADDR, then
+ * VFIO_DMA_MAP_FLAG_VADDR, which checks nothing).  The
  * table goes to stdout; with -c FILE the same rows go to FILE as CSV (an
  * empty field where a row has no VFIO side).
  *
@@ -308,6 +310,33 @@ static double row_remap(struct iface *i, char *buf, size_t len)
 	return i->unmap(i, BENCH_IOVA, len) ? -1 : t;
 }
 
+/* type1's handover: invalidate the vaddr, supply it again, unchecked. */
+static double row_vaddr(struct iface *i, char *buf, size_t len)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = VFIO_DMA_UNMAP_FLAG_VADDR,
+		.iova = BENCH_IOVA,
+		.size = len,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_VADDR,
+		.vaddr = (__u64)(uintptr_t)buf,
+		.iova = BENCH_IOVA,
+		.size = len,
+	};
+	double start, t = -1;
+
+	if (i->map(i, buf, BENCH_IOVA, len))
+		return -1;
+	start = now_us();
+	if (!vfio_ioctl(i->fd, VFIO_IOMMU_UNMAP_DMA, &unmap) &&
+	    !vfio_ioctl(i->fd, VFIO_IOMMU_MAP_DMA, &map))
+		t = now_us() - start;
+	return i->unmap(i, BENCH_IOVA, len) ? -1 : t;
+}
+
 static double row_noop(struct iface *i, char *buf, size_t len)
 {
 	double start = now_us();
@@ -327,7 +356,8 @@ struct row {
 	const char *unit;
 	int ratio;	/* counted in the ratios the issue sets */
 	int bare;	/* ioasid alone, on the IOAS with no device */
-	row_fn other;	/* ioasid in both columns: @fn, then @other */
+	row_fn other;	/* the other column runs @other, not @fn */
+	int other_ioasid;	/* and through ioasid, not type1 */
 };
 
 static const struct row rows[] = {
@@ -347,7 +377,9 @@ static const struct row rows[] = {
 	{ "no-op ioctl", row_noop, 0, BACK_4K, "us/call", 1 },
 	/* @len is handover_len: set at run time. */
 	{ "handover 1G vs remap", row_handover, 0, BACK_MEMFD, "us", 1, 0,
-	  row_remap },
+	  row_remap, 1 },
+	{ "handover 1G vs type1 vaddr", row_handover, 0, BACK_MEMFD, "us", 0,
+	  0, row_vaddr },
 };
 
 /* The interfaces, in the order of the table's columns. */
@@ -364,7 +396,8 @@ static void print_row(const struct row *r, const double *med, int sides,
 		return;
 	}
 	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
-	       med[1] / med[0], r->unit, r->other ? " (ioasid remap beside)" :
+	       med[1] / med[0], r->unit,
+	       r->other_ioasid ? " (ioasid remap beside)" :
 	       r->ratio ? "" : " (not a ratio row)");
 	if (csv)
 		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
@@ -384,10 +417,10 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		side[0] = &ifs[IF_BARE];
 		sides = 1;
 	}
-	if (r->other) {
-		side[1] = &ifs[IF_IOASID];
+	if (r->other)
 		fn[1] = r->other;
-	}
+	if (r->other_ioasid)
+		side[1] = &ifs[IF_IOASID];
 	if (len) {
 		buf = buffer(len, r->backing);
 		if (!buf) {
