@@ -967,30 +967,42 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 			unsigned long npages, unsigned long uaddr, bool writable)
 {
 	unsigned int gup_flags = writable ? FOLL_WRITE : 0;
-	struct page *batch[PIN_ON_STACK];
+	struct page *small[PIN_ON_STACK], **batch = small;
+	unsigned long batch_len = ARRAY_SIZE(small);
 	unsigned long done = 0, addr;
 	int got, rc;
 
 	rc = verify_vmas(uaddr, uaddr + (npages << PAGE_SHIFT) - 1, writable);
 	if (rc)
 		return rc;
-	while (done < npages) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
+	/* As pinning does: a page of page pointers at a time. */
+	if (npages > batch_len) {
+		if (ioasid_should_fail())
+			return -ENOMEM;
+		batch = (struct page **)__get_free_page(GFP_KERNEL);
+		if (!batch)
+			return -ENOMEM;
+		batch_len = PIN_BATCH;
+	}
+	while (!rc && done < npages) {
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
 		addr = uaddr + (done << PAGE_SHIFT);
-		got = get_user_pages_fast(addr, min_t(unsigned long,
-						      npages - done,
-						      ARRAY_SIZE(batch)),
+		got = get_user_pages_fast(addr, min(npages - done, batch_len),
 					  gup_flags, batch);
-		if (got <= 0)
-			return gup_errno(got);
+		if (got <= 0) {
+			rc = gup_errno(got);
+			break;
+		}
 		rc = verify_batch(pages, index + done, batch, got);
-		if (rc)
-			return rc;
 		done += got;
 		cond_resched();
 	}
-	return 0;
+	if (batch != small)
+		free_page((unsigned long)batch);
+	return rc;
 }
 
 /**
