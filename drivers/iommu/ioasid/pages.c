@@ -618,25 +618,47 @@ static int pages_pin_batch(struct ioasid_pages *pages, struct pin_cursor *cur,
 }
 
 /*
+ * Room for the page pointers of a batch of @npages pages: @small, the
+ * caller's PIN_ON_STACK on its stack, when they fit, else a page of them;
+ * *@batch_len set to the room.  NULL: out of memory.
+ */
+static struct page **batch_alloc(unsigned long npages, struct page **small,
+				 unsigned long *batch_len)
+{
+	struct page **batch;
+
+	*batch_len = PIN_ON_STACK;
+	if (npages <= PIN_ON_STACK)
+		return small;
+	if (ioasid_should_fail())
+		return NULL;
+	batch = (struct page **)__get_free_page(GFP_KERNEL);
+	if (batch)
+		*batch_len = PIN_BATCH;
+	return batch;
+}
+
+static void batch_free(struct page **batch, struct page **small)
+{
+	if (batch != small)
+		free_page((unsigned long)batch);
+}
+
+/*
  * Pin and commit every page of @pages into its set, a batch at a time; on
  * error @pages holds the pins of what it committed.  A small pin needs no
  * allocation: its page pointers fit on the stack.
  */
 static int pages_pin_user(struct ioasid_pages *pages)
 {
-	struct page *small[PIN_ON_STACK], **batch = small;
-	unsigned long batch_len = ARRAY_SIZE(small);
+	struct page *small[PIN_ON_STACK], **batch;
 	struct pin_cursor cur = {};
+	unsigned long batch_len;
 	int rc = 0;
 
-	if (pages->npages > batch_len) {
-		if (ioasid_should_fail())
-			return -ENOMEM;
-		batch = (struct page **)__get_free_page(GFP_KERNEL);
-		if (!batch)
-			return -ENOMEM;
-		batch_len = PIN_BATCH;
-	}
+	batch = batch_alloc(pages->npages, small, &batch_len);
+	if (!batch)
+		return -ENOMEM;
 
 	/*
 	 * Nothing may fail once the last batch is committed: that published
@@ -658,8 +680,7 @@ static int pages_pin_user(struct ioasid_pages *pages)
 		cursor_stop_building(&cur);
 		mutex_unlock(&pages->ictx->acct_lock);
 	}
-	if (batch != small)
-		free_page((unsigned long)batch);
+	batch_free(batch, small);
 	return rc;
 }
 
@@ -967,23 +988,17 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 			unsigned long npages, unsigned long uaddr, bool writable)
 {
 	unsigned int gup_flags = writable ? FOLL_WRITE : 0;
-	struct page *small[PIN_ON_STACK], **batch = small;
-	unsigned long batch_len = ARRAY_SIZE(small);
-	unsigned long done = 0, addr;
+	struct page *small[PIN_ON_STACK], **batch;
+	unsigned long done = 0, addr, batch_len;
 	int got, rc;
 
 	rc = verify_vmas(uaddr, uaddr + (npages << PAGE_SHIFT) - 1, writable);
 	if (rc)
 		return rc;
 	/* As pinning does: a page of page pointers at a time. */
-	if (npages > batch_len) {
-		if (ioasid_should_fail())
-			return -ENOMEM;
-		batch = (struct page **)__get_free_page(GFP_KERNEL);
-		if (!batch)
-			return -ENOMEM;
-		batch_len = PIN_BATCH;
-	}
+	batch = batch_alloc(npages, small, &batch_len);
+	if (!batch)
+		return -ENOMEM;
 	while (!rc && done < npages) {
 		if (fatal_signal_pending(current)) {
 			rc = -EINTR;
@@ -1000,8 +1015,7 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 		done += got;
 		cond_resched();
 	}
-	if (batch != small)
-		free_page((unsigned long)batch);
+	batch_free(batch, small);
 	return rc;
 }
 
