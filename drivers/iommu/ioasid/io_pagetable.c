@@ -62,7 +62,9 @@
  * beware "last + 1".  The module requires 64BIT, so an IOVA fits in an
  * unsigned long.
  */
+#include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/kdev_t.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
@@ -748,6 +750,11 @@ unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas)
 	return unmapped;
 }
 
+static bool area_maps_file(const struct ioasid_area *area)
+{
+	return area->pages->file;
+}
+
 static struct ioasid_area *area_slice(struct ioasid_area *src,
 				      unsigned long start, unsigned long last,
 				      unsigned long range_start, int prot)
@@ -761,7 +768,8 @@ static struct ioasid_area *area_slice(struct ioasid_area *src,
 	area->pages = src->pages;
 	area->pgoff = src->pgoff + ((start - src->node.start) >> PAGE_SHIFT);
 	area->prot = prot;
-	area->uaddr = src->uaddr + (start - src->node.start);
+	if (!area_maps_file(src))
+		area->uaddr = src->uaddr + (start - src->node.start);
 	area->uaddr_invalid = src->uaddr_invalid;
 	area->node.start = start - range_start;
 	area->node.last = last - range_start;
@@ -828,8 +836,8 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 }
 
 /**
- * ioasid_ioas_invalidate_uaddr() - mark the user address of every area
- *	invalid
+ * ioasid_ioas_invalidate_uaddr() - mark the user address of every area of
+ *	user memory invalid
  * @ioas: the IO address space, whose iova_rwsem the caller holds for
  *	writing
  *
@@ -844,6 +852,8 @@ unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas)
 
 	for (area = area_first(ioas, 0, ULONG_MAX); area;
 	     area = area_next(area, ULONG_MAX)) {
+		if (area_maps_file(area))
+			continue;
 		n += !area->uaddr_invalid;
 		area->uaddr_invalid = true;
 		cond_resched();
@@ -852,14 +862,18 @@ unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas)
 }
 
 /*
- * Does @req give @area an address, and which, in *@uaddr?  -EEXIST: it has
- * a valid one, which a range may not hold; -EOVERFLOW: the new one wraps.
+ * Does @req give @area an address, and which, in *@uaddr?  -ENOENT: it
+ * needs none (it maps a file), or has a valid one, which SHIFT skips;
+ * -EEXIST: it has a valid one, which a range may not hold; -EOVERFLOW: the
+ * new one wraps.
  */
 static int supply_uaddr(const struct ioasid_uaddr_request *req,
 			const struct ioasid_area *area, unsigned long *uaddr)
 {
 	unsigned long last;
 
+	if (area_maps_file(area))
+		return -ENOENT;
 	if (!area->uaddr_invalid)
 		return req->shift ? -ENOENT : -EEXIST;
 	if (req->shift)
@@ -936,6 +950,18 @@ void ioasid_ioas_supply(struct ioasid_ioas *ioas,
 	}
 }
 
+/* Where the memory of @area, a file's, is in its file. */
+static void describe_file_area(const struct ioasid_area *area,
+			       struct ioasid_mapping *out)
+{
+	struct ioasid_pages *pages = area->pages;
+
+	out->flags |= IOASID_MAPPING_FILE;
+	out->file_dev = new_encode_dev(file_inode(pages->file)->i_sb->s_dev);
+	out->file_ino = file_inode(pages->file)->i_ino;
+	out->file_offset = (u64)(pages->start + area->pgoff) << PAGE_SHIFT;
+}
+
 /**
  * ioasid_ioas_read_mappings() - describe the areas from an IOVA on
  * @ioas: the IO address space
@@ -962,8 +988,11 @@ unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
 		out[n] = (struct ioasid_mapping){
 			.iova = area->node.start,
 			.length = ioasid_area_length(area),
-			.user_va = area->uaddr,
 		};
+		if (area_maps_file(area))
+			describe_file_area(area, &out[n]);
+		else
+			out[n].user_va = area->uaddr;
 		if (area->prot & IOMMU_READ)
 			out[n].flags |= IOASID_MAPPING_READABLE;
 		if (area->prot & IOMMU_WRITE)

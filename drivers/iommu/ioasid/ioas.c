@@ -3,6 +3,7 @@
  * The uAPI of IO address spaces: argument checks and replies; the work is
  * in io_pagetable.c and pages.c.
  */
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -170,6 +171,57 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 			     cmd->flags, cmd->user_va);
 out_put:
 	ioas_put(ioas);
+	return rc;
+}
+
+int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_map_file *cmd = ucmd->cmd;
+	struct ioasid_pages *pages;
+	struct ioasid_area *area;
+	struct ioasid_ioas *ioas;
+	LIST_HEAD(areas);
+	struct file *file;
+	int rc;
+
+	rc = check_map_flags(cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
+	rc = check_range(cmd->start, cmd->length);
+	if (rc)
+		return rc;
+	file = fget(cmd->fd);
+	if (!file)
+		return -EBADF;
+
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_fput;
+	}
+	area = ioasid_kzalloc(sizeof(*area));
+	if (!area) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	pages = ioasid_pages_pin_file(ucmd->ictx, file, cmd->start, cmd->length,
+				      cmd->flags & IOASID_IOAS_MAP_WRITEABLE);
+	if (IS_ERR(pages)) {
+		kfree(area);
+		rc = PTR_ERR(pages);
+		goto out_put;
+	}
+	area->pages = pages;
+	area->prot = map_prot(cmd->flags);
+	area->node.last = cmd->length - 1;
+	list_add(&area->link, &areas);
+
+	rc = map_and_respond(ucmd, ioas, &areas, &cmd->iova, cmd->length,
+			     cmd->flags, cmd->start);
+out_put:
+	ioas_put(ioas);
+out_fput:
+	fput(file);
 	return rc;
 }
 

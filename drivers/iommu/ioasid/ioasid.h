@@ -32,7 +32,7 @@ struct user_struct;
 enum ioasid_counter {
 	IOASID_CNT_CONTEXTS,	/* open files */
 	IOASID_CNT_OBJECTS,	/* objects in all contexts' tables */
-	IOASID_CNT_PINNED,	/* page pins held (a page pinned twice is 2) */
+	IOASID_CNT_PINNED,	/* pages pinned (a page pinned twice is 2) */
 	IOASID_CNT_ACCOUNTED,	/* pages charged to RLIMIT_MEMLOCK */
 	IOASID_CNT_DOMAINS,	/* IOMMU domains allocated */
 	IOASID_CNT_MAX,
@@ -369,14 +369,18 @@ struct ioasid_run {
 };
 
 /**
- * struct ioasid_pin - user pages of one owner, pinned once
- * @node: [first, last] user page number, in its pinset's tree
+ * struct ioasid_pin - user pages of one owner, pinned once, or pages of a
+ *	file
+ * @node: [first, last] user page number (or index in the file), in its
+ *	pinset's tree
  * @users: the struct ioasid_pages whose pinned range overlaps it; the last
  *	one unpins it
  * @writable: the MAP that made it pinned it for writing, all of it: it is
  *	unpinned dirty
  * @building: the MAP that makes it is still adding batches to it: its runs
  *	may move; once false, they never change
+ * @folios: pages of a file, holding one pin on each folio its runs touch
+ *	rather than one on each page
  * @whole: a complete struct ioasid_pages of exactly this pin, which MAPs
  *	that fall within the pin share rather than making their own; NULL
  *	when there is none
@@ -392,6 +396,7 @@ struct ioasid_pin {
 	unsigned long users;
 	bool writable;
 	bool building;
+	bool folios;
 	struct ioasid_pages *whole;
 	unsigned long nr_runs;
 	unsigned long max_runs;
@@ -437,16 +442,18 @@ struct ioasid_account {
 };
 
 /**
- * struct ioasid_pages - the user memory of one MAP, pinned
+ * struct ioasid_pages - the memory of one MAP, pinned
  * @kref: one reference per area mapping part of it
  * @ictx: the context that pinned it
+ * @file: the file whose pages it pins, with a reference; NULL for user
+ *	memory
  * @set: where its pins are: its owner's shared pinset, or one of its own
  *	(freed with it) for memory of which a shared pin holds other page
- *	frames (see pages.c)
+ *	frames, and for a file (see pages.c)
  * @only: the one pin that holds all of it, complete, when there is one: its
  *	frames can be read without a lock
  * @share: while it is pinned, the whole of @only to share instead of it
- * @start: the user page number of its first page
+ * @start: the user page number of its first page (its index in @file)
  * @npages: the number of pages
  * @done: the number of pages pinned so far, from @start on
  * @writable: pinned for writing: devices may write the pages
@@ -458,6 +465,7 @@ struct ioasid_account {
 struct ioasid_pages {
 	struct kref kref;
 	struct ioasid_ctx *ictx;
+	struct file *file;
 	struct ioasid_pinset *set;
 	struct ioasid_pin *only;
 	struct ioasid_pages *share;
@@ -470,6 +478,9 @@ struct ioasid_pages {
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 				      unsigned long uptr, unsigned long length,
 				      bool writable, unsigned long *pgoff);
+struct ioasid_pages *ioasid_pages_pin_file(struct ioasid_ctx *ictx,
+					   struct file *file, u64 start,
+					   unsigned long length, bool writable);
 void ioasid_pages_put(struct ioasid_pages *pages);
 unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
 			       unsigned long max, unsigned long *npages);
@@ -695,6 +706,7 @@ int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd);
 
 int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd);

@@ -238,6 +238,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_destroy destroy;
 	struct ioasid_ioas_alloc ioas_alloc;
 	struct ioasid_ioas_map ioas_map;
+	struct ioasid_ioas_map_file ioas_map_file;
 	struct ioasid_ioas_unmap ioas_unmap;
 	struct ioasid_ioas_copy ioas_copy;
 	struct ioasid_ioas_iova_ranges ioas_iova_ranges;
@@ -362,6 +363,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct ioasid_objects, __reserved),
 	IOCTL_OP_ANY(IOASID_CMD_IOAS_MAPPINGS, ioasid_cmd_ioas_mappings,
 		     struct ioasid_ioas_mappings, out_next_iova),
+	IOCTL_OP(IOASID_CMD_IOAS_MAP_FILE, ioasid_cmd_ioas_map_file,
+		 struct ioasid_ioas_map_file, iova),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

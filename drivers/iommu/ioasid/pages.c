@@ -65,15 +65,31 @@
  * that shares a pin made for reading marks its own pages of it dirty when
  * it is released, after its areas have left the IOMMUs.
  *
+ * Files.  A MAP_FILE pins the pages of a file (memfd_pin_folios()), which
+ * takes one pin on each folio of the range, a huge page with one; its pins
+ * are marked so (pin->folios) and unpinned a folio at a time.  They are
+ * keyed by index in the file, in a pinset of the MAP's own, so nothing
+ * shares them but the areas of the MAP and of COPYs made from it; they are
+ * charged as user pins are, a page for each page mapped.  A batch is as
+ * many folios as a page of pointers holds, and the next batch starts after
+ * its last folio, so no folio is pinned twice by one pin.
+ *
  * Vocabulary: a user page number (upn) is a user address >> PAGE_SHIFT; a
  * page "index" counts pages from the start of a pin.  Ranges named "last"
  * are inclusive.
  */
 #include <linux/capability.h>
+#include <linux/falloc.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include "ioasid.h"
@@ -141,35 +157,87 @@ static int pin_grow_runs(struct ioasid_pin *pin)
 }
 
 /*
- * Append the frames of @batch[0..n) to @pin, from page @index on.
- * Contiguous frames are counted in a tight loop, so a huge page costs a
+ * Append @npages contiguous frames from @pfn to @pin, as its page @index
+ * on: the last run grows when they continue it.
+ */
+static int pin_add_frames(struct ioasid_pin *pin, unsigned long index,
+			  unsigned long pfn, unsigned long npages)
+{
+	struct ioasid_run *run;
+
+	run = pin->nr_runs ? &pin->runs[pin->nr_runs - 1] : NULL;
+	if (run && run->pfn + run->npages == pfn) {
+		run->npages += npages;
+		return 0;
+	}
+	if (pin->nr_runs == pin->max_runs && pin_grow_runs(pin))
+		return -ENOMEM;
+	run = &pin->runs[pin->nr_runs++];
+	run->index = index;
+	run->pfn = pfn;
+	run->npages = npages;
+	return 0;
+}
+
+/*
+ * Frames just pinned, to add to a pin: user pages, a page each, or folios
+ * of a file, from @offset pages into the first one.
+ */
+struct pin_source {
+	struct page **pages;
+	struct folio **folios;
+	unsigned long offset;
+};
+
+/*
+ * Append the frames of @src[0..n) to @pin, from page @index on.
+ * Contiguous pages are counted in a tight loop, so a huge page costs a
  * compare per base page.  On error the runs may hold part of the batch:
  * pin_trim_runs() takes it back.
  */
-static int pin_add_batch(struct ioasid_pin *pin, unsigned long index,
+static int pin_add_pages(struct ioasid_pin *pin, unsigned long index,
 			 struct page **batch, unsigned long n)
 {
 	unsigned long i = 0, j, pfn;
-	struct ioasid_run *run;
+	int rc;
 
 	while (i < n) {
 		pfn = page_to_pfn(batch[i]);
 		for (j = i + 1; j < n && page_to_pfn(batch[j]) == pfn + j - i; j++)
 			;
-		run = pin->nr_runs ? &pin->runs[pin->nr_runs - 1] : NULL;
-		if (run && run->pfn + run->npages == pfn) {
-			run->npages += j - i;
-		} else {
-			if (pin->nr_runs == pin->max_runs && pin_grow_runs(pin))
-				return -ENOMEM;
-			run = &pin->runs[pin->nr_runs++];
-			run->index = index + i;
-			run->pfn = pfn;
-			run->npages = j - i;
-		}
+		rc = pin_add_frames(pin, index + i, pfn, j - i);
+		if (rc)
+			return rc;
 		i = j;
 	}
 	return 0;
+}
+
+/* The same for the first @n pages of folios, a folio at a time. */
+static int pin_add_folios(struct ioasid_pin *pin, unsigned long index,
+			  struct folio **folios, unsigned long offset,
+			  unsigned long n)
+{
+	unsigned long done = 0, len;
+	int rc;
+
+	for (; done < n; folios++, offset = 0) {
+		len = min(folio_nr_pages(*folios) - offset, n - done);
+		rc = pin_add_frames(pin, index + done,
+				    folio_pfn(*folios) + offset, len);
+		if (rc)
+			return rc;
+		done += len;
+	}
+	return 0;
+}
+
+static int pin_add_batch(struct ioasid_pin *pin, unsigned long index,
+			 const struct pin_source *src, unsigned long n)
+{
+	if (src->folios)
+		return pin_add_folios(pin, index, src->folios, src->offset, n);
+	return pin_add_pages(pin, index, src->pages, n);
 }
 
 /* Take back from the runs of @pin every page from page @index on. */
@@ -208,6 +276,39 @@ static struct ioasid_pin *pin_alloc(unsigned long upn)
 	return pin;
 }
 
+static void mark_frames_dirty(unsigned long pfn, unsigned long npages)
+{
+	while (npages) {
+		struct page *page = pfn_to_page(pfn);
+		struct folio *folio = page_folio(page);
+		unsigned long n = min_t(unsigned long, npages,
+					folio_nr_pages(folio) -
+					folio_page_idx(folio, page));
+
+		if (!folio_test_dirty(folio))
+			set_page_dirty_lock(page);
+		pfn += n;
+		npages -= n;
+	}
+}
+
+/* Drop the pin a file's pin holds on each folio of a run. */
+static void unpin_run_folios(struct ioasid_run *run, bool dirty)
+{
+	unsigned long pfn = run->pfn, left = run->npages, n;
+	struct folio *folio;
+
+	if (dirty)
+		mark_frames_dirty(pfn, left);
+	while (left) {
+		folio = pfn_folio(pfn);
+		n = min(left, folio_nr_pages(folio) - (pfn - folio_pfn(folio)));
+		unpin_folio(folio);
+		pfn += n;
+		left -= n;
+	}
+}
+
 /* Unpin and free a pin out of its set. */
 static void pin_free(struct ioasid_pin *pin)
 {
@@ -216,8 +317,12 @@ static void pin_free(struct ioasid_pin *pin)
 	for (i = 0; i < pin->nr_runs; i++) {
 		struct ioasid_run *run = &pin->runs[i];
 
-		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
-						 run->npages, pin->writable);
+		if (pin->folios)
+			unpin_run_folios(run, pin->writable);
+		else
+			unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+							 run->npages,
+							 pin->writable);
 		ioasid_count(IOASID_CNT_PINNED, -(long)run->npages);
 		cond_resched();
 	}
@@ -372,22 +477,6 @@ static int pages_bind_account(struct ioasid_pages *pages)
 	return 0;
 }
 
-static void mark_frames_dirty(unsigned long pfn, unsigned long npages)
-{
-	while (npages) {
-		struct page *page = pfn_to_page(pfn);
-		struct folio *folio = page_folio(page);
-		unsigned long n = min_t(unsigned long, npages,
-					folio_nr_pages(folio) -
-					folio_page_idx(folio, page));
-
-		if (!folio_test_dirty(folio))
-			set_page_dirty_lock(page);
-		pfn += n;
-		npages -= n;
-	}
-}
-
 /* Mark the frames of @pin from user page @upn to @last dirty. */
 static void pin_mark_dirty(struct ioasid_pin *pin, unsigned long upn,
 			   unsigned long last)
@@ -479,11 +568,13 @@ static unsigned long commit_shared(struct pin_cursor *cur,
 }
 
 /*
- * Add @batch[0..n), pinned from user page @upn on, where no pin of @set is,
- * to the pin the MAP is building, made if need be; charge them.
+ * Add the first @n pages of @src, pinned from user page @upn on, where no
+ * pin of @set is, to the pin the MAP is building, made if need be; charge
+ * them.
  */
 static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
-		      unsigned long upn, struct page **batch, unsigned long n)
+		      unsigned long upn, const struct pin_source *src,
+		      unsigned long n)
 {
 	struct ioasid_pinset *set = pages->set;
 	struct ioasid_pin *pin = cur->building ? cur->pin : pin_alloc(upn);
@@ -495,7 +586,7 @@ static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
 	index = upn - pin->node.start;
 	rc = account_charge(set->acct, n);
 	if (!rc) {
-		rc = pin_add_batch(pin, index, batch, n);
+		rc = pin_add_batch(pin, index, src, n);
 		if (rc) {
 			pin_trim_runs(pin, index);
 			account_uncharge(set->acct, n);
@@ -513,6 +604,7 @@ static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
 	if (!cur->building) {
 		pin->users = 1;
 		pin->writable = pages->writable;
+		pin->folios = !!pages->file;
 		pin->building = true;
 		cur->pin = pin;
 		cur->building = true;
@@ -571,7 +663,9 @@ static int pages_commit_batch(struct ioasid_pages *pages,
 		} else {
 			len = pinset_gap_last(set, upn + i, upn + n - 1) -
 			      (upn + i) + 1;
-			rc = commit_new(pages, cur, upn + i, batch + i, len);
+			rc = commit_new(pages, cur, upn + i,
+					&(struct pin_source){ .pages = batch + i },
+					len);
 		}
 		if (rc)
 			break;
@@ -712,6 +806,210 @@ static int pages_pin_user_own(struct ioasid_pages *pages)
 }
 
 /*
+ * Charge @pages, of a file, to the current task's account, in a pinset of
+ * its own: no other MAP shares the pins of a file.
+ */
+static int pages_bind_own_set(struct ioasid_pages *pages)
+{
+	struct ioasid_ctx *ictx = pages->ictx;
+	struct ioasid_pinset *own;
+	int rc;
+
+	own = ioasid_kzalloc(sizeof(*own));
+	if (!own)
+		return -ENOMEM;
+	mutex_lock(&ictx->acct_lock);
+	rc = pages_bind_account(pages);
+	if (!rc) {
+		pinset_init(own, pages->set->acct);
+		pages->set = own;
+	}
+	mutex_unlock(&ictx->acct_lock);
+	if (rc)
+		kfree(own);
+	return rc;
+}
+
+/*
+ * What a MAP_FILE says of pages memfd_pin_folios() could not pin: -ENOMEM
+ * and -EINTR as they are, anything else (no page to be had, or one that
+ * cannot be pinned) -EFAULT.
+ */
+static int file_pin_errno(long rc)
+{
+	return rc == -ENOMEM || rc == -EINTR ? rc : -EFAULT;
+}
+
+/*
+ * Pin the folios of the next batch of @pages, a file's, up to @max of them,
+ * and commit them to the pin it builds.  On error the folios not committed
+ * are unpinned.
+ */
+static int pages_pin_file_batch(struct ioasid_pages *pages,
+				struct pin_cursor *cur, struct folio **folios,
+				unsigned long max)
+{
+	unsigned long index = pages->start + pages->done, n = 0;
+	loff_t last = ((loff_t)(pages->start + pages->npages) << PAGE_SHIFT) - 1;
+	struct pin_source src = { .folios = folios };
+	pgoff_t offset;
+	long nr, i;
+	int rc;
+
+	if (ioasid_should_fail())
+		return -ENOMEM;
+	nr = memfd_pin_folios(pages->file, (loff_t)index << PAGE_SHIFT, last,
+			      folios, max, &offset);
+	if (nr <= 0)
+		return file_pin_errno(nr ?: -EFAULT);
+	src.offset = offset >> PAGE_SHIFT;
+	for (i = 0; i < nr; i++)
+		n += folio_nr_pages(folios[i]);
+	n = min(n - src.offset, pages->npages - pages->done);
+	ioasid_count(IOASID_CNT_PINNED, n);
+
+	mutex_lock(&pages->ictx->acct_lock);
+	rc = commit_new(pages, cur, index, &src, n);
+	if (rc) {
+		cursor_stop_building(cur);
+	} else {
+		pages->done += n;
+		if (pages->done == pages->npages)
+			pages_pin_done(pages, cur);
+	}
+	mutex_unlock(&pages->ictx->acct_lock);
+	if (rc) {
+		unpin_folios(folios, nr);
+		ioasid_count(IOASID_CNT_PINNED, -(long)n);
+	}
+	return rc;
+}
+
+/* Does the page cache of @file hold every page from @index to @last? */
+static bool file_holds_range(struct file *file, pgoff_t index, pgoff_t last)
+{
+	struct folio *folio;
+
+	while (index <= last) {
+		folio = filemap_get_folio(file->f_mapping, index);
+		if (IS_ERR(folio))
+			return false;
+		index = folio_next_index(folio);
+		folio_put(folio);
+		cond_resched();
+	}
+	return true;
+}
+
+static bool pages_in_file(struct ioasid_pages *pages)
+{
+	return file_holds_range(pages->file, pages->start,
+				pages->start + pages->npages - 1);
+}
+
+/*
+ * memfd_pin_folios() allocates the pages a file lacks; but for a hugetlbfs
+ * file Debian's 6.12 takes them from the pool as reserved pages without
+ * having reserved them, which leaves the pool's count of reserved pages
+ * wrong for good.  So the missing huge pages of @pages are allocated here
+ * first, as fallocate() allocates them, when the file is open for writing;
+ * pages_pin_file() then checks that they are all there.  -EINTR: a fatal
+ * signal arrived; any other failure shows in that check.
+ */
+static int pages_populate_huge_file(struct ioasid_pages *pages)
+{
+	int rc;
+
+	if (!(pages->file->f_mode & FMODE_WRITE) || pages_in_file(pages))
+		return 0;
+	rc = vfs_fallocate(pages->file, FALLOC_FL_KEEP_SIZE,
+			   (loff_t)pages->start << PAGE_SHIFT,
+			   (loff_t)pages->npages << PAGE_SHIFT);
+	return rc == -EINTR ? rc : 0;
+}
+
+/* The seals of a tmpfs or hugetlbfs file (fcntl(F_GET_SEALS)). */
+static unsigned int file_seals(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+#ifdef CONFIG_HUGETLBFS
+	if (is_file_hugepages(file))
+		return HUGETLBFS_I(inode)->seals;
+#endif
+	return SHMEM_I(inode)->seals;
+}
+
+/*
+ * Can @pages, of a file whose inode lock the caller holds, be pinned as it
+ * is: within the file's size still (-EINVAL), not sealed against writes if
+ * devices write it (-EPERM), and, for a hugetlbfs file, with every page
+ * there already (-EFAULT)?
+ */
+static int pages_check_file(struct ioasid_pages *pages)
+{
+	loff_t end = (loff_t)(pages->start + pages->npages) << PAGE_SHIFT;
+
+	if (end > i_size_read(file_inode(pages->file)))
+		return -EINVAL;
+	if (pages->writable &&
+	    (file_seals(pages->file) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EPERM;
+	if (is_file_hugepages(pages->file) && !pages_in_file(pages))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Pin and commit every page of @pages, a file's, a batch of folios at a
+ * time; on error @pages holds the pins of what it committed.  The file's
+ * inode lock is held shared throughout: sealing the file against writes
+ * (memfd_add_seals()), truncating it and punching holes in it wait, so the
+ * seals checked hold for the pins, and a hugetlbfs file keeps the pages
+ * checked.
+ */
+static int pages_pin_file(struct ioasid_pages *pages)
+{
+	unsigned long max = min_t(unsigned long, pages->npages, PIN_BATCH);
+	struct inode *inode = file_inode(pages->file);
+	struct pin_cursor cur = {};
+	struct folio **folios;
+	int rc;
+
+	rc = pages_bind_own_set(pages);
+	if (!rc && is_file_hugepages(pages->file))
+		rc = pages_populate_huge_file(pages);
+	if (rc)
+		return rc;
+	if (ioasid_should_fail())
+		return -ENOMEM;
+	folios = kmalloc_array(max, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	if (inode_lock_shared_killable(inode)) {
+		kfree(folios);
+		return -EINTR;
+	}
+	rc = pages_check_file(pages);
+	while (!rc && pages->done < pages->npages) {
+		if (pages->done && fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		rc = pages_pin_file_batch(pages, &cur, folios, max);
+		cond_resched();
+	}
+	inode_unlock_shared(inode);
+	if (rc && cur.building) {
+		mutex_lock(&pages->ictx->acct_lock);
+		cursor_stop_building(&cur);
+		mutex_unlock(&pages->ictx->acct_lock);
+	}
+	kfree(folios);
+	return rc;
+}
+
+/*
  * Release the pins of @pages and its account, and free it; @written: its
  * areas may have let devices write the pages.
  */
@@ -730,6 +1028,8 @@ static void pages_destroy(struct ioasid_pages *pages, bool written)
 		pins_free(&freed);
 		kfree(own);
 	}
+	if (pages->file)
+		fput(pages->file);
 	kfree(pages);
 }
 
@@ -799,6 +1099,58 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ictx,
 		return share;
 	}
 	*pgoff = 0;
+	return pages;
+}
+
+/**
+ * ioasid_pages_pin_file() - pin pages of a file and charge them to the
+ *	current task
+ * @ictx: the context pinning them
+ * @file: the file: tmpfs (a memfd, shmem) or hugetlbfs
+ * @start: the page-aligned offset in @file of the first page
+ * @length: the page-aligned, non-zero length
+ * @writable: devices may write the pages
+ *
+ * The pages are pinned a batch of folios at a time (see the theory of
+ * operation), those the file lacks allocated, and charged as
+ * ioasid_pages_pin() charges; the pins are not shared with other MAPs.
+ *
+ * Return: the pinned pages with a reference for the caller, or an ERR_PTR:
+ * -EINVAL @file is not a tmpfs or hugetlbfs file, or the range does not end
+ * within its size; -EACCES @file is not open for reading, or for writing
+ * and @writable; -EPERM @writable and @file is sealed against writes;
+ * -EFAULT the file could not give a page (a hugetlbfs file open read-only
+ * gives only those it has); -ENOMEM out of memory, or the charge over the
+ * RLIMIT_MEMLOCK of the current task; -EINTR a fatal signal arrived.  On
+ * error nothing stays pinned or charged.
+ */
+struct ioasid_pages *ioasid_pages_pin_file(struct ioasid_ctx *ictx,
+					   struct file *file, u64 start,
+					   unsigned long length, bool writable)
+{
+	struct ioasid_pages *pages;
+	int rc;
+
+	if (!shmem_file(file) && !is_file_hugepages(file))
+		return ERR_PTR(-EINVAL);
+	if (start + length > i_size_read(file_inode(file)))
+		return ERR_PTR(-EINVAL);
+	if (!(file->f_mode & FMODE_READ) ||
+	    (writable && !(file->f_mode & FMODE_WRITE)))
+		return ERR_PTR(-EACCES);
+	if (length >> PAGE_SHIFT > memlock_limit_pages() &&
+	    !capable(CAP_IPC_LOCK))
+		return ERR_PTR(-ENOMEM);
+
+	pages = pages_alloc(ictx, start, length, writable);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	pages->file = get_file(file);
+	rc = pages_pin_file(pages);
+	if (rc) {
+		pages_destroy(pages, false);
+		return ERR_PTR(rc);
+	}
 	return pages;
 }
 

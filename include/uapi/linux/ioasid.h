@@ -66,6 +66,7 @@ enum {
 	IOASID_CMD_UADDR_SUPPLY,
 	IOASID_CMD_OBJECTS,
 	IOASID_CMD_IOAS_MAPPINGS,
+	IOASID_CMD_IOAS_MAP_FILE,
 };
 
 /**
@@ -187,6 +188,53 @@ struct ioasid_ioas_map {
 };
 
 #define IOASID_IOAS_MAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP)
+
+/**
+ * struct ioasid_ioas_map_file - ioctl(IOASID_IOAS_MAP_FILE)
+ * @size: sizeof(struct ioasid_ioas_map_file)
+ * @flags: a combination of enum ioasid_ioas_map_flags; READABLE, WRITEABLE
+ *	or both must be set
+ * @ioas_id: the IOAS to map into
+ * @fd: a file of memory: a memfd, or another tmpfs (shmem) or hugetlbfs
+ *	file
+ * @start: the offset in the file of the memory to map
+ * @length: the number of bytes to map
+ * @iova: with IOASID_IOAS_MAP_FIXED_IOVA, the IOVA to map at; otherwise
+ *	set by the kernel to the IOVA it chose, which may be 0
+ *
+ * Pin the pages of the file at [@start, @start + @length), allocating those
+ * it does not have yet, and map them at [@iova, @iova + @length) as one
+ * mapping.  No user address is involved: the mapping holds the file's
+ * pages whatever the caller maps, or unmaps, and needs no new address when
+ * another process takes the context over (see "Live update").  The pages
+ * are pinned a folio at a time, a huge page with one pin, and charged as
+ * IOASID_IOAS_MAP charges, a page for each page mapped, to the caller; two
+ * mappings of the same pages of a file pin and charge them twice (COPY
+ * shares them).  A kernel-chosen IOVA is congruent to @start as
+ * IOASID_IOAS_MAP makes it congruent to the user address.  The file keeps
+ * its size: pages the file drops later (by truncation or a hole punched)
+ * stay pinned and mapped, no longer the file's, until they are unmapped.
+ *
+ * Errors: those of IOASID_IOAS_MAP, but for the memory, and -EBADF @fd is
+ * not an open file; -EINVAL it is not a tmpfs or hugetlbfs file, an
+ * unaligned @start, or a range that does not end within the file's size;
+ * -EACCES WRITEABLE and the file is not open for writing; -EPERM WRITEABLE
+ * and the file is sealed against writes (F_SEAL_WRITE,
+ * F_SEAL_FUTURE_WRITE); -EFAULT the file could not give a page (its
+ * hugetlbfs pool or its size limit is exhausted; a hugetlbfs file open
+ * read-only lacks one: then it is not allocated).
+ */
+struct ioasid_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOASID_IOAS_MAP_FILE _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP_FILE)
 
 /**
  * enum ioasid_ioas_unmap_flags - flags of IOASID_IOAS_UNMAP
@@ -836,11 +884,13 @@ struct ioasid_ioas_features {
  * User addresses.  IOASID_UADDR_INVALIDATE marks the user addresses of the
  * mappings invalid; IOASID_UADDR_SUPPLY gives them new ones in the caller,
  * after checking that the memory there is made of the very pages the
- * mapping pins.  No command needs the user address of an existing mapping
- * (its pages stay pinned as long as it exists), so none waits for it or
- * fails for want of it: DMA, IOASID_IOAS_UNMAP, IOASID_IOAS_COPY (a copy of
- * a mapping whose address is invalid has an invalid address too), attach
- * and enable all work as before.
+ * mapping pins.  Mappings of a file (IOASID_IOAS_MAP_FILE) have no user
+ * address: they need neither, and are the simplest to hand over.  No
+ * command needs the user address of an existing mapping (its pages stay
+ * pinned as long as it exists), so none waits for it or fails for want of
+ * it: DMA, IOASID_IOAS_UNMAP, IOASID_IOAS_COPY (a copy of a mapping whose
+ * address is invalid has an invalid address too), attach and enable all
+ * work as before.
  *
  * The sequence, in the old process: IOASID_UADDR_INVALIDATE of every IOAS
  * (ioas_id 0); then pass /dev/ioasid, the device files and the memory's
@@ -848,7 +898,8 @@ struct ioasid_ioas_features {
  * old process) to the new one, by exec() or SCM_RIGHTS.  In the new
  * process: IOASID_TAKE_OWNERSHIP; mmap() the memory; IOASID_UADDR_SUPPLY
  * for each mapping, range of mappings, or all at once with the offset
- * between the old and the new addresses.  Should the new process fail or
+ * between the old and the new addresses (a VMM whose guest memory is all
+ * mapped from files stops after IOASID_TAKE_OWNERSHIP).  Should the new process fail or
  * die at any step, the context is as the last command that completed left
  * it, and another process (the old one too) may take it over and go on.
  */
@@ -954,8 +1005,8 @@ enum ioasid_uaddr_supply_flags {
  * unaligned @iova, @length or @user_va, a zero @length, a range that cuts a
  * mapping, @ioas_id 0 without IOASID_UADDR_SUPPLY_SHIFT, or, with it, a
  * non-zero @iova or @length; -EOVERFLOW the range, or a new address range,
- * wraps; -ENOENT no such IOAS, or no mapping in the range (with SHIFT: no
- * mapping whose address is invalid); -EEXIST a mapping in the range has a
+ * wraps; -ENOENT no such IOAS, or no mapping of user memory in the range
+ * (with SHIFT: no mapping whose address is invalid); -EEXIST a mapping in the range has a
  * valid address; -EFAULT part of the new memory is not mapped in the
  * caller, or cannot be reached; -EACCES it is read-only where the mapping
  * is writable; -EXDEV it is other memory than the mapping pins (other
@@ -1054,11 +1105,14 @@ struct ioasid_objects {
  * @IOASID_MAPPING_WRITEABLE: devices may write it
  * @IOASID_MAPPING_UADDR_INVALID: its user address is invalid
  *	(IOASID_UADDR_INVALIDATE): @user_va is the last one it had
+ * @IOASID_MAPPING_FILE: it maps a file (IOASID_IOAS_MAP_FILE):
+ *	@file_dev, @file_ino and @file_offset say where, @user_va is 0
  */
 enum ioasid_mapping_flags {
 	IOASID_MAPPING_READABLE = 1 << 0,
 	IOASID_MAPPING_WRITEABLE = 1 << 1,
 	IOASID_MAPPING_UADDR_INVALID = 1 << 2,
+	IOASID_MAPPING_FILE = 1 << 3,
 };
 
 /**
@@ -1067,15 +1121,22 @@ enum ioasid_mapping_flags {
  * @length: its length in bytes
  * @user_va: the user address of its memory, in the process that mapped it
  *	or that supplied the address last
+ * @file_ino: for a mapping of a file, the file's inode number (st_ino of
+ *	fstat()), else 0
+ * @file_offset: for a mapping of a file, the offset in the file of the
+ *	memory at @iova, else 0
  * @flags: enum ioasid_mapping_flags
- * @__reserved: 0
+ * @file_dev: for a mapping of a file, the device of its file system (st_dev
+ *	of fstat()), else 0
  */
 struct ioasid_mapping {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 	__aligned_u64 user_va;
+	__aligned_u64 file_ino;
+	__aligned_u64 file_offset;
 	__u32 flags;
-	__u32 __reserved;
+	__u32 file_dev;
 };
 
 /**
