@@ -245,6 +245,7 @@ static const struct first_version first_versions[] = {
 	{ IOASID_UADDR_SUPPLY, 40, sizeof(struct ioasid_uaddr_supply) },
 	{ IOASID_OBJECTS, 32, sizeof(struct ioasid_objects) },
 	{ IOASID_IOAS_MAPPINGS, 40, sizeof(struct ioasid_ioas_mappings) },
+	{ IOASID_IOAS_MAP_FILE, 40, sizeof(struct ioasid_ioas_map_file) },
 };
 
 /* Each command takes its first version and nothing shorter. */

@@ -41,7 +41,7 @@
 
 /* The state a sequence works on; set up unarmed, closed after each run. */
 struct seq_state {
-	int fd, devfd;
+	int fd, devfd, memfd;
 	__u32 ioas[2], dev_id, mock[2];
 	char *buf, *big;
 	size_t page, big_len;
@@ -156,6 +156,23 @@ static int map_again(struct seq_state *s)
 
 	return ioas_map(s->fd, s->ioas[0], s->buf, NR_PAGES / 2 * s->page,
 			&iova, MAP_FIXED_RW);
+}
+
+/* A page of the memfd, and then more than a batch of folios of it. */
+static int map_file(struct seq_state *s)
+{
+	__u64 iova = 0x2000000;
+
+	return ioas_map_file(s->fd, s->ioas[0], s->memfd, s->page, s->page,
+			     &iova, MAP_FIXED_RW);
+}
+
+static int map_file_big(struct seq_state *s)
+{
+	__u64 iova = 0x20000000;
+
+	return ioas_map_file(s->fd, s->ioas[0], s->memfd, 0, s->big_len, &iova,
+			     MAP_FIXED_RW);
 }
 
 static int map_big(struct seq_state *s)
@@ -391,6 +408,7 @@ FIXTURE(fail_nth) {
 	struct ioasid_counters start;
 	char bdf[16];
 	char unsafe;
+	int memfd;
 	size_t page, big_len;
 	char *buf, *big;
 };
@@ -425,9 +443,9 @@ FIXTURE_VARIANT_ADD(fail_nth, ioas_copy) {
 FIXTURE_VARIANT_ADD(fail_nth, live_update) {
 	.name = "live_update",
 	.prepare = prepare_mapped,
-	.steps = { copy_0_to_1, invalidate_all, supply_all, take_over,
-		   map_again, invalidate_0, supply_fixed, unmap_all_0,
-		   destroy_1 },
+	.steps = { copy_0_to_1, map_file, map_file_big, invalidate_all,
+		   supply_all, take_over, map_again, invalidate_0, supply_fixed,
+		   unmap_all_0, destroy_1 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {
@@ -508,6 +526,7 @@ FIXTURE_SETUP(fail_nth)
 
 	self->module_knob.fd = -1;
 	self->kernel_knob.fd = -1;
+	self->memfd = -1;
 	self->bdf[0] = '\0';
 	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
 		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
@@ -526,6 +545,9 @@ FIXTURE_SETUP(fail_nth)
 		self->big_len = BIG_MAX;
 	self->big = big_buffer_alloc(self->big_len);
 	ASSERT_NE(NULL, self->big);
+	self->memfd = memfd_create("ioasid_fail_nth", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, self->big_len));
 	if (variant->mock) {
 		int fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
 
@@ -564,6 +586,8 @@ FIXTURE_TEARDOWN(fail_nth)
 		close(self->module_knob.fd);
 	if (self->kernel_knob.fd >= 0)
 		close(self->kernel_knob.fd);
+	if (self->memfd >= 0)
+		close(self->memfd);
 	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
 		EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
 }
@@ -579,6 +603,7 @@ static void run_open(struct __test_metadata *_metadata,
 {
 	*s = (struct seq_state){
 		.devfd = -1,
+		.memfd = self->memfd,
 		.buf = self->buf,
 		.big = self->big,
 		.page = self->page,

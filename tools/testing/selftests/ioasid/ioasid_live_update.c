@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -544,6 +545,219 @@ TEST_F(live, ownership_over_the_limit_is_refused)
 			      page_size, &iova, MAP_FIXED_RW));
 }
 
+/*
+ * A mapping of a file has no user address: invalidation leaves it alone,
+ * there is nothing to supply, the state query says which file and where,
+ * and its charge moves with the rest.
+ */
+TEST_F(live, file_mappings_need_no_address)
+{
+	__u64 n, moved, iova = 2 * IOVA;
+	struct child_report report = {};
+	struct ioasid_mapping maps[3];
+	int to_parent[2];
+	struct stat st;
+	__u32 ioas2;
+	pid_t pid;
+
+	ASSERT_EQ(0, fstat(self->memfd, &st));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, map_mem(self, self->ioas_id));
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, self->memfd,
+				   self->len, self->len, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(self->pinned_kib + 2 * self->len / 1024, vm_pinned_kib(0));
+	iova = IOVA;
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, page_size,
+			       &iova, 2 * IOVA + page_size, MAP_FIXED_RW));
+
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, 0, &n));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(2, read_mappings_one_by_one(self->fd, self->ioas_id, maps,
+					      3));
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE |
+		  IOASID_MAPPING_UADDR_INVALID, maps[0].flags);
+	ASSERT_EQ(0, maps[0].file_ino);
+	ASSERT_EQ(0, maps[0].file_dev);
+	ASSERT_EQ(0, maps[0].file_offset);
+	ASSERT_EQ(2 * IOVA, maps[1].iova);
+	ASSERT_EQ(self->len, maps[1].length);
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE |
+		  IOASID_MAPPING_FILE, maps[1].flags);
+	ASSERT_EQ(st.st_ino, maps[1].file_ino);
+	ASSERT_EQ(st.st_dev, maps[1].file_dev);
+	ASSERT_EQ(self->len, maps[1].file_offset);
+	ASSERT_EQ(0, maps[1].user_va);
+	/* A copy maps the same file, from where it copied. */
+	ASSERT_EQ(1, read_mappings_one_by_one(self->fd, ioas2, maps, 3));
+	ASSERT_EQ(IOASID_MAPPING_READABLE | IOASID_MAPPING_WRITEABLE |
+		  IOASID_MAPPING_FILE, maps[0].flags);
+	ASSERT_EQ(st.st_ino, maps[0].file_ino);
+	ASSERT_EQ(self->len + page_size, maps[0].file_offset);
+
+	/* Nothing to supply there, by range or by offset. */
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, self->ioas_id, 2 * IOVA,
+					self->len, self->mem + self->len));
+	ASSERT_EQ(-ENOENT, uaddr_supply(self->fd, ioas2, IOVA, page_size,
+					self->mem + self->len + page_size));
+	ASSERT_EQ(0, uaddr_supply_shift(self->fd, 0, 0));
+	ASSERT_EQ(-ENOENT, uaddr_supply_shift(self->fd, 0, 0));
+
+	/* A child takes over: the charge of both mappings moves, once. */
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		report.rc = take_ownership(self->fd, &report.moved);
+		report.pinned_kib = vm_pinned_kib(0);
+		_exit(write_full(to_parent[1], &report, sizeof(report)));
+	}
+	ASSERT_EQ(0, read_full(to_parent[0], &report, sizeof(report)));
+	ASSERT_EQ(0, wait_exit_status(pid));
+	ASSERT_EQ(0, report.rc);
+	ASSERT_EQ(2 * self->len, report.moved);
+	ASSERT_EQ(2 * self->len / 1024, report.pinned_kib);
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(2 * self->len, moved);
+	ASSERT_EQ(self->pinned_kib + 2 * self->len / 1024, vm_pinned_kib(0));
+	close(to_parent[0]);
+	close(to_parent[1]);
+}
+
+/*
+ * The pins are real and every one is dropped: sealing the file against
+ * writes, which waits for its pages' pins to go, fails while a mapping of
+ * it exists (two mappings, a copy) and succeeds once they are gone.
+ */
+TEST_F(live, file_pins_hold_until_unmapped)
+{
+	__u64 iova = IOVA;
+	__u32 ioas2;
+	int memfd;
+
+	memfd = memfd_create("ioasid_seal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, self->len));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, memfd, 0,
+				   self->len, &iova, MAP_FIXED_RW));
+	iova = 2 * IOVA;
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, memfd, page_size,
+				   page_size, &iova, MAP_FIXED_RW));
+	iova = IOVA;
+	ASSERT_EQ(0, ioas_copy(self->fd, ioas2, self->ioas_id, 2 * page_size,
+			       &iova, IOVA, MAP_FIXED_RW));
+	ASSERT_EQ(-1, fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	ASSERT_EQ(-1, fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, ioasid_destroy(self->fd, ioas2));
+	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(-EPERM, ioas_map_file(self->fd, self->ioas_id, memfd, 0,
+					self->len, &iova, MAP_FIXED_RW));
+	close(memfd);
+}
+
+/* Map a file over the memlock limit of 1 page, as an unprivileged user. */
+static int map_file_over_the_limit(int fd, __u32 ioas_id, int memfd,
+				   size_t len)
+{
+	struct rlimit limit = { page_size, page_size };
+	__u64 iova = IOVA;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &limit) || setuid(65534))
+		return 100;
+	return -ioas_map_file(fd, ioas_id, memfd, 0, len, &iova,
+			      IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE);
+}
+
+TEST_F(live, map_file_refuses_bad_arguments)
+{
+	const __u32 ro_flags = IOASID_IOAS_MAP_FIXED_IOVA |
+			       IOASID_IOAS_MAP_READABLE;
+	char path[64];
+	int ro, wo, sealed, proc, pipefd[2];
+	__u64 iova = IOVA;
+	pid_t pid;
+
+	ASSERT_EQ(-EBADF, ioas_map_file(self->fd, self->ioas_id, -1, 0,
+					self->len, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EOPNOTSUPP, ioas_map_file(self->fd, self->ioas_id,
+					     self->memfd, 0, self->len, &iova,
+					     MAP_FIXED_RW | 1U << 7));
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, self->memfd,
+					 0, self->len, &iova,
+					 IOASID_IOAS_MAP_FIXED_IOVA));
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, self->memfd,
+					 page_size / 2, self->len, &iova,
+					 MAP_FIXED_RW));
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, self->memfd,
+					 0, 0, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EOVERFLOW, ioas_map_file(self->fd, self->ioas_id,
+					    self->memfd, -page_size,
+					    2 * page_size, &iova,
+					    MAP_FIXED_RW));
+	/* Past the end of the file, which the MAP does not grow. */
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, self->memfd,
+					 self->len, 2 * self->len, &iova,
+					 MAP_FIXED_RW));
+	ASSERT_EQ(-ENOENT, ioas_map_file(self->fd, 999, self->memfd, 0,
+					 self->len, &iova, MAP_FIXED_RW));
+
+	/* Files that are not memory. */
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, pipefd[0], 0,
+					 page_size, &iova, ro_flags));
+	proc = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, proc);
+	ASSERT_EQ(-EINVAL, ioas_map_file(self->fd, self->ioas_id, proc, 0,
+					 page_size, &iova, ro_flags));
+
+	/* Read by devices, the file must allow reads; written, writes. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->memfd);
+	wo = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, wo);
+	ASSERT_EQ(-EACCES, ioas_map_file(self->fd, self->ioas_id, wo, 0,
+					 self->len, &iova, MAP_FIXED_RW));
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(-EACCES, ioas_map_file(self->fd, self->ioas_id, ro, 0,
+					 self->len, &iova, MAP_FIXED_RW));
+	sealed = memfd_create("ioasid_sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, sealed);
+	ASSERT_EQ(0, ftruncate(sealed, self->len));
+	ASSERT_EQ(0, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(-EPERM, ioas_map_file(self->fd, self->ioas_id, sealed, 0,
+					self->len, &iova, MAP_FIXED_RW));
+	/* Devices may read them both. */
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, ro, 0, self->len,
+				   &iova, ro_flags));
+	ASSERT_EQ(-EEXIST, ioas_map_file(self->fd, self->ioas_id, sealed, 0,
+					 self->len, &iova, ro_flags));
+	iova = 2 * IOVA;
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, sealed, 0,
+				   self->len, &iova, ro_flags));
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+
+	/* Over the memlock limit, charging nothing. */
+	if (!geteuid()) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(map_file_over_the_limit(self->fd, self->ioas_id,
+						      self->memfd, self->len));
+		ASSERT_EQ(ENOMEM, wait_exit_status(pid));
+	}
+	close(sealed);
+	close(ro);
+	close(wo);
+	close(proc);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 /* The flags of every mapping of @ioas_id OR-ed, and AND-ed; -1 on error. */
 static int mapping_flags(int fd, __u32 ioas_id, __u32 *any, __u32 *every)
 {
@@ -684,6 +898,7 @@ TEST_F_TIMEOUT(live, new_owner_killed_while_supplying, 300)
 struct handover {
 	__u64 len;
 	bool die_after_take;
+	bool files;
 };
 
 /* What the new process found, step by step, for its parent to check. */
@@ -747,18 +962,33 @@ static int receive_files(int sock, struct handover *h, int *fds, int nfds)
 	return 0;
 }
 
+static bool mapping_of_file(const struct ioasid_mapping *map,
+			    const struct stat *st, __u64 offset)
+{
+	return map->flags & IOASID_MAPPING_FILE && map->file_ino == st->st_ino &&
+	       map->file_dev == st->st_dev && map->file_offset == offset;
+}
+
+static bool mapping_invalid_at(const struct ioasid_mapping *map, __u64 va)
+{
+	return map->flags & IOASID_MAPPING_UADDR_INVALID && map->user_va == va;
+}
+
 /*
  * Learn from the context alone its IOAS, the IOAS its device is attached
- * to, and the old address of the memory its NPAGES mappings, all invalid,
- * map page after page.
+ * to, and its NPAGES mappings: with @files, each of page after page of the
+ * file @memfd; else, all invalid, of the memory at *@old_va page after
+ * page.
  */
-static int learn_context(int fd, struct new_owner_report *r, __u64 *old_va)
+static int learn_context(int fd, struct new_owner_report *r, bool files,
+			 int memfd, __u64 *old_va)
 {
 	struct ioasid_mapping maps[NPAGES + 1];
 	struct ioasid_object_entry objs[4];
 	__u32 num = ARRAY_SIZE(objs), i;
+	struct stat st;
 
-	if (list_objects(fd, 0, objs, &num, NULL))
+	if (list_objects(fd, 0, objs, &num, NULL) || fstat(memfd, &st))
 		return -1;
 	for (i = 0; i < num; i++) {
 		if (objs[i].kind == IOASID_OBJECT_IOAS)
@@ -772,8 +1002,8 @@ static int learn_context(int fd, struct new_owner_report *r, __u64 *old_va)
 		return -1;
 	*old_va = maps[0].user_va;
 	for (i = 0; i < num; i++)
-		if (!(maps[i].flags & IOASID_MAPPING_UADDR_INVALID) ||
-		    maps[i].user_va != *old_va + i * page_size)
+		if (!(files ? mapping_of_file(&maps[i], &st, i * page_size) :
+			      mapping_invalid_at(&maps[i], *old_va + i * page_size)))
 			return -1;
 	return 0;
 }
@@ -781,8 +1011,9 @@ static int learn_context(int fd, struct new_owner_report *r, __u64 *old_va)
 /*
  * The new owner: learn what the context holds, take it over, offer wrong
  * memory first, then the memfd mapped at a new address, with one offset
- * for every mapping; run a DMA of its own through the device file; map
- * memory of its own.
+ * for every mapping (mappings of the file need none: both find nothing to
+ * supply); run a DMA of its own through the device file; map memory of its
+ * own.
  */
 static int new_owner(void)
 {
@@ -796,7 +1027,7 @@ static int new_owner(void)
 	page_size = getpagesize();
 	if (receive_files(HANDOVER_SOCKET, &h, fds, 3))
 		return 1;
-	r.query = learn_context(fds[0], &r, &old_va);
+	r.query = learn_context(fds[0], &r, h.files, fds[2], &old_va);
 	r.take = take_ownership(fds[0], &r.moved);
 	if (h.die_after_take)
 		raise(SIGKILL);
@@ -933,15 +1164,17 @@ static int supply_each(struct _test_data_edu_live *self)
 
 /*
  * Invalidate, start a transfer that lands while the new process starts,
- * and hand the files over; returns the new process's pid.
+ * and hand the files over; returns the new process's pid.  @files: the
+ * mappings are of the memfd, with no address to invalidate.
  */
 static pid_t hand_over(struct __test_metadata *_metadata,
 		       struct _test_data_edu_live *self, int sock[2],
-		       bool die_after_take)
+		       bool die_after_take, bool files)
 {
 	struct handover h = {
 		.len = self->len,
 		.die_after_take = die_after_take,
+		.files = files,
 	};
 	int fds[3] = { self->fd, self->devfd, self->memfd };
 	__u64 n;
@@ -951,7 +1184,7 @@ static pid_t hand_over(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
 	edu_dma_start(&self->bar, DMA_IOVA(2), 64, true);
 	EXPECT_EQ(0, uaddr_invalidate(self->fd, 0, &n));
-	EXPECT_EQ(NPAGES, n);
+	EXPECT_EQ(files ? 0 : NPAGES, n);
 	pid = spawn_new_owner(sock[1]);
 	EXPECT_LT(0, pid);
 	EXPECT_EQ(0, send_files(sock[0], &h, fds, 3));
@@ -972,7 +1205,7 @@ TEST_F(edu_live, handover_keeps_dma_landing)
 	ASSERT_TRUE(all(self->mem + page_size, 0x11, 64));
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
-	pid = hand_over(_metadata, self, sock, false);
+	pid = hand_over(_metadata, self, sock, false, false);
 	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
 	ASSERT_EQ(0, r.query);
 	ASSERT_EQ(self->ioas_id, r.ioas_id);
@@ -1007,6 +1240,60 @@ TEST_F(edu_live, handover_keeps_dma_landing)
 }
 
 /*
+ * The same handover with every page mapped from the memfd itself: nothing
+ * to invalidate or supply, the DMA lands in the same pages of the file
+ * throughout, and the charge moves with ownership.
+ */
+TEST_F(edu_live, handover_of_file_mappings_needs_no_address)
+{
+	struct new_owner_report r;
+	int sock[2], n;
+	__u64 moved, iova;
+	pid_t pid;
+
+	ASSERT_EQ(0, ioas_unmap_all(self->fd, self->ioas_id, NULL));
+	for (n = 0; n < NPAGES; n++) {
+		iova = DMA_IOVA(n);
+		ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id,
+					   self->memfd, n * page_size,
+					   page_size, &iova, MAP_FIXED_RW));
+	}
+	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
+	fill(self->mem, 0x11, page_size);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_TRUE(all(self->mem + page_size, 0x11, 64));
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
+	pid = hand_over(_metadata, self, sock, false, true);
+	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
+	ASSERT_EQ(0, r.query);
+	ASSERT_EQ(self->ioas_id, r.attached_ioas_id);
+	ASSERT_EQ(0, r.take);
+	ASSERT_EQ(self->len, r.moved);
+	ASSERT_EQ(-ENOENT, r.wrong_memory);
+	ASSERT_EQ(-ENOENT, r.supply);
+	ASSERT_EQ(self->len / 1024, r.pinned_kib);
+	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
+	ASSERT_TRUE(r.landed_during);
+	ASSERT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
+	ASSERT_EQ(0, r.dma);
+	ASSERT_TRUE(r.landed_after);
+	ASSERT_TRUE(all(self->mem + 4 * page_size, 0x33, 64));
+	ASSERT_EQ(0, r.map);
+	ASSERT_EQ(0, write_full(sock[0], "g", 1));
+	ASSERT_EQ(0, wait_exit_status(pid));
+
+	ASSERT_EQ(0, take_ownership(self->fd, &moved));
+	ASSERT_EQ(self->len + page_size, moved);
+	fill(self->mem + 5 * page_size, 0, page_size);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(5), 64, true));
+	ASSERT_TRUE(all(self->mem + 5 * page_size, 0x33, 64));
+	close(sock[0]);
+	close(sock[1]);
+}
+
+/*
  * The new process dies right after taking over: the context is as it
  * left it, and the old process takes it back and goes on.
  */
@@ -1018,7 +1305,7 @@ TEST_F(edu_live, new_owner_killed_after_taking_over)
 	int status;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
-	pid = hand_over(_metadata, self, sock, true);
+	pid = hand_over(_metadata, self, sock, true, false);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_EQ(SIGKILL, WTERMSIG(status));

@@ -12,6 +12,8 @@
  * object, pin, accounted page and domain.
  */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -439,6 +441,165 @@ TEST_F(mock, dma_through_a_map_of_pins_shared_in_pieces)
 	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
 	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
 	munmap(raw, 2 * huge);
+}
+
+/*
+ * A file mapped with no user address at all: what was written to the file
+ * is what the device reads, what the device writes is what the file reads
+ * back, and pages the file did not have yet are allocated for the mapping.
+ */
+TEST_F(mock, dma_through_a_map_of_a_file)
+{
+	const size_t n = 8, first = 2;
+	long pinned = ioasid_counter("pinned_pages");
+	long accounted = ioasid_counter("accounted_pages");
+	char *out, *in, *view;
+	__u64 iova = 64 * MIB;
+	__u32 dev_id;
+	int memfd;
+
+	out = malloc(n * page);
+	in = malloc(n * page);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	memfd = memfd_create("ioasid_mock", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, 16 * page));
+	/* Half the range written, half a hole until the MAP fills it. */
+	memset(out, 0xa5, n * page);
+	ASSERT_EQ(n / 2 * page, pwrite(memfd, out, n / 2 * page, first * page));
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0,
+				   NULL));
+	ASSERT_EQ(0, ioas_map_file(self->ctx.fd, self->ctx.ioas_id, memfd,
+				   first * page, n * page, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	ASSERT_EQ(accounted + (long)n, ioasid_counter("accounted_pages"));
+
+	ASSERT_EQ(0, mock_dma(self->ctx.fd, dev_id, iova, in, n * page,
+			      false));
+	ASSERT_EQ(0, memcmp(out, in, n / 2 * page));
+	memset(out, 0, n * page);
+	ASSERT_EQ(0, memcmp(out + n / 2 * page, in + n / 2 * page,
+			    n / 2 * page));
+
+	view = mmap(NULL, n * page, PROT_READ, MAP_SHARED, memfd, first * page);
+	ASSERT_NE(MAP_FAILED, view);
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova, view, n,
+			   0xf0000000);
+	munmap(view, n * page);
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova,
+				n * page, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	ASSERT_EQ(accounted, ioasid_counter("accounted_pages"));
+	close(memfd);
+	free(out);
+	free(in);
+}
+
+/* The number in the line of /proc/meminfo that @format reads, or -1. */
+static long read_meminfo(const char *format)
+{
+	char line[128];
+	long n = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, format, &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Set the number of default huge pages; returns 0 or -1. */
+static int set_huge_pages(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%ld\n", n) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+static long huge_pages(const char *what)
+{
+	char path[96], buf[32];
+
+	snprintf(path, sizeof(path), "/proc/sys/vm/%s", what);
+	if (ioasid_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return atol(buf);
+}
+
+/*
+ * A hugetlbfs memfd mapped from the middle of its first huge page to the
+ * middle of its second: the MAP allocates the huge pages, reserved as
+ * fallocate() reserves them (a read-only file gets none), one pin per huge
+ * folio, in phase at a kernel-chosen IOVA, and a DMA to each base page
+ * lands in that page of the file.  The test grows the huge page pool by
+ * the two pages it needs, and shrinks it back: the pool's count of
+ * reserved pages must come back too.
+ */
+TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
+{
+	long huge_kib = read_meminfo("Hugepagesize: %ld kB"), pool;
+	size_t huge = huge_kib > 0 ? huge_kib * 1024 : 0, n;
+	long pinned = ioasid_counter("pinned_pages");
+	long reserved = read_meminfo("HugePages_Rsvd: %ld");
+	__u64 iova = 0;
+	__u32 dev_id;
+	char path[64], *view;
+	int memfd, ro;
+
+	pool = huge_pages("nr_hugepages");
+	if (!huge || pool < 0 || set_huge_pages(pool + 2))
+		SKIP(return, "no hugetlbfs huge pages on this kernel");
+	memfd = memfd_create("ioasid_mock_huge", MFD_CLOEXEC | MFD_HUGETLB);
+	if (memfd < 0 || ftruncate(memfd, 2 * huge) ||
+	    huge_pages("nr_hugepages") < pool + 2) {
+		if (memfd >= 0)
+			close(memfd);
+		set_huge_pages(pool);
+		SKIP(return, "the huge page pool cannot grow by two pages");
+	}
+	n = huge / page;
+
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0,
+				   NULL));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(-EFAULT, ioas_map_file(self->ctx.fd, self->ctx.ioas_id, ro,
+					 0, huge, &iova,
+					 IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	ASSERT_EQ(0, ioas_map_file(self->ctx.fd, self->ctx.ioas_id, memfd,
+				   huge / 2, huge, &iova, MAP_RW));
+	ASSERT_EQ(huge / 2, iova % huge);
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	view = mmap(NULL, 2 * huge, PROT_READ, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova,
+			   view + huge / 2, n, 0xc0000000);
+	munmap(view, 2 * huge);
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	/* Now that they exist, a read-only file maps them too. */
+	ASSERT_EQ(0, ioas_map_file(self->ctx.fd, self->ctx.ioas_id, ro, 0,
+				   2 * huge, &iova, IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	close(ro);
+	close(memfd);
+	ASSERT_EQ(reserved, read_meminfo("HugePages_Rsvd: %ld"));
+	ASSERT_EQ(0, set_huge_pages(pool));
+	ASSERT_EQ(pool, huge_pages("nr_hugepages"));
 }
 
 TEST_F(mock, device_info_lists_the_reserved_region)

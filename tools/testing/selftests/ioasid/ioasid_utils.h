@@ -179,6 +179,27 @@ static inline int ioas_map(int fd, __u32 ioas_id, const void *va, __u64 length,
 	return rc;
 }
 
+/* Map @length bytes of file @file_fd from @start; *@iova as for ioas_map(). */
+static inline int ioas_map_file(int fd, __u32 ioas_id, int file_fd,
+				__u64 start, __u64 length, __u64 *iova,
+				__u32 flags)
+{
+	struct ioasid_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.fd = file_fd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
 static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
 			     __u64 *unmapped)
 {
