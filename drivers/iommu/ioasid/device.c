@@ -677,3 +677,50 @@ void ioasid_device_release(struct ioasid_device *idev)
 	idev->ops->unbind(idev);
 	ioasid_object_free(&idev->obj);
 }
+
+/**
+ * ioasid_kernel_device_bind() - bind a device of an IOMMU group whose DMA
+ *	ownership another owner holds, for a kernel user
+ * @ictx: the context
+ * @dev: the device; its group's DMA ownership is held (by VFIO) for as long
+ *	as it is bound
+ * @dev_id: set to the device's id in the context
+ *
+ * Binding changes the context: it is refused, as a command, when another
+ * process owns it.
+ *
+ * Return: the device, with a reference for the caller, to give back to
+ * ioasid_kernel_device_unbind(); or an ERR_PTR, as
+ * ioasid_iommu_owned_device_bind() or -EPERM, -EINTR as ownership gives.
+ */
+struct ioasid_device *ioasid_kernel_device_bind(struct ioasid_ctx *ictx,
+						struct device *dev, u32 *dev_id)
+{
+	struct ioasid_device *idev;
+	int rc;
+
+	rc = ioasid_ctx_begin_change(ictx);
+	if (rc)
+		return ERR_PTR(rc);
+	idev = ioasid_iommu_owned_device_bind(ictx, dev);
+	ioasid_ctx_end_change(ictx);
+	if (!IS_ERR(idev))
+		*dev_id = idev->obj.id;
+	return idev;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_kernel_device_bind, IOASID);
+
+/**
+ * ioasid_kernel_device_unbind() - unbind a device ioasid_kernel_device_bind()
+ *	bound
+ * @idev: the device; freed on return
+ *
+ * The device is detached: its group's DMA is blocked, for its owner to
+ * take back.
+ */
+void ioasid_kernel_device_unbind(struct ioasid_device *idev)
+{
+	ioasid_device_quiesce(idev);
+	ioasid_device_release(idev);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_kernel_device_unbind, IOASID);

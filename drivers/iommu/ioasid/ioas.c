@@ -340,8 +340,12 @@ int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
 
-	if (copy_to_user(u64_to_user_ptr(cmd->allowed_iovas), ranges,
-			 min(n, cmd->num_iovas) * sizeof(*ranges)))
+	/* A kernel caller's array is in the kernel (ioasid_kernel_cmd()). */
+	if (ucmd->kernel)
+		memcpy((void *)(uintptr_t)cmd->allowed_iovas,
+		       ranges, min(n, cmd->num_iovas) * sizeof(*ranges));
+	else if (copy_to_user(u64_to_user_ptr(cmd->allowed_iovas), ranges,
+			      min(n, cmd->num_iovas) * sizeof(*ranges)))
 		rc = -EFAULT;
 	kvfree(ranges);
 	if (rc)

@@ -158,6 +158,9 @@ struct ioasid_object {
  * @user_size: the size the caller gave for it
  * @cmd_len: the size of the command struct the kernel knows
  * @cmd: the kernel copy, zero-extended to @cmd_len
+ * @kernel: a kernel user's command (ioasid_kernel_cmd()): @cmd is its own
+ *	struct, to which the command replies, and any array it points to is
+ *	in kernel memory; @ubuffer is NULL
  */
 struct ioasid_ucmd {
 	struct ioasid_ctx *ictx;
@@ -166,6 +169,7 @@ struct ioasid_ucmd {
 	u32 user_size;
 	u32 cmd_len;
 	void *cmd;
+	bool kernel;
 };
 
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd);
@@ -278,8 +282,8 @@ struct ioasid_paging {
  * @ops: its backend
  * @ictx: the context
  * @dev: the device; NULL for a mock device
- * @group: its IOMMU group, whose DMA ownership the context holds; NULL for
- *	a mock device
+ * @group: its IOMMU group, whose DMA ownership the context holds, or
+ *	another owner lends it (VFIO); NULL for a mock device
  * @group_id: the key of its group in ictx->groups: the IOMMU group id, or
  *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
@@ -292,6 +296,9 @@ struct ioasid_paging {
  *	learn them
  * @kernel_dma: enum ioasid_kernel_dma: what the kernel's own DMA of the
  *	device went through before the binding
+ * @dma_claimed: the context claimed the DMA ownership of the device's
+ *	group, to give back at the end of the binding; false for a device
+ *	whose group VFIO owns
  * @attached: the device is attached to an IOAS (under ictx->attach_lock)
  * @ioas_link: in the devices of that IOAS (under ictx->attach_lock)
  * @alone: the page sizes and aperture of a domain of its own, once
@@ -310,6 +317,7 @@ struct ioasid_device {
 	bool fill_after_attach;
 	bool settles_at_attach;
 	u32 kernel_dma;
+	bool dma_claimed;
 	bool attached;
 	struct list_head ioas_link;
 	struct ioasid_paging alone;
@@ -341,6 +349,15 @@ int ioasid_device_describe(struct ioasid_device *idev,
 			   struct ioasid_device_info *info);
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev);
+struct ioasid_device *ioasid_iommu_owned_device_bind(struct ioasid_ctx *ictx,
+						     struct device *dev);
+
+/* The kernel's way into a context (main.c, device.c), for ioasid_vfio.ko. */
+struct file *ioasid_kernel_ctx_open(void);
+int ioasid_kernel_cmd(struct ioasid_ctx *ictx, unsigned int cmd, void *data);
+struct ioasid_device *ioasid_kernel_device_bind(struct ioasid_ctx *ictx,
+						struct device *dev, u32 *dev_id);
+void ioasid_kernel_device_unbind(struct ioasid_device *idev);
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd);

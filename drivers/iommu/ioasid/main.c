@@ -22,6 +22,7 @@
  * Module-wide counters of live objects are exported in debugfs so that tests
  * can prove every release path gives back what the matching create took.
  */
+#include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -227,6 +228,9 @@ static int ioasid_cmd_destroy(struct ioasid_ucmd *ucmd)
  */
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd)
 {
+	/* A kernel caller's struct is the command's own: nothing to copy. */
+	if (ucmd->kernel)
+		return 0;
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min(ucmd->user_size, ucmd->cmd_len)))
 		return -EFAULT;
@@ -378,13 +382,62 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			       IOASID_CMD_BASE, &ucmd, cmd, arg);
 }
 
-static int ioasid_fops_open(struct inode *inode, struct file *filp)
+/**
+ * ioasid_kernel_cmd() - run a command of /dev/ioasid for a kernel user
+ * @ictx: the context
+ * @cmd: IOASID_DESTROY, IOASID_IOAS_ALLOC, IOASID_IOAS_MAP,
+ *	IOASID_IOAS_UNMAP, IOASID_IOAS_IOVA_RANGES, IOASID_DEVICE_ATTACH or
+ *	IOASID_DEVICE_DETACH
+ * @data: the command's struct, in kernel memory, with its size set to the
+ *	size of the struct this kernel knows; what the command returns is
+ *	written into it, and the array of IOASID_IOAS_IOVA_RANGES is in kernel
+ *	memory too
+ *
+ * The command runs as the ioctl of the current task would: the memory a
+ * MAP names is the task's, and charged to it, and another process owning
+ * the context refuses it.
+ *
+ * Return: the command's result, or -EINVAL for another command or size.
+ */
+int ioasid_kernel_cmd(struct ioasid_ctx *ictx, unsigned int cmd, void *data)
+{
+	const struct ioasid_ioctl_op *op;
+	struct ioasid_ucmd ucmd = { .ictx = ictx, .cmd = data, .kernel = true };
+	int rc;
+
+	switch (cmd) {
+	case IOASID_DESTROY:
+	case IOASID_IOAS_ALLOC:
+	case IOASID_IOAS_MAP:
+	case IOASID_IOAS_UNMAP:
+	case IOASID_IOAS_IOVA_RANGES:
+	case IOASID_DEVICE_ATTACH:
+	case IOASID_DEVICE_DETACH:
+		break;
+	default:
+		return -EINVAL;
+	}
+	op = &ioasid_ioctl_ops[_IOC_NR(cmd) - IOASID_CMD_BASE];
+	if (*(u32 *)data != op->size)
+		return -EINVAL;
+	ucmd.user_size = op->size;
+	ucmd.cmd_len = op->size;
+	rc = ioasid_ctx_begin_change(ictx);
+	if (rc)
+		return rc;
+	rc = op->execute(&ucmd);
+	ioasid_ctx_end_change(ictx);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_kernel_cmd, IOASID);
+
+static struct ioasid_ctx *ioasid_ctx_alloc(void)
 {
 	struct ioasid_ctx *ictx;
 
 	ictx = ioasid_kzalloc(sizeof(*ictx));
 	if (!ictx)
-		return -ENOMEM;
+		return NULL;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	mutex_init(&ictx->acct_lock);
 	INIT_LIST_HEAD(&ictx->accounts);
@@ -393,8 +446,17 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	init_rwsem(&ictx->owner_rwsem);
 	xa_init(&ictx->groups);
 	xa_init(&ictx->bound_groups);
-	filp->private_data = ictx;
 	ioasid_count(IOASID_CNT_CONTEXTS, 1);
+	return ictx;
+}
+
+static int ioasid_fops_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ictx = ioasid_ctx_alloc();
+
+	if (!ictx)
+		return -ENOMEM;
+	filp->private_data = ictx;
 	return 0;
 }
 
@@ -415,10 +477,9 @@ static void ioasid_release_objects(struct ioasid_ctx *ictx,
 	}
 }
 
-static int ioasid_fops_release(struct inode *inode, struct file *filp)
+/* Release what @ictx, which no file refers to any more, holds; free it. */
+static void ioasid_ctx_free(struct ioasid_ctx *ictx)
 {
-	struct ioasid_ctx *ictx = filp->private_data;
-
 	/* Devices first: an attached device holds its IOAS. */
 	ioasid_release_objects(ictx, IOASID_OBJ_DEVICE);
 	ioasid_release_objects(ictx, IOASID_OBJ_ANY);
@@ -436,6 +497,11 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	mutex_destroy(&ictx->acct_lock);
 	kfree(ictx);
 	ioasid_count(IOASID_CNT_CONTEXTS, -1);
+}
+
+static int ioasid_fops_release(struct inode *inode, struct file *filp)
+{
+	ioasid_ctx_free(filp->private_data);
 	return 0;
 }
 
@@ -452,6 +518,29 @@ struct ioasid_ctx *ioasid_file_ctx(struct file *file)
 {
 	return file->f_op == &ioasid_fops ? file->private_data : NULL;
 }
+EXPORT_SYMBOL_NS_GPL(ioasid_file_ctx, IOASID);
+
+/**
+ * ioasid_kernel_ctx_open() - a new context for a kernel user
+ *
+ * The context is a file as every context is, held by no process, and
+ * released as they are when the caller puts the file (fput()).
+ *
+ * Return: the file, or an ERR_PTR: -ENOMEM.
+ */
+struct file *ioasid_kernel_ctx_open(void)
+{
+	struct ioasid_ctx *ictx = ioasid_ctx_alloc();
+	struct file *file;
+
+	if (!ictx)
+		return ERR_PTR(-ENOMEM);
+	file = anon_inode_getfile("[ioasid]", &ioasid_fops, ictx, O_RDWR);
+	if (IS_ERR(file))
+		ioasid_ctx_free(ictx);
+	return file;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_kernel_ctx_open, IOASID);
 
 static const struct file_operations ioasid_fops = {
 	.owner = THIS_MODULE,

@@ -165,7 +165,8 @@ void ioasid_iommu_release(struct ioasid_device *idev)
 	struct ioasid_ctx *ictx = idev->ictx;
 
 	mutex_lock(&ictx->attach_lock);
-	iommu_device_release_dma_owner(idev->dev);
+	if (idev->dma_claimed)
+		iommu_device_release_dma_owner(idev->dev);
 	ioasid_group_unbind(ictx, idev->group_id);
 	mutex_unlock(&ictx->attach_lock);
 	iommu_group_put(idev->group);
@@ -303,23 +304,25 @@ static int report_unviable(struct device *dev, struct iommu_group *group,
 }
 
 /*
- * Claim the DMA ownership of the group of @dev for @ictx, and count the
- * device in the context's bound groups; set @kernel_dma to what the group's
- * DMA went through before the context took its first device.
+ * Claim the DMA ownership of the group of @dev for @ictx, unless @claim is
+ * false (another owner holds it for the context), and count the device in
+ * the context's bound groups; set @kernel_dma to what the group's DMA went
+ * through before the context took its first device.
  */
 static int group_claim(struct ioasid_ctx *ictx, struct device *dev,
-		       struct iommu_group *group, u32 *kernel_dma)
+		       struct iommu_group *group, bool claim, u32 *kernel_dma)
 {
-	int rc;
+	int rc = 0;
 
 	mutex_lock(&ictx->attach_lock);
 	*kernel_dma = kernel_dma_of(ictx, dev, group);
-	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (claim)
+		rc = iommu_device_claim_dma_owner(dev, ictx);
 	if (rc) {
 		rc = report_unviable(dev, group, rc);
 	} else {
 		rc = ioasid_group_bind(ictx, iommu_group_id(group), *kernel_dma);
-		if (rc)
+		if (rc && claim)
 			iommu_device_release_dma_owner(dev);
 	}
 	mutex_unlock(&ictx->attach_lock);
@@ -354,6 +357,56 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	return idev;
 }
 
+/* Bind @dev; @claim: claim its group's DMA ownership for @ictx. */
+static struct ioasid_device *device_bind(struct ioasid_ctx *ictx,
+					 struct device *dev, bool claim)
+{
+	struct ioasid_device *idev;
+	struct iommu_group *group;
+	bool isolated_msi;
+	u32 kernel_dma;
+	int rc;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+	/* A group lent must be owned: else a DMA-API driver may use it. */
+	if (!claim && !iommu_group_dma_owner_claimed(group)) {
+		rc = -EPERM;
+		goto out_put_group;
+	}
+	isolated_msi = iommu_group_has_isolated_msi(group);
+	if (!isolated_msi && !allow_unsafe_interrupts) {
+		dev_warn(dev, "no MSI isolation (interrupt remapping); set the ioasid module parameter allow_unsafe_interrupts to 1 (/sys/module/ioasid/parameters/allow_unsafe_interrupts) to bind it anyway\n");
+		rc = -EACCES;
+		goto out_put_group;
+	}
+	rc = group_claim(ictx, dev, group, claim, &kernel_dma);
+	if (rc)
+		goto out_put_group;
+
+	idev = backend_bind(backend_of(dev), ictx, dev, group, isolated_msi,
+			    kernel_dma);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_release;
+	}
+	idev->dma_claimed = claim;
+	refcount_inc(&idev->obj.users);
+	ioasid_object_finalize(ictx, &idev->obj);
+	return idev;
+
+out_release:
+	mutex_lock(&ictx->attach_lock);
+	if (claim)
+		iommu_device_release_dma_owner(dev);
+	ioasid_group_unbind(ictx, iommu_group_id(group));
+	mutex_unlock(&ictx->attach_lock);
+out_put_group:
+	iommu_group_put(group);
+	return ERR_PTR(rc);
+}
+
 /**
  * ioasid_iommu_device_bind() - bind a device the IOMMU core serves
  * @ictx: the context
@@ -370,41 +423,26 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
 					       struct device *dev)
 {
-	struct ioasid_device *idev;
-	struct iommu_group *group;
-	bool isolated_msi;
-	u32 kernel_dma;
-	int rc;
+	return device_bind(ictx, dev, true);
+}
 
-	group = iommu_group_get(dev);
-	if (!group)
-		return ERR_PTR(-ENODEV);
-	isolated_msi = iommu_group_has_isolated_msi(group);
-	if (!isolated_msi && !allow_unsafe_interrupts) {
-		dev_warn(dev, "no MSI isolation (interrupt remapping); set the ioasid module parameter allow_unsafe_interrupts to 1 (/sys/module/ioasid/parameters/allow_unsafe_interrupts) to bind it anyway\n");
-		rc = -EACCES;
-		goto out_put_group;
-	}
-	rc = group_claim(ictx, dev, group, &kernel_dma);
-	if (rc)
-		goto out_put_group;
-
-	idev = backend_bind(backend_of(dev), ictx, dev, group, isolated_msi,
-			    kernel_dma);
-	if (IS_ERR(idev)) {
-		rc = PTR_ERR(idev);
-		goto out_release;
-	}
-	refcount_inc(&idev->obj.users);
-	ioasid_object_finalize(ictx, &idev->obj);
-	return idev;
-
-out_release:
-	mutex_lock(&ictx->attach_lock);
-	iommu_device_release_dma_owner(dev);
-	ioasid_group_unbind(ictx, iommu_group_id(group));
-	mutex_unlock(&ictx->attach_lock);
-out_put_group:
-	iommu_group_put(group);
-	return ERR_PTR(rc);
+/**
+ * ioasid_iommu_owned_device_bind() - bind a device whose group's DMA
+ *	ownership another owner holds
+ * @ictx: the context
+ * @dev: the device; its IOMMU group's DMA is owned already, by an owner
+ *	(VFIO) that lends it to the context for as long as it is bound
+ *
+ * As ioasid_iommu_device_bind(), but the group is not claimed, nor given
+ * back at the end: its owner keeps the group viable and refuses it to
+ * other users.
+ *
+ * Return: the device object, published, with a reference for the caller;
+ * or an ERR_PTR, as ioasid_iommu_device_bind() but for -EBUSY, and -EPERM
+ * when no owner holds the group.
+ */
+struct ioasid_device *ioasid_iommu_owned_device_bind(struct ioasid_ctx *ictx,
+						     struct device *dev)
+{
+	return device_bind(ictx, dev, false);
 }
