@@ -69,8 +69,17 @@ endif
 
 # Kbuild writes objects beside the sources, so each architecture builds in
 # a tree of links of its own.
+# drivers/vfio/vfio.h of the kernel built against: the debug kernel's own
+# tree, or linux-source-6.12 (scripts/linux-source.sh checks that it is
+# the version of Debian's kernel).
+ifeq ($(KERNEL),debug)
+IOASID_VFIO_INCLUDE = $(KDIR)/drivers/vfio
+else
+IOASID_VFIO_INCLUDE = $(IOASID_CACHE)/linux-source/drivers/vfio
+endif
 KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(MODULE_BUILD) ARCH=$(ARCH) \
 	CROSS_COMPILE=$(CROSS_COMPILE) CONFIG_IOMMU_IOASID=m $(KBUILD_OPTIONS) \
+	CONFIG_IOMMU_IOASID_VFIO=m IOASID_VFIO_INCLUDE=$(IOASID_VFIO_INCLUDE) \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
 .PHONY: all module selftests tools check demo bench lint fetch clean help
@@ -80,6 +89,7 @@ all: module
 module:
 	@scripts/host-deps.sh build $(ARCH)
 	@$(FETCH)
+	@scripts/linux-source.sh $(if $(filter debian,$(KERNEL)),$(DEBARCH))
 	@mkdir -p $(MODULE_BUILD)
 	@cp -rsf $(CURDIR)/drivers/iommu/ioasid/. $(MODULE_BUILD)/
 	$(KBUILD_MAKE) modules

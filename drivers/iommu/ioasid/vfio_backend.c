@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid as an IOMMU backend of VFIO containers (ioasid_vfio.ko).
+ *
+ * VFIO on Debian's 6.12 has no iommufd, but still takes the IOMMU backends
+ * of its containers from modules (vfio_register_iommu_driver()), as
+ * vfio_iommu_type1 plugs in.  This one serves a container from an ioasid
+ * context: every map, every attachment and every isolation decision is
+ * ioasid's, and vfio-pci's device model (interrupts, regions, reset) comes
+ * as it is.
+ *
+ * A container served here has a context of its own, held by no process,
+ * with one IOAS.  Every group set to the container has its devices bound to
+ * the context (VFIO owns the group's DMA, and lends it: nothing is claimed
+ * again) and attached to the IOAS.  The container answers the VFIO type1
+ * commands a client of type1 uses, so an unmodified VMM or DPDK runs on it;
+ * it does so only when the module parameter type1 is set, since VFIO gives
+ * a type two backends answer to the one loaded last.
+ *
+ * The container commands run as the ioctls of /dev/ioasid would, for the
+ * task that calls them: the memory a MAP_DMA names is its memory, charged
+ * to it.
+ *
+ * Locking: ioasid_vfio.lock guards the groups of a container; VFIO
+ * serializes attach_group and detach_group with the container's ioctls
+ * that change the backend, not with MAP_DMA and UNMAP_DMA, which the
+ * context serializes itself.
+ */
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+#include <uapi/linux/ioasid.h>
+
+/* VFIO's private header, from the source of the running kernel's version. */
+#include <vfio.h>
+
+#include "ioasid.h"
+
+MODULE_IMPORT_NS(IOASID);
+
+/*
+ * The header above is the only declaration of the backend interface: a
+ * kernel whose VFIO has another layout fails the build here, not a guest.
+ */
+static_assert(sizeof(struct vfio_iommu_driver_ops) == 13 * sizeof(void *));
+
+static bool type1;
+module_param(type1, bool, 0444);
+MODULE_PARM_DESC(type1,
+		 "Serve VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU containers (default: no, leave them to vfio_iommu_type1)");
+
+/**
+ * struct ioasid_vfio_device - a device of a group of the container
+ * @dev: the device, with a reference for as long as it is bound
+ * @idev: its binding to the context
+ * @link: in ioasid_vfio_group.devices
+ */
+struct ioasid_vfio_device {
+	struct device *dev;
+	struct ioasid_device *idev;
+	struct list_head link;
+};
+
+/**
+ * struct ioasid_vfio_group - a group set to the container
+ * @group: the IOMMU group, whose DMA ownership VFIO holds
+ * @devices: its devices, each bound to the context and attached
+ * @link: in ioasid_vfio.groups
+ */
+struct ioasid_vfio_group {
+	struct iommu_group *group;
+	struct list_head devices;
+	struct list_head link;
+};
+
+/**
+ * struct ioasid_vfio - a container served by ioasid
+ * @file: the context's file, held by the container
+ * @ictx: the context
+ * @ioas_id: the IOAS every group of the container is attached to
+ * @lock: guards @groups
+ * @groups: the struct ioasid_vfio_group set to the container
+ */
+struct ioasid_vfio {
+	struct file *file;
+	struct ioasid_ctx *ictx;
+	u32 ioas_id;
+	struct mutex lock;	/* guards groups */
+	struct list_head groups;
+};
+
+static bool serves_type(unsigned long type)
+{
+	return type1 && (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
+}
+
+static void *ioasid_vfio_open(unsigned long type)
+{
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct ioasid_vfio *iv;
+	int rc;
+
+	if (!serves_type(type))
+		return ERR_PTR(-EINVAL);
+	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
+	if (!iv)
+		return ERR_PTR(-ENOMEM);
+	iv->file = ioasid_kernel_ctx_open();
+	if (IS_ERR(iv->file)) {
+		rc = PTR_ERR(iv->file);
+		goto out_free;
+	}
+	iv->ictx = ioasid_file_ctx(iv->file);
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_ALLOC, &alloc);
+	if (rc)
+		goto out_fput;
+	iv->ioas_id = alloc.out_ioas_id;
+	mutex_init(&iv->lock);
+	INIT_LIST_HEAD(&iv->groups);
+	return iv;
+
+out_fput:
+	fput(iv->file);
+out_free:
+	kfree(iv);
+	return ERR_PTR(rc);
+}
+
+static void ioasid_vfio_release(void *data)
+{
+	struct ioasid_vfio *iv = data;
+
+	/* VFIO detaches every group before it releases the backend. */
+	WARN_ON(!list_empty(&iv->groups));
+	mutex_destroy(&iv->lock);
+	fput(iv->file);
+	kfree(iv);
+}
+
+static void group_unbind(struct ioasid_vfio_group *ig)
+{
+	struct ioasid_vfio_device *vd, *tmp;
+
+	list_for_each_entry_safe(vd, tmp, &ig->devices, link) {
+		ioasid_kernel_device_unbind(vd->idev);
+		put_device(vd->dev);
+		list_del(&vd->link);
+		kfree(vd);
+	}
+}
+
+/*
+ * Bind @dev, of a group set to @iv, and attach it to the container's IOAS;
+ * the binding takes over the caller's reference on @dev.
+ */
+static int group_bind_device(struct ioasid_vfio *iv,
+			     struct ioasid_vfio_group *ig, struct device *dev)
+{
+	struct ioasid_device_attach attach = {
+		.size = sizeof(attach),
+		.ioas_id = iv->ioas_id,
+	};
+	struct ioasid_vfio_device *vd;
+	int rc;
+
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
+	if (!vd) {
+		put_device(dev);
+		return -ENOMEM;
+	}
+	vd->dev = dev;
+	vd->idev = ioasid_kernel_device_bind(iv->ictx, dev, &attach.dev_id);
+	if (IS_ERR(vd->idev)) {
+		rc = PTR_ERR(vd->idev);
+		put_device(dev);
+		kfree(vd);
+		return rc;
+	}
+	list_add_tail(&vd->link, &ig->devices);
+	return ioasid_kernel_cmd(iv->ictx, IOASID_DEVICE_ATTACH, &attach);
+}
+
+/* Where group_devices() collects the devices of a group. */
+struct device_array {
+	struct device **devs;
+	unsigned int num;
+	unsigned int max;
+};
+
+static int collect_device(struct device *dev, void *data)
+{
+	struct device_array *a = data;
+
+	/* A device added since they were counted: count again. */
+	if (a->num == a->max)
+		return -EAGAIN;
+	a->devs[a->num++] = get_device(dev);
+	return 0;
+}
+
+static int count_device(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+static void put_devices(struct device_array *a)
+{
+	while (a->num)
+		put_device(a->devs[--a->num]);
+	kfree(a->devs);
+}
+
+/* The devices of @group into @a, each with a reference: 0 or -ENOMEM. */
+static int group_devices(struct iommu_group *group, struct device_array *a)
+{
+	int rc;
+
+	do {
+		a->num = 0;
+		a->max = 0;
+		iommu_group_for_each_dev(group, &a->max, count_device);
+		a->devs = kcalloc(a->max, sizeof(*a->devs), GFP_KERNEL);
+		if (!a->devs)
+			return -ENOMEM;
+		rc = iommu_group_for_each_dev(group, a, collect_device);
+		if (rc)
+			put_devices(a);
+	} while (rc == -EAGAIN);
+	return 0;
+}
+
+/*
+ * What type1 says where ioasid says otherwise: a range outside the usable
+ * IOVAs, or one that wraps, is -EINVAL; a group whose MSIs are not isolated
+ * is -EPERM; one with a reserved region over a mapping, -EINVAL.
+ */
+static int type1_errno(int rc)
+{
+	switch (rc) {
+	case -ERANGE:
+	case -EOVERFLOW:
+	case -EADDRINUSE:
+		return -EINVAL;
+	case -EACCES:
+		return -EPERM;
+	default:
+		return rc;
+	}
+}
+
+static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
+				    enum vfio_group_type type)
+{
+	struct ioasid_vfio *iv = data;
+	struct ioasid_vfio_group *ig;
+	struct device_array a;
+	int rc = 0;
+
+	/* Emulated (mdev) devices pin through the backend: not served. */
+	if (type != VFIO_IOMMU)
+		return -EINVAL;
+	ig = kzalloc(sizeof(*ig), GFP_KERNEL_ACCOUNT);
+	if (!ig)
+		return -ENOMEM;
+	ig->group = group;
+	INIT_LIST_HEAD(&ig->devices);
+	rc = group_devices(group, &a);
+	if (rc) {
+		kfree(ig);
+		return rc;
+	}
+	/* Each device's reference goes to its binding, or is put. */
+	while (a.num) {
+		struct device *dev = a.devs[--a.num];
+
+		if (rc)
+			put_device(dev);
+		else
+			rc = group_bind_device(iv, ig, dev);
+	}
+	kfree(a.devs);
+	if (rc) {
+		group_unbind(ig);
+		kfree(ig);
+		return type1_errno(rc);
+	}
+	mutex_lock(&iv->lock);
+	list_add_tail(&ig->link, &iv->groups);
+	mutex_unlock(&iv->lock);
+	return 0;
+}
+
+static void ioasid_vfio_detach_group(void *data, struct iommu_group *group)
+{
+	struct ioasid_vfio *iv = data;
+	struct ioasid_vfio_group *ig, *found = NULL;
+
+	mutex_lock(&iv->lock);
+	list_for_each_entry(ig, &iv->groups, link) {
+		if (ig->group == group) {
+			found = ig;
+			list_del(&ig->link);
+			break;
+		}
+	}
+	mutex_unlock(&iv->lock);
+	if (WARN_ON(!found))
+		return;
+	group_unbind(found);
+	kfree(found);
+}
+
+static int check_extension(unsigned long arg)
+{
+	switch (arg) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		return serves_type(arg);
+	case VFIO_UNMAP_ALL:
+		return type1;
+	default:
+		return 0;
+	}
+}
+
+/* The usable IOVA ranges of the IOAS, and its alignment, for GET_INFO. */
+static int add_iova_range_cap(struct ioasid_vfio *iv, struct vfio_info_cap *caps,
+			      u64 *alignment)
+{
+	struct ioasid_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = iv->ioas_id,
+	};
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct ioasid_iova_range *ranges = NULL;
+	struct vfio_info_cap_header *header;
+	size_t size;
+	int rc;
+	u32 i;
+
+	/* Count, then read; a group attached meanwhile: again. */
+	do {
+		kfree(ranges);
+		cmd.num_iovas = 0;
+		rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_IOVA_RANGES, &cmd);
+		if (rc && rc != -EMSGSIZE)
+			return rc;
+		ranges = kcalloc(cmd.num_iovas, sizeof(*ranges), GFP_KERNEL);
+		if (!ranges)
+			return -ENOMEM;
+		cmd.allowed_iovas = (uintptr_t)ranges;
+		rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_IOVA_RANGES, &cmd);
+	} while (rc == -EMSGSIZE);
+	if (rc)
+		goto out_free;
+	*alignment = cmd.out_iova_alignment;
+	size = struct_size(cap, iova_ranges, cmd.num_iovas);
+	header = vfio_info_cap_add(caps, size,
+				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(header)) {
+		rc = PTR_ERR(header);
+		goto out_free;
+	}
+	cap = container_of(header, struct vfio_iommu_type1_info_cap_iova_range,
+			   header);
+	cap->nr_iovas = cmd.num_iovas;
+	for (i = 0; i < cmd.num_iovas; i++) {
+		cap->iova_ranges[i].start = ranges[i].start;
+		cap->iova_ranges[i].end = ranges[i].last;
+	}
+out_free:
+	kfree(ranges);
+	return rc;
+}
+
+static int add_dma_avail_cap(struct vfio_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_dma_avail *cap;
+	struct vfio_info_cap_header *header;
+
+	header = vfio_info_cap_add(caps, sizeof(*cap),
+				   VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	cap = container_of(header, struct vfio_iommu_type1_info_dma_avail,
+			   header);
+	/* No limit unless ioasid's max_mappings is set: say the most. */
+	cap->avail = U32_MAX;
+	return 0;
+}
+
+static int get_info(struct ioasid_vfio *iv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
+					  iova_pgsizes);
+	struct vfio_iommu_type1_info info = {};
+	struct vfio_info_cap caps = {};
+	u64 alignment = PAGE_SIZE;
+	int rc;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	/* The caller's struct may be of the first version, without caps. */
+	minsz = min_t(size_t, info.argsz, sizeof(info));
+	rc = add_iova_range_cap(iv, &caps, &alignment) ?:
+	     add_dma_avail_cap(&caps);
+	if (rc)
+		goto out_free;
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+	/* Any multiple of the alignment is mapped, in pages as large as fit. */
+	info.iova_pgsizes = ~(alignment - 1);
+	info.cap_offset = 0;
+	if (info.argsz < sizeof(info) + caps.size) {
+		info.argsz = sizeof(info) + caps.size;
+	} else {
+		vfio_info_cap_shift(&caps, sizeof(info));
+		if (copy_to_user(arg + sizeof(info), caps.buf, caps.size)) {
+			rc = -EFAULT;
+			goto out_free;
+		}
+		info.cap_offset = sizeof(info);
+	}
+	rc = copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+out_free:
+	kfree(caps.buf);
+	return rc;
+}
+
+static int map_dma(struct ioasid_vfio *iv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	struct ioasid_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = iv->ioas_id,
+	};
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz ||
+	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		cmd.flags |= IOASID_IOAS_MAP_READABLE;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		cmd.flags |= IOASID_IOAS_MAP_WRITEABLE;
+	cmd.user_va = map.vaddr;
+	cmd.length = map.size;
+	cmd.iova = map.iova;
+	return type1_errno(ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_MAP, &cmd));
+}
+
+static int unmap_dma(struct ioasid_vfio *iv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					  size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct ioasid_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = iv->ioas_id,
+	};
+	int rc;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap.iova || unmap.size)
+			return -EINVAL;
+		cmd.flags = IOASID_IOAS_UNMAP_ALL;
+	} else {
+		cmd.iova = unmap.iova;
+		cmd.length = unmap.size;
+	}
+	rc = type1_errno(ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_UNMAP, &cmd));
+	/* Nothing mapped there is no error to type1: it unmapped nothing. */
+	if (rc == -ENOENT) {
+		rc = 0;
+		cmd.length = 0;
+	}
+	if (rc)
+		return rc;
+	unmap.size = cmd.length;
+	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+static long ioasid_vfio_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct ioasid_vfio *iv = data;
+	void __user *uarg = (void __user *)arg;
+
+	if (cmd == VFIO_CHECK_EXTENSION)
+		return check_extension(arg);
+	if (!iv)
+		return -ENOTTY;
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return get_info(iv, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return map_dma(iv, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return unmap_dma(iv, uarg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		/* No dirty tracking: GET_INFO offers no migration capability. */
+		return -EOPNOTSUPP;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct vfio_iommu_driver_ops ioasid_vfio_ops = {
+	.name = "ioasid",
+	.owner = THIS_MODULE,
+	.open = ioasid_vfio_open,
+	.release = ioasid_vfio_release,
+	.ioctl = ioasid_vfio_ioctl,
+	.attach_group = ioasid_vfio_attach_group,
+	.detach_group = ioasid_vfio_detach_group,
+};
+
+static int __init ioasid_vfio_init(void)
+{
+	return vfio_register_iommu_driver(&ioasid_vfio_ops);
+}
+
+static void __exit ioasid_vfio_exit(void)
+{
+	vfio_unregister_iommu_driver(&ioasid_vfio_ops);
+}
+
+module_init(ioasid_vfio_init);
+module_exit(ioasid_vfio_exit);
+
+MODULE_DESCRIPTION("ioasid as the IOMMU backend of VFIO containers");
+MODULE_LICENSE("GPL");
