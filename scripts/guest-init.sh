@@ -115,13 +115,22 @@ ioasid_params="mock=1 allow_unresettable=1"
 insmod /ioasid.ko $ioasid_params
 lane_check $? "insmod ioasid.ko"
 
+# VFIO, for ioasid_vfio (its selftest loads ioasid_vfio.ko itself), where
+# the kernel has it as modules.
+load_vfio() {
+	for mod in irqbypass vfio vfio-pci-core vfio-pci; do
+		[ ! -e "/modules/$mod.ko.xz" ] || insmod "/modules/$mod.ko.xz" ||
+			echo "IOASID-NOTE could not load $mod"
+	done
+}
+
 # Run one selftest binary, its TAP kept in /tmp/NAME.tap and echoed live.
 run_selftest() {
 	local name=${1##*/} line
 
 	{
 		IOASID_MODULE=/ioasid.ko IOASID_MODULE_PARAMS="$ioasid_params" \
-			"$1" 2>&1
+			IOASID_VFIO_MODULE=/ioasid_vfio.ko "$1" 2>&1
 		echo $? >"/tmp/$name.rc"
 	} | tee "/tmp/$name.tap" | while IFS= read -r line || [ -n "$line" ]; do
 		read -r up _ </proc/uptime
@@ -132,6 +141,7 @@ run_selftest() {
 
 case $ioasid_mode in
 test)
+	load_vfio
 	for t in /selftests/*; do
 		run_selftest "$t"
 	done

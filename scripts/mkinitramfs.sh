@@ -37,6 +37,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,selftests,tools}
 install -m 0755 "$kernel/busybox" "$root/bin/busybox"
 install -m 0755 "$topdir/scripts/guest-init.sh" "$root/init"
 install -m 0644 "$module/ioasid.ko" "$root/ioasid.ko"
+install -m 0644 "$module/ioasid_vfio.ko" "$root/ioasid_vfio.ko"
 install -m 0755 "$build/tools/testing/selftests/ioasid"/* "$root/selftests/"
 install -m 0755 "$build/tools/ioasid"/* "$root/tools/"
 for mod in $(preload_modules); do
@@ -44,9 +45,9 @@ for mod in $(preload_modules); do
 	[ -n "$path" ] || die "module $mod not found in $kernel/modules"
 	cp "$path" "$root/modules/"
 done
-# VFIO, for the benchmark to compare with: those of its modules that
-# Debian's kernel of this architecture has (the others are built in, or
-# absent, as type1 is on ppc64el).
+# VFIO, for ioasid_vfio and for the benchmark to compare with: those of
+# its modules that Debian's kernel of this architecture has (the others
+# are built in, or absent, as type1 is on ppc64el).
 if [ "$flavour" = debian ]; then
 	for mod in vfio vfio_iommu_type1 irqbypass vfio-pci-core vfio-pci; do
 		path=$(find -L "$kernel/modules" -name "$mod.ko.xz" | head -n 1)

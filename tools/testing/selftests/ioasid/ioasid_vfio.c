@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid as the IOMMU backend of VFIO containers (ioasid_vfio.ko): an edu
+ * device bound to vfio-pci, driven through its VFIO device file, in a type1
+ * container that ioasid serves.
+ *
+ * The test loads ioasid_vfio.ko with type1=1 from IOASID_VFIO_MODULE (the
+ * lanes set it) when it is not loaded, and unloads it at the end; VFIO
+ * (vfio, vfio-pci) must be there already.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_utils.h"
+#include "ioasid_pci_utils.h"
+
+#define TYPE1_PARAM "/sys/module/ioasid_vfio/parameters/type1"
+#define NPAGES 4
+
+static size_t page_size;
+
+/*
+ * Load ioasid_vfio.ko with type1=1 if it is not loaded; *@loaded says
+ * whether it was.  -ENOENT: there is none to load; -EPERM: it is loaded
+ * without type1.
+ */
+static int load_ioasid_vfio(bool *loaded)
+{
+	const char *ko = getenv("IOASID_VFIO_MODULE");
+	char type1[4] = "";
+	int fd, rc;
+
+	*loaded = false;
+	if (!access(TYPE1_PARAM, F_OK)) {
+		ioasid_read_file(TYPE1_PARAM, type1, sizeof(type1));
+		return type1[0] == 'Y' ? 0 : -EPERM;
+	}
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = syscall(__NR_finit_module, fd, "type1=1", 0) ? -errno : 0;
+	close(fd);
+	*loaded = !rc;
+	return rc;
+}
+
+static int unload_ioasid_vfio(void)
+{
+	return syscall(__NR_delete_module, "ioasid_vfio", O_NONBLOCK) ?
+	       -errno : 0;
+}
+
+/* The VFIO group file of @bdf, or -1. */
+static int open_vfio_group(const char *bdf)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(bdf));
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* Set bus mastering of a VFIO device through its config space region. */
+static int vfio_bus_master(int devfd)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	__u16 cmd;
+
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &reg) ||
+	    pread(devfd, &cmd, 2, reg.offset + PCI_COMMAND) != 2)
+		return -1;
+	cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
+	return pwrite(devfd, &cmd, 2, reg.offset + PCI_COMMAND) == 2 ? 0 : -1;
+}
+
+/* Map BAR0 of edu; *@size gets its size, to munmap(). */
+static int vfio_edu_map(int devfd, struct edu_bar *bar, size_t *size)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	void *p;
+
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &reg))
+		return -errno;
+	p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, devfd,
+		 reg.offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	bar->regs = p;
+	*size = reg.size;
+	bar->swap = false;
+	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
+	return 0;
+}
+
+static int map_dma(int container, void *va, __u64 iova, __u64 size,
+		   __u32 flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (__u64)(uintptr_t)va,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static int unmap_dma(int container, __u64 iova, __u64 size, __u32 flags,
+		     __u64 *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int rc;
+
+	rc = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+	if (unmapped)
+		*unmapped = unmap.size;
+	return rc;
+}
+
+#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/*
+ * edu bound to vfio-pci, its group in a type1v2 container that ioasid
+ * serves, its device file open with BAR0 mapped and bus mastering on.
+ */
+FIXTURE(vfio_edu) {
+	char bdf[16];
+	char unsafe;
+	bool loaded;
+	int container, group, devfd;
+	char *buf;
+	struct edu_bar bar;
+	size_t bar_size;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(vfio_edu)
+{
+	char bdfs[4][16];
+	int rc;
+
+	page_size = getpagesize();
+	self->bdf[0] = '\0';
+	self->bar.regs = NULL;
+	self->container = -1;
+	self->group = -1;
+	self->devfd = -1;
+	if (access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no VFIO (vfio, vfio-pci) in this kernel");
+	if (ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	rc = load_ioasid_vfio(&self->loaded);
+	if (rc == -ENOENT)
+		SKIP(return, "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none");
+	if (rc == -EPERM)
+		SKIP(return, "ioasid_vfio.ko is loaded without type1=1");
+	ASSERT_EQ(0, rc);
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->bdf, "vfio-pci"));
+	self->group = open_vfio_group(self->bdf);
+	ASSERT_LE(0, self->group);
+	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
+			   &self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
+			   VFIO_TYPE1v2_IOMMU));
+	self->devfd = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vfio_edu_map(self->devfd, &self->bar, &self->bar_size));
+	ASSERT_EQ(0, vfio_bus_master(self->devfd));
+	self->buf = mmap(NULL, NPAGES * page_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, NPAGES * page_size);
+}
+
+FIXTURE_TEARDOWN(vfio_edu)
+{
+	struct ioasid_counters end;
+
+	if (!self->bdf[0])
+		return;
+	/* The mapping holds the device file, which vfio-pci waits for. */
+	if (self->bar.regs)
+		munmap(self->bar.regs, self->bar_size);
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	pci_release(self->bdf);
+	set_unsafe_interrupts(self->unsafe);
+	EXPECT_EQ(0, ioasid_read_counters(&end));
+	EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
+	if (self->loaded)
+		EXPECT_EQ(0, unload_ioasid_vfio());
+}
+
+/*
+ * ioasid, not type1, took the container: its context is counted, and the
+ * memory MAP_DMA pins is counted in ioasid's pins.
+ */
+TEST_F(vfio_edu, ioasid_serves_the_container)
+{
+	long pinned = ioasid_counter("pinned_pages");
+
+	ASSERT_EQ(self->start.contexts + 1, ioasid_counter("contexts"));
+	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+			     NPAGES * page_size, RW));
+	ASSERT_EQ(pinned + NPAGES, ioasid_counter("pinned_pages"));
+	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(0),
+			       NPAGES * page_size, 0, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	/* In use: VFIO holds the backend's module. */
+	if (self->loaded)
+		ASSERT_EQ(-EWOULDBLOCK, unload_ioasid_vfio());
+}
+
+/*
+ * The device's DMA goes through what MAP_DMA mapped, both ways, and no
+ * longer reaches the memory once it is unmapped.
+ */
+TEST_F(vfio_edu, dma_goes_through_the_mappings)
+{
+	char *src = self->buf, *dst = self->buf + page_size;
+	__u64 unmapped;
+
+	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+			     page_size, VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_EQ(0, map_dma(self->container, dst, DMA_IOVA(1), page_size,
+			     RW));
+	memset(src, 0x5a, 64);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_EQ(0, memcmp(src, dst, 64));
+
+	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(1), page_size, 0,
+			       &unmapped));
+	ASSERT_EQ(page_size, unmapped);
+	memset(dst, 0, 64);
+	edu_dma(&self->bar, DMA_IOVA(1), 64, true);
+	ASSERT_EQ(0, dst[0]);
+	ASSERT_EQ(0, dst[63]);
+
+	ASSERT_EQ(0, unmap_dma(self->container, 0, 0,
+			       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	ASSERT_EQ(page_size, unmapped);
+}
+
+/* GET_INFO tells the page sizes, the usable IOVAs and the DMA limit. */
+TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
+{
+	char raw[512] = {};
+	struct vfio_iommu_type1_info *info = (void *)raw;
+	struct vfio_info_cap_header *hdr;
+	bool ranges = false, avail = false;
+	__u32 off;
+
+	info->argsz = sizeof(*info);
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
+	ASSERT_EQ(page_size, info->iova_pgsizes & -info->iova_pgsizes);
+	ASSERT_LT(sizeof(*info), info->argsz);
+	ASSERT_GE(sizeof(raw), info->argsz);
+	info->argsz = sizeof(raw);
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
+	for (off = info->cap_offset; off; off = hdr->next) {
+		ASSERT_GT(sizeof(raw), off);
+		hdr = (void *)(raw + off);
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			struct vfio_iommu_type1_info_cap_iova_range *r =
+				(void *)hdr;
+
+			ASSERT_LE(1, r->nr_iovas);
+			ASSERT_LT(r->iova_ranges[0].start,
+				  r->iova_ranges[0].end);
+			ranges = true;
+		}
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
+			avail = ((struct vfio_iommu_type1_info_dma_avail *)
+				 hdr)->avail > 0;
+	}
+	ASSERT_TRUE(ranges);
+	ASSERT_TRUE(avail);
+	/* No dirty tracking is offered, and none is done. */
+	ASSERT_EQ(-1, ioctl(self->container, VFIO_IOMMU_DIRTY_PAGES,
+			    &(struct vfio_iommu_type1_dirty_bitmap){
+				    .argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap),
+				    .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START }));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+}
+
+/*
+ * A caller of the first version of GET_INFO (no cap_offset) gets its 16
+ * bytes and no more, with the size the whole answer needs.
+ */
+TEST_F(vfio_edu, get_info_of_the_first_version)
+{
+	struct {
+		__u32 argsz, flags;
+		__u64 iova_pgsizes;
+		__u64 canary;
+	} old = { .argsz = 16, .canary = 0x1122334455667788ULL };
+
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, &old));
+	ASSERT_LT(sizeof(struct vfio_iommu_type1_info), old.argsz);
+	ASSERT_TRUE(old.flags & VFIO_IOMMU_INFO_PGSIZES);
+	ASSERT_EQ(0x1122334455667788ULL, old.canary);
+}
+
+/* Bad MAP_DMA and UNMAP_DMA requests get type1's errnos. */
+TEST_F(vfio_edu, bad_requests_get_type1_errnos)
+{
+	__u64 unmapped;
+
+	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, DMA_IOVA(0),
+				   page_size, RW | 1U << 7));
+	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf + 1,
+				   DMA_IOVA(0), page_size, RW));
+	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, DMA_IOVA(0),
+				   0, RW));
+	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+			     2 * page_size, RW));
+	ASSERT_EQ(-EEXIST, map_dma(self->container, self->buf, DMA_IOVA(0),
+				   page_size, RW));
+	/* Wrapping, and (type1v2) cutting a mapping. */
+	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, -page_size,
+				   2 * page_size, RW));
+	ASSERT_EQ(-EINVAL, unmap_dma(self->container, -page_size,
+				     2 * page_size, 0, NULL));
+	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+				     0, NULL));
+	/* Nothing mapped there: nothing unmapped, no error. */
+	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(8), page_size, 0,
+			       &unmapped));
+	ASSERT_EQ(0, unmapped);
+	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+				     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				     NULL));
+	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+				     VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	ASSERT_EQ(2 * page_size, unmapped);
+}
+
+TEST_HARNESS_MAIN
