@@ -327,7 +327,8 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
-		if (hwpt->ops != idev->ops)
+		if (hwpt->ops != idev->ops ||
+		    hwpt->enforced != idev->enforce_coherent)
 			continue;
 		rc = group_set_domain(idev, hwpt->domain, old);
 		if (!rc) {

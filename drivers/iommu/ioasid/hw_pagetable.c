@@ -193,13 +193,36 @@ void ioasid_domain_free(struct iommu_domain *domain)
 	ioasid_count(IOASID_CNT_DOMAINS, -1);
 }
 
+/*
+ * Where the device's IOMMU can, make the new, empty domain of @hwpt enforce
+ * cache coherency, as iommufd does: KVM believes VFIO that a device whose
+ * IOMMU can enforce it has coherent DMA (vfio_file_enforced_coherent()),
+ * and does not emulate the guest's cache flushes for it.
+ */
+static int hwpt_enforce_coherency(struct ioasid_hwpt *hwpt,
+				  struct ioasid_device *idev)
+{
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
+
+	if (!idev->enforce_coherent)
+		return 0;
+	if (!ops->enforce_cache_coherency ||
+	    !ops->enforce_cache_coherency(hwpt->domain))
+		return -EINVAL;
+	hwpt->enforced = true;
+	return 0;
+}
+
 /**
  * ioasid_hwpt_alloc() - a new, empty domain for a device
  * @idev: a device the domain is for
  *
+ * The domain enforces cache coherency where the device's IOMMU can make it.
+ *
  * Return: the hwpt, with one user and in no IOAS yet, or an ERR_PTR:
- * -EOPNOTSUPP when the IOMMU has no paging domains for @idev, or another
- * errno.
+ * -EOPNOTSUPP when the IOMMU has no paging domains for @idev, -EINVAL when
+ * the domain cannot enforce the cache coherency the IOMMU says it can, or
+ * another errno.
  */
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 {
@@ -217,6 +240,12 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 	}
 	hwpt->ops = idev->ops;
 	hwpt->coherent = idev->coherent;
+	rc = hwpt_enforce_coherency(hwpt, idev);
+	if (rc) {
+		ioasid_domain_free(hwpt->domain);
+		kfree(hwpt);
+		return ERR_PTR(rc);
+	}
 	hwpt->users = 1;
 	INIT_LIST_HEAD(&hwpt->link);
 	return hwpt;

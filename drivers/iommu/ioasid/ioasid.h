@@ -288,6 +288,8 @@ struct ioasid_paging {
  *	above INT_MAX for a mock device, which is a group of its own
  * @isolated_msi: the platform isolates the device's MSIs
  * @coherent: the IOMMU keeps the device's DMA cache coherent
+ * @enforce_coherent: the IOMMU can make a domain enforce cache coherency
+ *	for the device (IOMMU_CAP_ENFORCE_CACHE_COHERENCY): its domains do
  * @fill_after_attach: the IOMMU driver accepts mappings into a new domain
  *	only once it is attached, so it must be attached before it can be
  *	filled
@@ -314,6 +316,7 @@ struct ioasid_device {
 	unsigned long group_id;
 	bool isolated_msi;
 	bool coherent;
+	bool enforce_coherent;
 	bool fill_after_attach;
 	bool settles_at_attach;
 	u32 kernel_dma;
@@ -555,6 +558,9 @@ struct ioasid_ioas {
  * @users: the groups attached to it; the last one frees it
  * @coherent: the IOMMU keeps DMA coherent with the CPU caches, so mappings
  *	ask for cacheable accesses (IOMMU_CACHE)
+ * @enforced: the domain enforces cache coherency (no-snoop DMA is snooped
+ *	too): only devices whose IOMMU can enforce it (enforce_coherent) use
+ *	it, and they use no other
  */
 struct ioasid_hwpt {
 	struct iommu_domain *domain;
@@ -562,6 +568,7 @@ struct ioasid_hwpt {
 	struct list_head link;
 	unsigned int users;
 	bool coherent;
+	bool enforced;
 };
 
 /**

@@ -346,6 +346,8 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	idev->group_id = iommu_group_id(group);
 	idev->isolated_msi = isolated_msi;
 	idev->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
+	idev->enforce_coherent =
+		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 	idev->kernel_dma = kernel_dma;
 	idev->fill_after_attach = backend->fill_after_attach;
 	idev->settles_at_attach = backend->settles_at_attach;
