@@ -178,6 +178,26 @@ run_bench_quick() {
 	return 1
 }
 
+# Debian's dpdk-testpmd in x86-vtd, in a VFIO type1 container that ioasid
+# serves (guest-init.sh's run_dpdk): the row passes when the lane's checks
+# do (ioasid served the container, packets went both ways on both ports)
+# with no kernel warning.  Sets dpdk_log, dpdk_pass and dpdk_fail; says why
+# on stderr.
+run_dpdk_row() {
+	local skip
+
+	log "booting lane x86-vtd to run Debian's dpdk-testpmd on ioasid"
+	dpdk_log=$("$topdir/scripts/run-lane.sh" x86-vtd dpdk)
+	read -r dpdk_pass dpdk_fail skip < <(parse_log "$dpdk_log" 2>"$dpdk_log.problems")
+	scan_splats "$dpdk_log" >>"$dpdk_log.problems" && dpdk_fail=$((dpdk_fail + 1))
+	grep -a "IOASID-NOTE dpdk port" "$dpdk_log" | sed 's/^.*IOASID-NOTE /  /' >&2
+	[ "$dpdk_fail" -eq 0 ] && [ "$dpdk_pass" -gt 0 ] && return
+	[ "$dpdk_pass" -gt 0 ] || dpdk_fail=$((dpdk_fail + 1))
+	{ echo "dpdk (x86-vtd) failed, serial log $dpdk_log:"
+	  cat "$dpdk_log.problems"; } >&2
+	return 1
+}
+
 # One row of run_tests' table: NAME PASS FAIL SKIP START (the row's start,
 # in seconds since the epoch).  Appends to its $report and adds to its
 # totals.
@@ -190,7 +210,7 @@ report_row() {
 }
 
 run_tests() {
-	local lane log start pass fail skip bench_log
+	local lane log start pass fail skip bench_log dpdk_log dpdk_pass dpdk_fail
 	local total_pass=0 total_fail=0 total_skip=0 failed_logs=""
 	local report failures
 
@@ -224,6 +244,9 @@ run_tests() {
 		pass=1 fail=0
 		run_bench_quick || { pass=0 fail=1 failed_logs+=" $bench_log"; }
 		report_row "bench (reduced)" "$pass" "$fail" 0 "$start"
+		start=$(date +%s)
+		run_dpdk_row || failed_logs+=" $dpdk_log"
+		report_row "dpdk (x86-vtd)" "$dpdk_pass" "$dpdk_fail" 0 "$start"
 		;;
 	esac
 	cat "$report"

@@ -8,6 +8,7 @@
 #   lint    checkpatch and sparse
 #   qemu    booting the test lanes
 #   kernel  building the debug lane's kernel from linux-source
+#   dpdk    packing Debian's DPDK for the dpdk row (scripts/fetch-dpdk.sh)
 
 set -euo pipefail
 
@@ -28,6 +29,8 @@ packages() {
 	kernel)
 		echo make gcc libc6-dev bc bison flex libelf-dev libssl-dev \
 			linux-source-6.12 xz-utils ;;
+	dpdk)
+		echo binutils cpio gzip gpgv debian-archive-keyring ;;
 	*)
 		die "unknown step '$1'" ;;
 	esac

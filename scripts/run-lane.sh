@@ -3,7 +3,7 @@
 #
 # Boot one lane under QEMU (TCG) and keep its serial console in a log.
 #
-# Usage: run-lane.sh LANE test|demo
+# Usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk
 # Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600; four
 # times that for a debug kernel) bounds the whole boot; QEMU's exit status
 # is returned (124 on time-out).
@@ -13,12 +13,20 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lanes.sh"
 
-lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick}
+lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
 # The benchmark's buffers (256 MiB of hugepages, THP, 4 KiB pages, and a
 # 1 GiB memfd for the handover row) want room.
 case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 3G} ;; esac
+# dpdk-testpmd needs SSE4.2 and POPCNT (plain qemu64 kills it with
+# SIGILL), and two e1000e NICs joined by a hub to forward between.
+if [ "$mode" = dpdk ]; then
+	[ "$lane_arch" = x86_64 ] || die "no DPDK in lane $lane"
+	lane_qemu="$lane_qemu -cpu qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt
+		-netdev hubport,id=hp0,hubid=0 -device e1000e,netdev=hp0,addr=6
+		-netdev hubport,id=hp1,hubid=0 -device e1000e,netdev=hp1,addr=7"
+fi
 
 if [ "$lane_kernel" = debug ]; then
 	kernel=$IOASID_CACHE/debug-kernel/$lane_arch/vmlinuz
@@ -26,6 +34,12 @@ else
 	kernel=$IOASID_CACHE/kernel/$(debarch_of "$lane_arch")/vmlinuz
 fi
 initrd=$topdir/build/$lane_arch/initramfs-$lane_kernel.cpio.gz
+# DPDK comes as a second archive after the lane's (scripts/fetch-dpdk.sh).
+if [ "$mode" = dpdk ]; then
+	cat "$initrd" "$("$topdir/scripts/fetch-dpdk.sh" "$(debarch_of "$lane_arch")")" \
+		>"$topdir/build/$lane_arch/initramfs-dpdk.cpio.gz"
+	initrd=$topdir/build/$lane_arch/initramfs-dpdk.cpio.gz
+fi
 logdir=$topdir/logs
 log=$logdir/$lane.$mode.log
 mkdir -p "$logdir"
