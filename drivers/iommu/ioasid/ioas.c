@@ -126,13 +126,40 @@ static int map_and_respond(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 	return ioasid_ucmd_respond(ucmd);
 }
 
+/*
+ * Map @pages, just pinned, from its page @pgoff on as one area at *@iova,
+ * and tell the caller where.  The area takes over the caller's reference
+ * on @pages; on error it is put.  @uaddr: the user address of the memory,
+ * 0 for a file's.
+ */
+static int map_new_area(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
+			struct ioasid_pages *pages, unsigned long pgoff,
+			unsigned long uaddr, u64 *iova, u64 length, u32 flags,
+			unsigned long phase)
+{
+	struct ioasid_area *area;
+	LIST_HEAD(areas);
+
+	area = ioasid_kzalloc(sizeof(*area));
+	if (!area) {
+		ioasid_pages_put(pages);
+		return -ENOMEM;
+	}
+	area->pages = pages;
+	area->pgoff = pgoff;
+	area->prot = map_prot(flags);
+	area->uaddr = uaddr;
+	area->node.last = length - 1;
+	list_add(&area->link, &areas);
+	return map_and_respond(ucmd, ioas, &areas, iova, length, flags, phase);
+}
+
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_map *cmd = ucmd->cmd;
 	struct ioasid_pages *pages;
-	struct ioasid_area *area;
 	struct ioasid_ioas *ioas;
-	LIST_HEAD(areas);
+	unsigned long pgoff;
 	int rc;
 
 	rc = check_map_flags(cmd->flags, cmd->iova, cmd->length);
@@ -147,29 +174,14 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 	ioas = ioas_get(ucmd, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-
-	area = ioasid_kzalloc(sizeof(*area));
-	if (!area) {
-		rc = -ENOMEM;
-		goto out_put;
-	}
 	pages = ioasid_pages_pin(ucmd->ictx, cmd->user_va, cmd->length,
-				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE,
-				 &area->pgoff);
-	if (IS_ERR(pages)) {
-		kfree(area);
+				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE, &pgoff);
+	if (IS_ERR(pages))
 		rc = PTR_ERR(pages);
-		goto out_put;
-	}
-	area->pages = pages;
-	area->prot = map_prot(cmd->flags);
-	area->uaddr = cmd->user_va;
-	area->node.last = cmd->length - 1;
-	list_add(&area->link, &areas);
-
-	rc = map_and_respond(ucmd, ioas, &areas, &cmd->iova, cmd->length,
-			     cmd->flags, cmd->user_va);
-out_put:
+	else
+		rc = map_new_area(ucmd, ioas, pages, pgoff, cmd->user_va,
+				  &cmd->iova, cmd->length, cmd->flags,
+				  cmd->user_va);
 	ioas_put(ioas);
 	return rc;
 }
@@ -178,9 +190,7 @@ int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_map_file *cmd = ucmd->cmd;
 	struct ioasid_pages *pages;
-	struct ioasid_area *area;
 	struct ioasid_ioas *ioas;
-	LIST_HEAD(areas);
 	struct file *file;
 	int rc;
 
@@ -199,26 +209,13 @@ int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(ioas);
 		goto out_fput;
 	}
-	area = ioasid_kzalloc(sizeof(*area));
-	if (!area) {
-		rc = -ENOMEM;
-		goto out_put;
-	}
 	pages = ioasid_pages_pin_file(ucmd->ictx, file, cmd->start, cmd->length,
 				      cmd->flags & IOASID_IOAS_MAP_WRITEABLE);
-	if (IS_ERR(pages)) {
-		kfree(area);
+	if (IS_ERR(pages))
 		rc = PTR_ERR(pages);
-		goto out_put;
-	}
-	area->pages = pages;
-	area->prot = map_prot(cmd->flags);
-	area->node.last = cmd->length - 1;
-	list_add(&area->link, &areas);
-
-	rc = map_and_respond(ucmd, ioas, &areas, &cmd->iova, cmd->length,
-			     cmd->flags, cmd->start);
-out_put:
+	else
+		rc = map_new_area(ucmd, ioas, pages, 0, 0, &cmd->iova,
+				  cmd->length, cmd->flags, cmd->start);
 	ioas_put(ioas);
 out_fput:
 	fput(file);
