@@ -1191,6 +1191,43 @@ static pid_t hand_over(struct __test_metadata *_metadata,
 	return pid;
 }
 
+/* A transfer each way before the handover, landing in the memfd. */
+static void dma_before(struct __test_metadata *_metadata,
+		       struct _test_data_edu_live *self)
+{
+	fill(self->mem, 0x11, page_size);
+	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	EXPECT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	EXPECT_TRUE(all(self->mem + page_size, 0x11, 64));
+}
+
+/*
+ * What the new owner found: the context as built, the charge moved to it,
+ * @wrong and @supply from its two supplies, and DMA landing during and
+ * after the handover in the very pages the old process sees.
+ */
+static void check_new_owner(struct __test_metadata *_metadata,
+			    struct _test_data_edu_live *self,
+			    const struct new_owner_report *r, int wrong,
+			    int supply)
+{
+	EXPECT_EQ(0, r->query);
+	EXPECT_EQ(self->ioas_id, r->ioas_id);
+	EXPECT_EQ(self->ioas_id, r->attached_ioas_id);
+	EXPECT_EQ(0, r->take);
+	EXPECT_EQ(self->len, r->moved);
+	EXPECT_EQ(wrong, r->wrong_memory);
+	EXPECT_EQ(supply, r->supply);
+	EXPECT_EQ(self->len / 1024, r->pinned_kib);
+	EXPECT_EQ(self->pinned_kib, vm_pinned_kib(0));
+	EXPECT_TRUE(r->landed_during);
+	EXPECT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
+	EXPECT_EQ(0, r->dma);
+	EXPECT_TRUE(r->landed_after);
+	EXPECT_TRUE(all(self->mem + 4 * page_size, 0x33, 64));
+	EXPECT_EQ(0, r->map);
+}
+
 TEST_F(edu_live, handover_keeps_dma_landing)
 {
 	struct new_owner_report r;
@@ -1198,31 +1235,11 @@ TEST_F(edu_live, handover_keeps_dma_landing)
 	__u64 moved;
 	pid_t pid;
 
-	/* Before. */
-	fill(self->mem, 0x11, page_size);
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
-	ASSERT_TRUE(all(self->mem + page_size, 0x11, 64));
-
+	dma_before(_metadata, self);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
 	pid = hand_over(_metadata, self, sock, false, false);
 	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
-	ASSERT_EQ(0, r.query);
-	ASSERT_EQ(self->ioas_id, r.ioas_id);
-	ASSERT_EQ(self->ioas_id, r.attached_ioas_id);
-	ASSERT_EQ(0, r.take);
-	ASSERT_EQ(self->len, r.moved);
-	ASSERT_EQ(-EXDEV, r.wrong_memory);
-	ASSERT_EQ(0, r.supply);
-	ASSERT_EQ(self->len / 1024, r.pinned_kib);
-	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
-	/* During and after, in the very pages the old process sees. */
-	ASSERT_TRUE(r.landed_during);
-	ASSERT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
-	ASSERT_EQ(0, r.dma);
-	ASSERT_TRUE(r.landed_after);
-	ASSERT_TRUE(all(self->mem + 4 * page_size, 0x33, 64));
-	ASSERT_EQ(0, r.map);
+	check_new_owner(_metadata, self, &r, -EXDEV, 0);
 	ASSERT_EQ(-EPERM, supply_each(self));
 	ASSERT_EQ(0, write_full(sock[0], "g", 1));
 	ASSERT_EQ(0, wait_exit_status(pid));
@@ -1259,28 +1276,11 @@ TEST_F(edu_live, handover_of_file_mappings_needs_no_address)
 					   page_size, &iova, MAP_FIXED_RW));
 	}
 	ASSERT_EQ(self->pinned_kib + self->len / 1024, vm_pinned_kib(0));
-	fill(self->mem, 0x11, page_size);
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
-	ASSERT_TRUE(all(self->mem + page_size, 0x11, 64));
-
+	dma_before(_metadata, self);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock));
 	pid = hand_over(_metadata, self, sock, false, true);
 	ASSERT_EQ(0, read_full(sock[0], &r, sizeof(r)));
-	ASSERT_EQ(0, r.query);
-	ASSERT_EQ(self->ioas_id, r.attached_ioas_id);
-	ASSERT_EQ(0, r.take);
-	ASSERT_EQ(self->len, r.moved);
-	ASSERT_EQ(-ENOENT, r.wrong_memory);
-	ASSERT_EQ(-ENOENT, r.supply);
-	ASSERT_EQ(self->len / 1024, r.pinned_kib);
-	ASSERT_EQ(self->pinned_kib, vm_pinned_kib(0));
-	ASSERT_TRUE(r.landed_during);
-	ASSERT_TRUE(all(self->mem + 2 * page_size, 0x22, 64));
-	ASSERT_EQ(0, r.dma);
-	ASSERT_TRUE(r.landed_after);
-	ASSERT_TRUE(all(self->mem + 4 * page_size, 0x33, 64));
-	ASSERT_EQ(0, r.map);
+	check_new_owner(_metadata, self, &r, -ENOENT, -ENOENT);
 	ASSERT_EQ(0, write_full(sock[0], "g", 1));
 	ASSERT_EQ(0, wait_exit_status(pid));
 

@@ -290,6 +290,14 @@ static inline void edu_write64(struct edu_bar *bar, unsigned int reg,
 			 __ATOMIC_RELAXED);
 }
 
+/* Use the registers mapped at @regs, learning their byte order. */
+static inline void edu_bar_init(struct edu_bar *bar, void *regs)
+{
+	bar->regs = regs;
+	bar->swap = false;
+	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
+}
+
 static inline int edu_map(int devfd, struct edu_bar *bar)
 {
 	struct ioasid_pci_region_info info;
@@ -303,9 +311,7 @@ static inline int edu_map(int devfd, struct edu_bar *bar)
 		 devfd, info.out_offset);
 	if (p == MAP_FAILED)
 		return -errno;
-	bar->regs = p;
-	bar->swap = false;
-	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
+	edu_bar_init(bar, p);
 	return 0;
 }
 

@@ -100,10 +100,8 @@ static int vfio_edu_map(int devfd, struct edu_bar *bar, size_t *size)
 		 reg.offset);
 	if (p == MAP_FAILED)
 		return -errno;
-	bar->regs = p;
 	*size = reg.size;
-	bar->swap = false;
-	bar->swap = edu_read(bar, EDU_REG_ID) == __builtin_bswap32(EDU_ID);
+	edu_bar_init(bar, p);
 	return 0;
 }
 
