@@ -237,6 +237,35 @@ struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
 	return rc ? ERR_PTR(rc) : ranges;
 }
 
+/**
+ * ioasid_device_sw_msi() - where a device's MSIs go through its domain
+ * @idev: the device
+ * @base: set to the base of the software-managed MSI window, if any
+ *
+ * An IOMMU that translates MSIs like any DMA (SMMUv3, virtio-iommu on
+ * arm64) has the kernel map the interrupt controller's doorbells into
+ * the device's domain, at a window its reserved regions name
+ * (IOMMU_RESV_SW_MSI).
+ *
+ * Return: 1 when @idev has such a window, 0 when not, or an errno.
+ */
+int ioasid_device_sw_msi(struct ioasid_device *idev, dma_addr_t *base)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	int rc;
+
+	rc = idev->ops->get_resv_regions(idev, &regions);
+	list_for_each_entry(region, &regions, list) {
+		if (!rc && region->type == IOMMU_RESV_SW_MSI) {
+			*base = region->start;
+			rc = 1;
+		}
+	}
+	idev->ops->put_resv_regions(idev, &regions);
+	return rc;
+}
+
 /* Reserve in @ioas the reserved regions of @idev's group, for @owner. */
 static int reserve_group_regions(struct ioasid_ioas *ioas,
 				 struct ioasid_device *idev, const void *owner)

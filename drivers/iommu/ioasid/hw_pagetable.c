@@ -213,11 +213,30 @@ static int hwpt_enforce_coherency(struct ioasid_hwpt *hwpt,
 	return 0;
 }
 
+/*
+ * Where the device's IOMMU translates MSIs as DMA, have the kernel map the
+ * interrupt controller's doorbells into the new domain of @hwpt, at the
+ * software-managed MSI window the IOAS reserves (as type1 does): without
+ * it the device's MSIs fault in the IOMMU.
+ */
+static int hwpt_msi_cookie(struct ioasid_hwpt *hwpt,
+			   struct ioasid_device *idev)
+{
+	dma_addr_t base;
+	int rc;
+
+	rc = ioasid_device_sw_msi(idev, &base);
+	if (rc <= 0)
+		return rc;
+	return iommu_get_msi_cookie(hwpt->domain, base);
+}
+
 /**
  * ioasid_hwpt_alloc() - a new, empty domain for a device
  * @idev: a device the domain is for
  *
- * The domain enforces cache coherency where the device's IOMMU can make it.
+ * The domain enforces cache coherency where the device's IOMMU can make it,
+ * and maps the MSI doorbells where the IOMMU translates MSIs.
  *
  * Return: the hwpt, with one user and in no IOAS yet, or an ERR_PTR:
  * -EOPNOTSUPP when the IOMMU has no paging domains for @idev, -EINVAL when
@@ -240,7 +259,8 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev)
 	}
 	hwpt->ops = idev->ops;
 	hwpt->coherent = idev->coherent;
-	rc = hwpt_enforce_coherency(hwpt, idev);
+	rc = hwpt_enforce_coherency(hwpt, idev) ?:
+	     hwpt_msi_cookie(hwpt, idev);
 	if (rc) {
 		ioasid_domain_free(hwpt->domain);
 		kfree(hwpt);

@@ -348,6 +348,7 @@ int ioasid_group_bind(struct ioasid_ctx *ictx, unsigned long group_id,
 void ioasid_group_unbind(struct ioasid_ctx *ictx, unsigned long group_id);
 struct ioasid_iova_range *ioasid_device_resv_ranges(struct ioasid_device *idev,
 						    u32 *num);
+int ioasid_device_sw_msi(struct ioasid_device *idev, dma_addr_t *base);
 int ioasid_device_describe(struct ioasid_device *idev,
 			   struct ioasid_device_info *info);
 struct ioasid_device *ioasid_iommu_device_bind(struct ioasid_ctx *ictx,
