@@ -9,27 +9,30 @@
  * ioasid's, and vfio-pci's device model (interrupts, regions, reset) comes
  * as it is.
  *
- * A container served here has a context of its own, held by no process,
- * with one IOAS.  Every group set to the container has its devices bound to
- * the context (VFIO owns the group's DMA, and lends it: nothing is claimed
- * again) and attached to the IOAS.  The container answers the VFIO type1
+ * Two kinds of container are served.  A type1 container has a context of
+ * its own, held by no process, with one IOAS, and answers the VFIO type1
  * commands a client of type1 uses, so an unmodified VMM or DPDK runs on it;
- * it does so only when the module parameter type1 is set, since VFIO gives
- * a type two backends answer to the one loaded last.
+ * it is served only when the module parameter type1 is set, since VFIO
+ * gives a type two backends answer to the one loaded last.  An
+ * IOASID_VFIO_IOMMU container is linked by its user to an IOAS of a
+ * /dev/ioasid context (IOASID_VFIO_LINK) and answers nothing else: the
+ * mappings are the context's.  Either way every group set to the container
+ * has its devices bound to the context (VFIO owns the group's DMA, and
+ * lends it: nothing is claimed again) and attached to the IOAS, once the
+ * container has one.
  *
  * The container commands run as the ioctls of /dev/ioasid would, for the
  * task that calls them: the memory a MAP_DMA names is its memory, charged
  * to it.
  *
- * Locking: ioasid_vfio.lock guards the groups of a container; VFIO
- * serializes attach_group and detach_group with the container's ioctls
- * that change the backend, not with MAP_DMA and UNMAP_DMA, which the
- * context serializes itself.
+ * Locking: ioasid_vfio.lock guards the link and the groups of a container;
+ * MAP_DMA and UNMAP_DMA go to the context, which serializes them itself.
  */
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <uapi/linux/ioasid.h>
 
@@ -66,7 +69,8 @@ struct ioasid_vfio_device {
 /**
  * struct ioasid_vfio_group - a group set to the container
  * @group: the IOMMU group, whose DMA ownership VFIO holds
- * @devices: its devices, each bound to the context and attached
+ * @devices: its devices, each bound to the context and attached; empty
+ *	until the container is linked
  * @link: in ioasid_vfio.groups
  */
 struct ioasid_vfio_group {
@@ -77,28 +81,52 @@ struct ioasid_vfio_group {
 
 /**
  * struct ioasid_vfio - a container served by ioasid
- * @file: the context's file, held by the container
+ * @type1: a type1 container, with a context of its own; else an
+ *	IOASID_VFIO_IOMMU one
+ * @file: the context's file, held by the container; NULL until an
+ *	IOASID_VFIO_IOMMU container is linked
  * @ictx: the context
  * @ioas_id: the IOAS every group of the container is attached to
- * @lock: guards @groups
+ * @lock: guards @file, @ictx, @ioas_id and @groups
  * @groups: the struct ioasid_vfio_group set to the container
  */
 struct ioasid_vfio {
+	bool type1;
 	struct file *file;
 	struct ioasid_ctx *ictx;
 	u32 ioas_id;
-	struct mutex lock;	/* guards groups */
+	struct mutex lock;	/* guards the link and groups */
 	struct list_head groups;
 };
 
 static bool serves_type(unsigned long type)
 {
+	if (type == IOASID_VFIO_IOMMU)
+		return true;
 	return type1 && (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
+}
+
+/* A type1 container's context of its own, with its IOAS. */
+static int open_own_context(struct ioasid_vfio *iv)
+{
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int rc;
+
+	iv->file = ioasid_kernel_ctx_open();
+	if (IS_ERR(iv->file))
+		return PTR_ERR(iv->file);
+	iv->ictx = ioasid_file_ctx(iv->file);
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_ALLOC, &alloc);
+	if (rc) {
+		fput(iv->file);
+		return rc;
+	}
+	iv->ioas_id = alloc.out_ioas_id;
+	return 0;
 }
 
 static void *ioasid_vfio_open(unsigned long type)
 {
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct ioasid_vfio *iv;
 	int rc;
 
@@ -107,25 +135,17 @@ static void *ioasid_vfio_open(unsigned long type)
 	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
 	if (!iv)
 		return ERR_PTR(-ENOMEM);
-	iv->file = ioasid_kernel_ctx_open();
-	if (IS_ERR(iv->file)) {
-		rc = PTR_ERR(iv->file);
-		goto out_free;
+	iv->type1 = type != IOASID_VFIO_IOMMU;
+	if (iv->type1) {
+		rc = open_own_context(iv);
+		if (rc) {
+			kfree(iv);
+			return ERR_PTR(rc);
+		}
 	}
-	iv->ictx = ioasid_file_ctx(iv->file);
-	rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_ALLOC, &alloc);
-	if (rc)
-		goto out_fput;
-	iv->ioas_id = alloc.out_ioas_id;
 	mutex_init(&iv->lock);
 	INIT_LIST_HEAD(&iv->groups);
 	return iv;
-
-out_fput:
-	fput(iv->file);
-out_free:
-	kfree(iv);
-	return ERR_PTR(rc);
 }
 
 static void ioasid_vfio_release(void *data)
@@ -135,7 +155,8 @@ static void ioasid_vfio_release(void *data)
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&iv->groups));
 	mutex_destroy(&iv->lock);
-	fput(iv->file);
+	if (iv->file)
+		fput(iv->file);
 	kfree(iv);
 }
 
@@ -251,27 +272,20 @@ static int type1_errno(int rc)
 	}
 }
 
-static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
-				    enum vfio_group_type type)
+/*
+ * Bind every device of @ig to the context of @iv, which has one, and attach
+ * it to the container's IOAS; all or none.  Under iv->lock.
+ */
+static int group_bind(struct ioasid_vfio *iv, struct ioasid_vfio_group *ig)
 {
-	struct ioasid_vfio *iv = data;
-	struct ioasid_vfio_group *ig;
 	struct device_array a;
-	int rc = 0;
+	int rc;
 
-	/* Emulated (mdev) devices pin through the backend: not served. */
-	if (type != VFIO_IOMMU)
-		return -EINVAL;
-	ig = kzalloc(sizeof(*ig), GFP_KERNEL_ACCOUNT);
-	if (!ig)
-		return -ENOMEM;
-	ig->group = group;
-	INIT_LIST_HEAD(&ig->devices);
-	rc = group_devices(group, &a);
-	if (rc) {
-		kfree(ig);
+	lockdep_assert_held(&iv->lock);
+
+	rc = group_devices(ig->group, &a);
+	if (rc)
 		return rc;
-	}
 	/* Each device's reference goes to its binding, or is put. */
 	while (a.num) {
 		struct device *dev = a.devs[--a.num];
@@ -282,15 +296,106 @@ static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
 			rc = group_bind_device(iv, ig, dev);
 	}
 	kfree(a.devs);
-	if (rc) {
+	if (rc)
 		group_unbind(ig);
-		kfree(ig);
-		return type1_errno(rc);
-	}
+	return rc;
+}
+
+static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
+				    enum vfio_group_type type)
+{
+	struct ioasid_vfio *iv = data;
+	struct ioasid_vfio_group *ig;
+	int rc = 0;
+
+	/* Emulated (mdev) devices pin through the backend: not served. */
+	if (type != VFIO_IOMMU)
+		return -EINVAL;
+	ig = kzalloc(sizeof(*ig), GFP_KERNEL_ACCOUNT);
+	if (!ig)
+		return -ENOMEM;
+	ig->group = group;
+	INIT_LIST_HEAD(&ig->devices);
 	mutex_lock(&iv->lock);
-	list_add_tail(&ig->link, &iv->groups);
+	/* An unlinked container binds its groups when it is linked. */
+	if (iv->file)
+		rc = group_bind(iv, ig);
+	if (!rc)
+		list_add_tail(&ig->link, &iv->groups);
 	mutex_unlock(&iv->lock);
+	if (rc) {
+		kfree(ig);
+		return iv->type1 ? type1_errno(rc) : rc;
+	}
 	return 0;
+}
+
+/* Is @ioas_id an IOAS of @ictx, for the current task to attach to? */
+static int check_ioas(struct ioasid_ctx *ictx, u32 ioas_id)
+{
+	struct ioasid_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+	};
+	int rc;
+
+	rc = ioasid_kernel_cmd(ictx, IOASID_IOAS_IOVA_RANGES, &cmd);
+	return rc == -EMSGSIZE ? 0 : rc;
+}
+
+/* IOASID_VFIO_LINK: see include/uapi/linux/ioasid.h. */
+static int link_ioas(struct ioasid_vfio *iv, void __user *arg)
+{
+	struct ioasid_vfio_link cmd;
+	struct ioasid_vfio_group *ig;
+	struct ioasid_ctx *ictx;
+	struct file *file;
+	u32 size;
+	int rc;
+
+	if (get_user(size, (u32 __user *)arg))
+		return -EFAULT;
+	if (size < sizeof(cmd))
+		return -EINVAL;
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), arg, size);
+	if (rc)
+		return rc;
+	if (cmd.flags)
+		return -EOPNOTSUPP;
+	file = fget(cmd.fd);
+	if (!file)
+		return -EBADF;
+	ictx = ioasid_file_ctx(file);
+	rc = ictx ? check_ioas(ictx, cmd.ioas_id) : -EINVAL;
+	if (rc) {
+		fput(file);
+		return rc;
+	}
+
+	mutex_lock(&iv->lock);
+	if (iv->file) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	iv->file = file;
+	iv->ictx = ictx;
+	iv->ioas_id = cmd.ioas_id;
+	list_for_each_entry(ig, &iv->groups, link) {
+		rc = group_bind(iv, ig);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		list_for_each_entry(ig, &iv->groups, link)
+			group_unbind(ig);
+		iv->file = NULL;
+		iv->ictx = NULL;
+	}
+out_unlock:
+	mutex_unlock(&iv->lock);
+	if (rc)
+		fput(file);
+	return rc;
 }
 
 static void ioasid_vfio_detach_group(void *data, struct iommu_group *group)
@@ -316,6 +421,7 @@ static void ioasid_vfio_detach_group(void *data, struct iommu_group *group)
 static int check_extension(unsigned long arg)
 {
 	switch (arg) {
+	case IOASID_VFIO_IOMMU:
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 		return serves_type(arg);
@@ -500,6 +606,8 @@ static long ioasid_vfio_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return check_extension(arg);
 	if (!iv)
 		return -ENOTTY;
+	if (!iv->type1)
+		return cmd == IOASID_VFIO_LINK ? link_ioas(iv, uarg) : -ENOTTY;
 	switch (cmd) {
 	case VFIO_IOMMU_GET_INFO:
 		return get_info(iv, uarg);

@@ -1467,4 +1467,55 @@ struct ioasid_pci_error_notify {
 
 #define IOASID_PCI_ERROR_NOTIFY _IO(IOASID_TYPE, IOASID_CMD_PCI_ERROR_NOTIFY)
 
+/**
+ * DOC: VFIO containers
+ *
+ * ioasid_vfio.ko makes ioasid an IOMMU backend of VFIO containers.  A VMM
+ * that knows ioasid opens its container with the type IOASID_VFIO_IOMMU
+ * (VFIO_CHECK_EXTENSION answers 1 for it, VFIO_SET_IOMMU takes it), and
+ * links the container to an IOAS of a /dev/ioasid context it holds with
+ * IOASID_VFIO_LINK, a command of the container: from then on every device
+ * of every group set to the container is bound to that context (an object
+ * IOASID_OBJECTS lists) and attached to that IOAS, which it shares with
+ * the context's other devices.  Until then the groups' DMA stays blocked.
+ * The mappings are made on /dev/ioasid; the container answers no type1
+ * command (-ENOTTY).  An enabled IOAS refuses a device that does not
+ * honour its frozen features, as at any attach.
+ *
+ * Such a container holds the context's file: the context lives as long as
+ * the container does.  Its devices change hands with the context at a
+ * live update, charged to whoever owns it.
+ */
+
+/* The type of a VFIO container that ioasid serves, linked to an IOAS. */
+#define IOASID_VFIO_IOMMU 0x494f4153
+
+/**
+ * struct ioasid_vfio_link - ioctl(IOASID_VFIO_LINK) on a VFIO container
+ * @size: sizeof(struct ioasid_vfio_link)
+ * @flags: must be 0
+ * @fd: an open /dev/ioasid
+ * @ioas_id: an IOAS of that context
+ *
+ * Link a container of type IOASID_VFIO_IOMMU to the IOAS @ioas_id of the
+ * context @fd, once, and attach the devices of its groups to the IOAS, all
+ * or none.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -ENOTTY the container is not of type
+ * IOASID_VFIO_IOMMU; -EBUSY it is linked already; -EBADF @fd is not an
+ * open file; -EINVAL it is not /dev/ioasid, or @ioas_id is not an IOAS;
+ * -ENOENT no such IOAS; -EPERM another process owns the context; any
+ * errno of IOASID_DEVICE_ATTACH for a device of the groups (-EADDRINUSE,
+ * or -EINVAL for a device an enabled IOAS refuses); then nothing is
+ * linked or attached.
+ */
+struct ioasid_vfio_link {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 ioas_id;
+};
+
+#define IOASID_VFIO_LINK _IO(IOASID_TYPE, IOASID_CMD_BASE + 0x60)
+
 #endif /* _UAPI_LINUX_IOASID_H */
