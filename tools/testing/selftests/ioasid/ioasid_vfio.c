@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -273,6 +275,63 @@ TEST_F(vfio_edu, dma_goes_through_the_mappings)
 	ASSERT_EQ(page_size, unmapped);
 }
 
+#define EDU_REG_INTR_RAISE 0x60
+#define EDU_REG_INTR_ACK 0x64
+
+/* Have the MSI of @devfd signal @efd (or nothing, with -1). */
+static int set_msi_eventfd(int devfd, int efd)
+{
+	struct {
+		struct vfio_irq_set set;
+		__s32 fd;
+	} irq = {
+		.set = {
+			.argsz = sizeof(irq),
+			.flags = VFIO_IRQ_SET_ACTION_TRIGGER |
+				 (efd < 0 ? VFIO_IRQ_SET_DATA_NONE :
+					    VFIO_IRQ_SET_DATA_EVENTFD),
+			.index = VFIO_PCI_MSI_IRQ_INDEX,
+			.count = efd < 0 ? 0 : 1,
+		},
+		.fd = efd,
+	};
+
+	if (efd < 0)
+		irq.set.argsz = sizeof(irq.set);
+	return ioctl(devfd, VFIO_DEVICE_SET_IRQS, &irq) ? -errno : 0;
+}
+
+/*
+ * edu's interrupt, an MSI through VFIO, reaches the eventfd set for it:
+ * where the IOMMU translates MSIs as DMA (SMMUv3), through the doorbell
+ * that ioasid's domain maps at the software MSI window.
+ */
+TEST_F(vfio_edu, msi_reaches_its_eventfd)
+{
+	struct vfio_irq_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_MSI_IRQ_INDEX,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	__u64 count = 0;
+
+	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_IRQ_INFO, &info));
+	if (!info.count)
+		SKIP(return, "edu offers no MSI here");
+	pfd.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, set_msi_eventfd(self->devfd, pfd.fd));
+	/* Nothing is signalled before the device raises it. */
+	ASSERT_EQ(0, poll(&pfd, 1, 100));
+	edu_write(&self->bar, EDU_REG_INTR_RAISE, 1);
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(sizeof(count), read(pfd.fd, &count, sizeof(count)));
+	ASSERT_LE(1, count);
+	edu_write(&self->bar, EDU_REG_INTR_ACK, 1);
+	ASSERT_EQ(0, set_msi_eventfd(self->devfd, -1));
+	close(pfd.fd);
+}
+
 /* GET_INFO tells the page sizes, the usable IOVAs and the DMA limit. */
 TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
 {
@@ -369,6 +428,174 @@ TEST_F(vfio_edu, bad_requests_get_type1_errnos)
 	ASSERT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 			       &unmapped));
 	ASSERT_EQ(2 * page_size, unmapped);
+}
+
+static int vfio_link(int container, int fd, __u32 ioas_id)
+{
+	struct ioasid_vfio_link cmd = {
+		.size = sizeof(cmd),
+		.fd = fd,
+		.ioas_id = ioas_id,
+	};
+
+	return ioctl(container, IOASID_VFIO_LINK, &cmd) ? -errno : 0;
+}
+
+/*
+ * edu bound to vfio-pci, in an IOASID_VFIO_IOMMU container not linked yet,
+ * its device file open as in vfio_edu; and a /dev/ioasid context with an
+ * IOAS mapping the buffer's two pages at DMA_IOVA(0) and DMA_IOVA(1).
+ */
+FIXTURE(vfio_link) {
+	char bdf[16];
+	char unsafe;
+	bool loaded;
+	int container, group, devfd, fd;
+	__u32 ioas_id;
+	char *buf;
+	struct edu_bar bar;
+	size_t bar_size;
+	struct ioasid_counters start;
+};
+
+FIXTURE_SETUP(vfio_link)
+{
+	char bdfs[4][16];
+	__u64 iova;
+	int rc;
+
+	page_size = getpagesize();
+	self->bdf[0] = '\0';
+	self->bar.regs = NULL;
+	self->container = -1;
+	self->group = -1;
+	self->devfd = -1;
+	self->fd = -1;
+	if (access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no VFIO (vfio, vfio-pci) in this kernel");
+	if (ioasid_read_counters(&self->start))
+		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	rc = load_ioasid_vfio(&self->loaded);
+	if (rc == -ENOENT)
+		SKIP(return, "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none");
+	ASSERT_TRUE(!rc || rc == -EPERM);
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->bdf, "vfio-pci"));
+	self->group = open_vfio_group(self->bdf);
+	ASSERT_LE(0, self->group);
+	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   IOASID_VFIO_IOMMU));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
+			   &self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, IOASID_VFIO_IOMMU));
+	self->devfd = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vfio_edu_map(self->devfd, &self->bar, &self->bar_size));
+	ASSERT_EQ(0, vfio_bus_master(self->devfd));
+
+	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->buf = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, 2 * page_size);
+	iova = DMA_IOVA(0);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+	iova = DMA_IOVA(1);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf + page_size,
+			      page_size, &iova, MAP_FIXED_RW));
+}
+
+FIXTURE_TEARDOWN(vfio_link)
+{
+	struct ioasid_counters end;
+
+	if (!self->bdf[0])
+		return;
+	if (self->bar.regs)
+		munmap(self->bar.regs, self->bar_size);
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	if (self->fd >= 0)
+		close(self->fd);
+	pci_release(self->bdf);
+	set_unsafe_interrupts(self->unsafe);
+	EXPECT_EQ(0, ioasid_read_counters(&end));
+	EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
+	if (self->loaded)
+		EXPECT_EQ(0, unload_ioasid_vfio());
+}
+
+/*
+ * Unlinked, the device's DMA reaches nothing; linked, it goes through the
+ * context's IOAS, whose state query shows the device attached to it.
+ */
+TEST_F(vfio_link, dma_through_the_linked_ioas)
+{
+	struct ioasid_object_entry objs[4];
+	char *src = self->buf, *dst = self->buf + page_size;
+	bool attached = false;
+	__u32 num = 4, i;
+
+	memset(src, 0x6b, 64);
+	edu_dma(&self->bar, DMA_IOVA(0), 64, false);
+	edu_dma(&self->bar, DMA_IOVA(1), 64, true);
+	ASSERT_EQ(0, dst[0]);
+
+	ASSERT_EQ(0, vfio_link(self->container, self->fd, self->ioas_id));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_EQ(0, memcmp(src, dst, 64));
+
+	ASSERT_EQ(0, list_objects(self->fd, 0, objs, &num, NULL));
+	for (i = 0; i < num; i++)
+		if (objs[i].kind == IOASID_OBJECT_DEVICE &&
+		    objs[i].attached_ioas_id == self->ioas_id)
+			attached = true;
+	ASSERT_TRUE(attached);
+	/* The IOAS is in use by the container's device. */
+	ASSERT_EQ(-EBUSY, ioasid_destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(vfio_link, link_refuses_bad_requests)
+{
+	struct ioasid_vfio_link cmd = {
+		.size = sizeof(cmd),
+		.flags = 1,
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+	};
+	__u32 ioas2;
+	int notctx;
+
+	ASSERT_EQ(-1, ioctl(self->container, IOASID_VFIO_LINK, &cmd));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	cmd.flags = 0;
+	cmd.size = 8;
+	ASSERT_EQ(-1, ioctl(self->container, IOASID_VFIO_LINK, &cmd));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EBADF, vfio_link(self->container, -1, self->ioas_id));
+	notctx = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(-EINVAL, vfio_link(self->container, notctx, self->ioas_id));
+	close(notctx);
+	ASSERT_EQ(-ENOENT, vfio_link(self->container, self->fd, 999));
+	/* The type1 commands are not the container's: map on /dev/ioasid. */
+	ASSERT_EQ(-ENOTTY, map_dma(self->container, self->buf, DMA_IOVA(4),
+				   page_size, RW));
+	ASSERT_EQ(0, vfio_link(self->container, self->fd, self->ioas_id));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(-EBUSY, vfio_link(self->container, self->fd, ioas2));
 }
 
 TEST_HARNESS_MAIN
