@@ -357,6 +357,7 @@ struct ioasid_device *ioasid_iommu_owned_device_bind(struct ioasid_ctx *ictx,
 						     struct device *dev);
 
 /* The kernel's way into a context (main.c, device.c), for ioasid_vfio.ko. */
+bool ioasid_group_msi_allowed(struct iommu_group *group);
 struct file *ioasid_kernel_ctx_open(void);
 int ioasid_kernel_cmd(struct ioasid_ctx *ictx, unsigned int cmd, void *data);
 struct ioasid_device *ioasid_kernel_device_bind(struct ioasid_ctx *ictx,

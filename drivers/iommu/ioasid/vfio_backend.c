@@ -311,6 +311,13 @@ static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
 	/* Emulated (mdev) devices pin through the backend: not served. */
 	if (type != VFIO_IOMMU)
 		return -EINVAL;
+	/*
+	 * VFIO leaves it to the backend to refuse a group whose MSIs are not
+	 * isolated, before its devices can be opened: an unlinked container
+	 * binds nothing yet, so here.
+	 */
+	if (!ioasid_group_msi_allowed(group))
+		return -EPERM;
 	ig = kzalloc(sizeof(*ig), GFP_KERNEL_ACCOUNT);
 	if (!ig)
 		return -ENOMEM;

@@ -1483,8 +1483,17 @@ struct ioasid_pci_error_notify {
  * honour its frozen features, as at any attach.
  *
  * Such a container holds the context's file: the context lives as long as
- * the container does.  Its devices change hands with the context at a
- * live update, charged to whoever owns it.
+ * the container does, and its devices stay bound to the context as long
+ * as VFIO holds them in the container.  Binding them is a change of the
+ * context: while another process owns it, a group set to a linked
+ * container is refused (VFIO_GROUP_SET_CONTAINER fails with -EPERM).
+ *
+ * Where the IOMMU translates MSIs as DMA (SMMUv3), a device's MSIs are
+ * mapped into the domain it is on when they are set up: set the
+ * interrupts (VFIO_DEVICE_SET_IRQS) after the link, and again after the
+ * device moves to another IOAS.  A group whose MSIs the platform does not
+ * isolate is refused at VFIO_GROUP_SET_CONTAINER (-EPERM) unless ioasid's
+ * allow_unsafe_interrupts is set.
  */
 
 /* The type of a VFIO container that ioasid serves, linked to an IOAS. */

@@ -258,6 +258,19 @@ module_param(allow_unsafe_interrupts, bool, 0644);
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Bind devices whose MSIs the platform does not isolate (no interrupt remapping): a device could then raise other devices' interrupts");
 
+/**
+ * ioasid_group_msi_allowed() - may a group's devices be given to a user
+ * @group: the IOMMU group
+ *
+ * Return: true when the platform isolates the MSIs of @group's devices, or
+ * the administrator allows unsafe interrupts (allow_unsafe_interrupts).
+ */
+bool ioasid_group_msi_allowed(struct iommu_group *group)
+{
+	return iommu_group_has_isolated_msi(group) || allow_unsafe_interrupts;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_group_msi_allowed, IOASID);
+
 /* Is @dev bound to a driver that uses the DMA API? */
 static bool device_uses_dma_api(struct device *dev)
 {
