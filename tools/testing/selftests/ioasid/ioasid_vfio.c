@@ -141,60 +141,104 @@ static int unmap_dma(int container, __u64 iova, __u64 size, __u32 flags,
 #define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 /*
- * edu bound to vfio-pci, its group in a type1v2 container that ioasid
- * serves, its device file open with BAR0 mapped and bus mastering on.
+ * edu bound to vfio-pci, its group in a container, its device file open
+ * with BAR0 mapped and bus mastering on; what both fixtures share.
  */
-FIXTURE(vfio_edu) {
+struct vfio_edu {
 	char bdf[16];
 	char unsafe;
 	bool loaded;
 	int container, group, devfd;
-	char *buf;
 	struct edu_bar bar;
 	size_t bar_size;
 	struct ioasid_counters start;
 };
 
-FIXTURE_SETUP(vfio_edu)
+/*
+ * Find edu and load ioasid_vfio.ko (with type1=1) for @v; returns why the
+ * test cannot run here, or NULL.  @type1: the test needs type1 containers.
+ */
+static const char *vfio_edu_prepare(struct __test_metadata *_metadata,
+				    struct vfio_edu *v, bool type1)
 {
 	char bdfs[4][16];
 	int rc;
 
 	page_size = getpagesize();
-	self->bdf[0] = '\0';
-	self->bar.regs = NULL;
-	self->container = -1;
-	self->group = -1;
-	self->devfd = -1;
+	*v = (struct vfio_edu){ .container = -1, .group = -1, .devfd = -1 };
 	if (access("/dev/vfio/vfio", F_OK))
-		SKIP(return, "no VFIO (vfio, vfio-pci) in this kernel");
-	if (ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
+		return "no VFIO (vfio, vfio-pci) in this kernel";
+	if (ioasid_read_counters(&v->start))
+		return "ioasid.ko not loaded or debugfs not mounted";
 	if (find_edu(bdfs, 4) < 1)
-		SKIP(return, "no edu device (1234:11e8) on this machine");
-	rc = load_ioasid_vfio(&self->loaded);
+		return "no edu device (1234:11e8) on this machine";
+	rc = load_ioasid_vfio(&v->loaded);
 	if (rc == -ENOENT)
-		SKIP(return, "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none");
-	if (rc == -EPERM)
-		SKIP(return, "ioasid_vfio.ko is loaded without type1=1");
-	ASSERT_EQ(0, rc);
-	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
-	self->unsafe = set_unsafe_interrupts('1');
-	ASSERT_TRUE(pci_bind_driver(self->bdf, "vfio-pci"));
-	self->group = open_vfio_group(self->bdf);
-	ASSERT_LE(0, self->group);
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
-			   &self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
-			   VFIO_TYPE1v2_IOMMU));
-	self->devfd = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->devfd);
-	ASSERT_EQ(0, vfio_edu_map(self->devfd, &self->bar, &self->bar_size));
-	ASSERT_EQ(0, vfio_bus_master(self->devfd));
+		return "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none";
+	if (rc == -EPERM && type1)
+		return "ioasid_vfio.ko is loaded without type1=1";
+	ASSERT_TRUE(!rc || rc == -EPERM);
+	snprintf(v->bdf, sizeof(v->bdf), "%s", bdfs[0]);
+	return NULL;
+}
+
+/* Give edu to vfio-pci and open it in a container of @type. */
+static void vfio_edu_open(struct __test_metadata *_metadata,
+			  struct vfio_edu *v, unsigned long type)
+{
+	v->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(v->bdf, "vfio-pci"));
+	v->group = open_vfio_group(v->bdf);
+	ASSERT_LE(0, v->group);
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, v->container);
+	ASSERT_EQ(1, ioctl(v->container, VFIO_CHECK_EXTENSION, type));
+	ASSERT_EQ(0, ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container));
+	ASSERT_EQ(0, ioctl(v->container, VFIO_SET_IOMMU, type));
+	v->devfd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	ASSERT_LE(0, v->devfd);
+	ASSERT_EQ(0, vfio_edu_map(v->devfd, &v->bar, &v->bar_size));
+	ASSERT_EQ(0, vfio_bus_master(v->devfd));
+}
+
+/* Undo vfio_edu_open(), check that ioasid has all back, unload. */
+static void vfio_edu_close(struct __test_metadata *_metadata,
+			   struct vfio_edu *v)
+{
+	struct ioasid_counters end;
+
+	if (!v->bdf[0])
+		return;
+	/* The mapping holds the device file, which vfio-pci waits for. */
+	if (v->bar.regs)
+		munmap(v->bar.regs, v->bar_size);
+	if (v->devfd >= 0)
+		close(v->devfd);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	pci_release(v->bdf);
+	set_unsafe_interrupts(v->unsafe);
+	EXPECT_EQ(0, ioasid_read_counters(&end));
+	EXPECT_TRUE(ioasid_counters_equal(&v->start, &end));
+	if (v->loaded)
+		EXPECT_EQ(0, unload_ioasid_vfio());
+}
+
+/* edu in a type1v2 container that ioasid serves, and memory to map. */
+FIXTURE(vfio_edu) {
+	struct vfio_edu v;
+	char *buf;
+};
+
+FIXTURE_SETUP(vfio_edu)
+{
+	const char *why = vfio_edu_prepare(_metadata, &self->v, true);
+
+	if (why)
+		SKIP(return, "%s", why);
+	vfio_edu_open(_metadata, &self->v, VFIO_TYPE1v2_IOMMU);
 	self->buf = mmap(NULL, NPAGES * page_size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
@@ -203,25 +247,7 @@ FIXTURE_SETUP(vfio_edu)
 
 FIXTURE_TEARDOWN(vfio_edu)
 {
-	struct ioasid_counters end;
-
-	if (!self->bdf[0])
-		return;
-	/* The mapping holds the device file, which vfio-pci waits for. */
-	if (self->bar.regs)
-		munmap(self->bar.regs, self->bar_size);
-	if (self->devfd >= 0)
-		close(self->devfd);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
-	pci_release(self->bdf);
-	set_unsafe_interrupts(self->unsafe);
-	EXPECT_EQ(0, ioasid_read_counters(&end));
-	EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
-	if (self->loaded)
-		EXPECT_EQ(0, unload_ioasid_vfio());
+	vfio_edu_close(_metadata, &self->v);
 }
 
 /*
@@ -232,15 +258,15 @@ TEST_F(vfio_edu, ioasid_serves_the_container)
 {
 	long pinned = ioasid_counter("pinned_pages");
 
-	ASSERT_EQ(self->start.contexts + 1, ioasid_counter("contexts"));
-	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(self->v.start.contexts + 1, ioasid_counter("contexts"));
+	ASSERT_EQ(0, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 			     NPAGES * page_size, RW));
 	ASSERT_EQ(pinned + NPAGES, ioasid_counter("pinned_pages"));
-	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(0),
+	ASSERT_EQ(0, unmap_dma(self->v.container, DMA_IOVA(0),
 			       NPAGES * page_size, 0, NULL));
 	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
 	/* In use: VFIO holds the backend's module. */
-	if (self->loaded)
+	if (self->v.loaded)
 		ASSERT_EQ(-EWOULDBLOCK, unload_ioasid_vfio());
 }
 
@@ -253,24 +279,24 @@ TEST_F(vfio_edu, dma_goes_through_the_mappings)
 	char *src = self->buf, *dst = self->buf + page_size;
 	__u64 unmapped;
 
-	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(0, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 			     page_size, VFIO_DMA_MAP_FLAG_READ));
-	ASSERT_EQ(0, map_dma(self->container, dst, DMA_IOVA(1), page_size,
+	ASSERT_EQ(0, map_dma(self->v.container, dst, DMA_IOVA(1), page_size,
 			     RW));
 	memset(src, 0x5a, 64);
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(1), 64, true));
 	ASSERT_EQ(0, memcmp(src, dst, 64));
 
-	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(1), page_size, 0,
+	ASSERT_EQ(0, unmap_dma(self->v.container, DMA_IOVA(1), page_size, 0,
 			       &unmapped));
 	ASSERT_EQ(page_size, unmapped);
 	memset(dst, 0, 64);
-	edu_dma(&self->bar, DMA_IOVA(1), 64, true);
+	edu_dma(&self->v.bar, DMA_IOVA(1), 64, true);
 	ASSERT_EQ(0, dst[0]);
 	ASSERT_EQ(0, dst[63]);
 
-	ASSERT_EQ(0, unmap_dma(self->container, 0, 0,
+	ASSERT_EQ(0, unmap_dma(self->v.container, 0, 0,
 			       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 	ASSERT_EQ(page_size, unmapped);
 }
@@ -315,20 +341,20 @@ TEST_F(vfio_edu, msi_reaches_its_eventfd)
 	struct pollfd pfd = { .events = POLLIN };
 	__u64 count = 0;
 
-	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_IRQ_INFO, &info));
+	ASSERT_EQ(0, ioctl(self->v.devfd, VFIO_DEVICE_GET_IRQ_INFO, &info));
 	if (!info.count)
 		SKIP(return, "edu offers no MSI here");
 	pfd.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, pfd.fd);
-	ASSERT_EQ(0, set_msi_eventfd(self->devfd, pfd.fd));
+	ASSERT_EQ(0, set_msi_eventfd(self->v.devfd, pfd.fd));
 	/* Nothing is signalled before the device raises it. */
 	ASSERT_EQ(0, poll(&pfd, 1, 100));
-	edu_write(&self->bar, EDU_REG_INTR_RAISE, 1);
+	edu_write(&self->v.bar, EDU_REG_INTR_RAISE, 1);
 	ASSERT_EQ(1, poll(&pfd, 1, 5000));
 	ASSERT_EQ(sizeof(count), read(pfd.fd, &count, sizeof(count)));
 	ASSERT_LE(1, count);
-	edu_write(&self->bar, EDU_REG_INTR_ACK, 1);
-	ASSERT_EQ(0, set_msi_eventfd(self->devfd, -1));
+	edu_write(&self->v.bar, EDU_REG_INTR_ACK, 1);
+	ASSERT_EQ(0, set_msi_eventfd(self->v.devfd, -1));
 	close(pfd.fd);
 }
 
@@ -342,13 +368,13 @@ TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
 	__u32 off;
 
 	info->argsz = sizeof(*info);
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(0, ioctl(self->v.container, VFIO_IOMMU_GET_INFO, info));
 	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
 	ASSERT_EQ(page_size, info->iova_pgsizes & -info->iova_pgsizes);
 	ASSERT_LT(sizeof(*info), info->argsz);
 	ASSERT_GE(sizeof(raw), info->argsz);
 	info->argsz = sizeof(raw);
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(0, ioctl(self->v.container, VFIO_IOMMU_GET_INFO, info));
 	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
 	for (off = info->cap_offset; off; off = hdr->next) {
 		ASSERT_GT(sizeof(raw), off);
@@ -369,7 +395,7 @@ TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
 	ASSERT_TRUE(ranges);
 	ASSERT_TRUE(avail);
 	/* No dirty tracking is offered, and none is done. */
-	ASSERT_EQ(-1, ioctl(self->container, VFIO_IOMMU_DIRTY_PAGES,
+	ASSERT_EQ(-1, ioctl(self->v.container, VFIO_IOMMU_DIRTY_PAGES,
 			    &(struct vfio_iommu_type1_dirty_bitmap){
 				    .argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap),
 				    .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START }));
@@ -388,7 +414,7 @@ TEST_F(vfio_edu, get_info_of_the_first_version)
 		__u64 canary;
 	} old = { .argsz = 16, .canary = 0x1122334455667788ULL };
 
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, &old));
+	ASSERT_EQ(0, ioctl(self->v.container, VFIO_IOMMU_GET_INFO, &old));
 	ASSERT_LT(sizeof(struct vfio_iommu_type1_info), old.argsz);
 	ASSERT_TRUE(old.flags & VFIO_IOMMU_INFO_PGSIZES);
 	ASSERT_EQ(0x1122334455667788ULL, old.canary);
@@ -399,33 +425,33 @@ TEST_F(vfio_edu, bad_requests_get_type1_errnos)
 {
 	__u64 unmapped;
 
-	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 				   page_size, RW | 1U << 7));
-	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf + 1,
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, self->buf + 1,
 				   DMA_IOVA(0), page_size, RW));
-	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 				   0, RW));
-	ASSERT_EQ(0, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(0, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 			     2 * page_size, RW));
-	ASSERT_EQ(-EEXIST, map_dma(self->container, self->buf, DMA_IOVA(0),
+	ASSERT_EQ(-EEXIST, map_dma(self->v.container, self->buf, DMA_IOVA(0),
 				   page_size, RW));
 	/* Wrapping, and (type1v2) cutting a mapping. */
-	ASSERT_EQ(-EINVAL, map_dma(self->container, self->buf, -page_size,
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, self->buf, -page_size,
 				   2 * page_size, RW));
-	ASSERT_EQ(-EINVAL, unmap_dma(self->container, -page_size,
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, -page_size,
 				     2 * page_size, 0, NULL));
-	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, DMA_IOVA(0), page_size,
 				     0, NULL));
 	/* Nothing mapped there: nothing unmapped, no error. */
-	ASSERT_EQ(0, unmap_dma(self->container, DMA_IOVA(8), page_size, 0,
+	ASSERT_EQ(0, unmap_dma(self->v.container, DMA_IOVA(8), page_size, 0,
 			       &unmapped));
 	ASSERT_EQ(0, unmapped);
-	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, DMA_IOVA(0), page_size,
 				     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
 				     NULL));
-	ASSERT_EQ(-EINVAL, unmap_dma(self->container, DMA_IOVA(0), page_size,
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, DMA_IOVA(0), page_size,
 				     VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	ASSERT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+	ASSERT_EQ(0, unmap_dma(self->v.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 			       &unmapped));
 	ASSERT_EQ(2 * page_size, unmapped);
 }
@@ -447,57 +473,21 @@ static int vfio_link(int container, int fd, __u32 ioas_id)
  * IOAS mapping the buffer's two pages at DMA_IOVA(0) and DMA_IOVA(1).
  */
 FIXTURE(vfio_link) {
-	char bdf[16];
-	char unsafe;
-	bool loaded;
-	int container, group, devfd, fd;
+	struct vfio_edu v;
+	int fd;
 	__u32 ioas_id;
 	char *buf;
-	struct edu_bar bar;
-	size_t bar_size;
-	struct ioasid_counters start;
 };
 
 FIXTURE_SETUP(vfio_link)
 {
-	char bdfs[4][16];
+	const char *why = vfio_edu_prepare(_metadata, &self->v, false);
 	__u64 iova;
-	int rc;
 
-	page_size = getpagesize();
-	self->bdf[0] = '\0';
-	self->bar.regs = NULL;
-	self->container = -1;
-	self->group = -1;
-	self->devfd = -1;
 	self->fd = -1;
-	if (access("/dev/vfio/vfio", F_OK))
-		SKIP(return, "no VFIO (vfio, vfio-pci) in this kernel");
-	if (ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
-	if (find_edu(bdfs, 4) < 1)
-		SKIP(return, "no edu device (1234:11e8) on this machine");
-	rc = load_ioasid_vfio(&self->loaded);
-	if (rc == -ENOENT)
-		SKIP(return, "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none");
-	ASSERT_TRUE(!rc || rc == -EPERM);
-	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
-	self->unsafe = set_unsafe_interrupts('1');
-	ASSERT_TRUE(pci_bind_driver(self->bdf, "vfio-pci"));
-	self->group = open_vfio_group(self->bdf);
-	ASSERT_LE(0, self->group);
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   IOASID_VFIO_IOMMU));
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
-			   &self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, IOASID_VFIO_IOMMU));
-	self->devfd = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->devfd);
-	ASSERT_EQ(0, vfio_edu_map(self->devfd, &self->bar, &self->bar_size));
-	ASSERT_EQ(0, vfio_bus_master(self->devfd));
-
+	if (why)
+		SKIP(return, "%s", why);
+	vfio_edu_open(_metadata, &self->v, IOASID_VFIO_IOMMU);
 	self->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -513,28 +503,12 @@ FIXTURE_SETUP(vfio_link)
 			      page_size, &iova, MAP_FIXED_RW));
 }
 
+/* The container holds the context: closing it first is as good. */
 FIXTURE_TEARDOWN(vfio_link)
 {
-	struct ioasid_counters end;
-
-	if (!self->bdf[0])
-		return;
-	if (self->bar.regs)
-		munmap(self->bar.regs, self->bar_size);
-	if (self->devfd >= 0)
-		close(self->devfd);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
 	if (self->fd >= 0)
 		close(self->fd);
-	pci_release(self->bdf);
-	set_unsafe_interrupts(self->unsafe);
-	EXPECT_EQ(0, ioasid_read_counters(&end));
-	EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
-	if (self->loaded)
-		EXPECT_EQ(0, unload_ioasid_vfio());
+	vfio_edu_close(_metadata, &self->v);
 }
 
 /*
@@ -549,13 +523,13 @@ TEST_F(vfio_link, dma_through_the_linked_ioas)
 	__u32 num = 4, i;
 
 	memset(src, 0x6b, 64);
-	edu_dma(&self->bar, DMA_IOVA(0), 64, false);
-	edu_dma(&self->bar, DMA_IOVA(1), 64, true);
+	edu_dma(&self->v.bar, DMA_IOVA(0), 64, false);
+	edu_dma(&self->v.bar, DMA_IOVA(1), 64, true);
 	ASSERT_EQ(0, dst[0]);
 
-	ASSERT_EQ(0, vfio_link(self->container, self->fd, self->ioas_id));
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
-	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(1), 64, true));
+	ASSERT_EQ(0, vfio_link(self->v.container, self->fd, self->ioas_id));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(1), 64, true));
 	ASSERT_EQ(0, memcmp(src, dst, 64));
 
 	ASSERT_EQ(0, list_objects(self->fd, 0, objs, &num, NULL));
@@ -579,23 +553,23 @@ TEST_F(vfio_link, link_refuses_bad_requests)
 	__u32 ioas2;
 	int notctx;
 
-	ASSERT_EQ(-1, ioctl(self->container, IOASID_VFIO_LINK, &cmd));
+	ASSERT_EQ(-1, ioctl(self->v.container, IOASID_VFIO_LINK, &cmd));
 	ASSERT_EQ(EOPNOTSUPP, errno);
 	cmd.flags = 0;
 	cmd.size = 8;
-	ASSERT_EQ(-1, ioctl(self->container, IOASID_VFIO_LINK, &cmd));
+	ASSERT_EQ(-1, ioctl(self->v.container, IOASID_VFIO_LINK, &cmd));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-EBADF, vfio_link(self->container, -1, self->ioas_id));
+	ASSERT_EQ(-EBADF, vfio_link(self->v.container, -1, self->ioas_id));
 	notctx = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ASSERT_EQ(-EINVAL, vfio_link(self->container, notctx, self->ioas_id));
+	ASSERT_EQ(-EINVAL, vfio_link(self->v.container, notctx, self->ioas_id));
 	close(notctx);
-	ASSERT_EQ(-ENOENT, vfio_link(self->container, self->fd, 999));
+	ASSERT_EQ(-ENOENT, vfio_link(self->v.container, self->fd, 999));
 	/* The type1 commands are not the container's: map on /dev/ioasid. */
-	ASSERT_EQ(-ENOTTY, map_dma(self->container, self->buf, DMA_IOVA(4),
+	ASSERT_EQ(-ENOTTY, map_dma(self->v.container, self->buf, DMA_IOVA(4),
 				   page_size, RW));
-	ASSERT_EQ(0, vfio_link(self->container, self->fd, self->ioas_id));
+	ASSERT_EQ(0, vfio_link(self->v.container, self->fd, self->ioas_id));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	ASSERT_EQ(-EBUSY, vfio_link(self->container, self->fd, ioas2));
+	ASSERT_EQ(-EBUSY, vfio_link(self->v.container, self->fd, ioas2));
 }
 
 TEST_HARNESS_MAIN
