@@ -280,6 +280,31 @@ static int ioas_check_fixed(struct ioasid_ioas *ioas, unsigned long iova,
 	return 0;
 }
 
+/**
+ * ioasid_ioas_check_iova() - check the fixed IOVA range of a MAP before its
+ *	memory is pinned
+ * @ioas: the IO address space
+ * @iova: the start of the range
+ * @length: its length, which does not wrap
+ *
+ * A MAP that would fail for its IOVAs fails so before pinning anything;
+ * ioasid_ioas_map_pages() checks again, for what changed meanwhile.
+ *
+ * Return: 0, -EINVAL the range is not aligned to the IOAS's alignment,
+ * -ERANGE it is not usable, or -EEXIST it is mapped.
+ */
+int ioasid_ioas_check_iova(struct ioasid_ioas *ioas, unsigned long iova,
+			   unsigned long length)
+{
+	int rc = -EINVAL;
+
+	down_read(&ioas->iova_rwsem);
+	if (!((iova | length) & (ioas_alignment(ioas) - 1)))
+		rc = ioas_check_fixed(ioas, iova, length);
+	up_read(&ioas->iova_rwsem);
+	return rc;
+}
+
 /*
  * Place @length bytes in [lo, hi] at the lowest IOVA congruent to @phase
  * modulo @align (a power of two, above @phase).

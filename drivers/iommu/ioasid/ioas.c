@@ -126,6 +126,15 @@ static int map_and_respond(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 	return ioasid_ucmd_respond(ucmd);
 }
 
+/* A fixed IOVA range taken or not usable fails before anything is pinned. */
+static int check_fixed_iova(struct ioasid_ioas *ioas, u32 flags, u64 iova,
+			    u64 length)
+{
+	if (!(flags & IOASID_IOAS_MAP_FIXED_IOVA))
+		return 0;
+	return ioasid_ioas_check_iova(ioas, iova, length);
+}
+
 /*
  * Map @pages, just pinned, from its page @pgoff on as one area at *@iova,
  * and tell the caller where.  The area takes over the caller's reference
@@ -174,6 +183,9 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 	ioas = ioas_get(ucmd, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	rc = check_fixed_iova(ioas, cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		goto out_put;
 	pages = ioasid_pages_pin(ucmd->ictx, cmd->user_va, cmd->length,
 				 cmd->flags & IOASID_IOAS_MAP_WRITEABLE, &pgoff);
 	if (IS_ERR(pages))
@@ -182,6 +194,7 @@ int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
 		rc = map_new_area(ucmd, ioas, pages, pgoff, cmd->user_va,
 				  &cmd->iova, cmd->length, cmd->flags,
 				  cmd->user_va);
+out_put:
 	ioas_put(ioas);
 	return rc;
 }
@@ -209,6 +222,9 @@ int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(ioas);
 		goto out_fput;
 	}
+	rc = check_fixed_iova(ioas, cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		goto out_put;
 	pages = ioasid_pages_pin_file(ucmd->ictx, file, cmd->start, cmd->length,
 				      cmd->flags & IOASID_IOAS_MAP_WRITEABLE);
 	if (IS_ERR(pages))
@@ -216,6 +232,7 @@ int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
 	else
 		rc = map_new_area(ucmd, ioas, pages, 0, 0, &cmd->iova,
 				  cmd->length, cmd->flags, cmd->start);
+out_put:
 	ioas_put(ioas);
 out_fput:
 	fput(file);

@@ -641,6 +641,8 @@ static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
 
 struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx);
 void ioasid_ioas_destroy(struct ioasid_object *obj);
+int ioasid_ioas_check_iova(struct ioasid_ioas *ioas, unsigned long iova,
+			   unsigned long length);
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
 			  unsigned long phase);

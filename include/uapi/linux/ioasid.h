@@ -164,9 +164,11 @@ enum ioasid_ioas_map_flags {
  * it or memory not made of physically contiguous blocks of that size
  * aligned to it; -EOVERFLOW @user_va + @length - 1 or @iova + @length - 1
  * wraps; -EEXIST the fixed range overlaps a mapping; -ERANGE the fixed
- * range is not within the usable IOVA ranges
- * (IOASID_IOAS_IOVA_RANGES); -ENOSPC no free IOVA range is large enough,
- * or the context would hold more than max_mappings mappings;
+ * range is not within the usable IOVA ranges (IOASID_IOAS_IOVA_RANGES)
+ * (these two, and the alignment of a fixed @iova and @length, are checked
+ * before the memory is pinned, so they come before the memory's errors);
+ * -ENOSPC no free IOVA range is large enough, or the context would hold
+ * more than max_mappings mappings;
  * -EFAULT part of the memory is not mapped in the caller, is read-only
  * while WRITEABLE is asked, or cannot be pinned for long (device memory
  * such as a BAR mapping, VM_IO or VM_PFNMAP; DAX; a writeable shared

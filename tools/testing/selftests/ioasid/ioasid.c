@@ -553,6 +553,37 @@ TEST_F(ioas, map_overlapping_fixed_iova)
 			      page_size, &iova, MAP_FIXED_RW));
 }
 
+/*
+ * A fixed IOVA taken, or not allowed, fails before the memory is pinned:
+ * memory that is not there is not the error, as with VFIO type1.
+ */
+TEST_F(ioas, fixed_iova_is_checked_before_the_memory)
+{
+	struct ioasid_iova_range allowed = {
+		.start = FIXED_IOVA(0),
+		.last = FIXED_IOVA(4) - 1,
+	};
+	__u64 iova = FIXED_IOVA(1);
+	char *none;
+
+	none = mmap(NULL, page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, none);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EEXIST, ioas_map(self->fd, self->ioas_id, none, page_size,
+				    &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &allowed, 1));
+	iova = FIXED_IOVA(8);
+	ASSERT_EQ(-ERANGE, ioas_map(self->fd, self->ioas_id, none, page_size,
+				    &iova, MAP_FIXED_RW));
+	iova = FIXED_IOVA(2);
+	ASSERT_EQ(-EFAULT, ioas_map(self->fd, self->ioas_id, none, page_size,
+				    &iova, MAP_FIXED_RW));
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	munmap(none, page_size);
+}
+
 TEST_F(ioas, map_unmapped_user_memory)
 {
 	__u64 iova = 0;
