@@ -298,6 +298,35 @@ static int group_set_domain(struct ioasid_device *idev,
 }
 
 /*
+ * Move the group of @idev from @domain back to @old, where it was; should
+ * that fail, or @old be NULL, it is blocked rather than left on @domain.
+ */
+static void group_set_back(struct ioasid_device *idev,
+			   struct iommu_domain *domain,
+			   struct iommu_domain *old)
+{
+	if (!old || WARN_ON(idev->ops->set_domain(idev, old, domain)))
+		idev->ops->unset_domain(idev, domain);
+}
+
+/*
+ * The group of @idev is attached to @hwpt, from @old: reserve what the
+ * attach took out of the domain's aperture, or move the group back.  The
+ * driver may keep the domain narrowed after that (VT-d does): then, until
+ * an attach narrows it again here, a MAP beyond it fails in the driver
+ * rather than with -ERANGE; nothing is mapped there either way.
+ */
+static int hwpt_attached(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
+			 struct ioasid_device *idev, struct iommu_domain *old)
+{
+	int rc = ioasid_hwpt_narrow_aperture(ioas, hwpt);
+
+	if (rc)
+		group_set_back(idev, hwpt->domain, old);
+	return rc;
+}
+
+/*
  * Fill the new @hwpt with every area of @ioas, then move the group of @idev
  * onto it: from @old in one step, its DMA never sees a partial domain.
  */
@@ -312,6 +341,8 @@ static int hwpt_fill_then_attach(struct ioasid_ioas *ioas,
 	if (rc)
 		return rc;
 	rc = group_set_domain(idev, hwpt->domain, old);
+	if (!rc)
+		rc = hwpt_attached(ioas, hwpt, idev, old);
 	if (rc)
 		ioasid_hwpt_uninstall(ioas, hwpt);
 	return rc;
@@ -333,11 +364,8 @@ static int hwpt_attach_then_fill(struct ioasid_ioas *ioas,
 	if (rc)
 		return rc;
 	rc = ioasid_hwpt_install(ioas, hwpt);
-	if (!rc)
-		return 0;
-	/* Back where it was; should that fail, blocked rather than freed. */
-	if (!old || WARN_ON(idev->ops->set_domain(idev, old, hwpt->domain)))
-		idev->ops->unset_domain(idev, hwpt->domain);
+	if (rc)
+		group_set_back(idev, hwpt->domain, old);
 	return rc;
 }
 
@@ -360,6 +388,8 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 		    hwpt->enforced != idev->enforce_coherent)
 			continue;
 		rc = group_set_domain(idev, hwpt->domain, old);
+		if (!rc)
+			rc = hwpt_attached(ioas, hwpt, idev, old);
 		if (!rc) {
 			hwpt->users++;
 			return hwpt;

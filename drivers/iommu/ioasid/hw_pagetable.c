@@ -149,16 +149,49 @@ void ioasid_area_unmap_domain(struct ioasid_area *area,
 static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
 				 struct ioasid_hwpt *hwpt)
 {
+	hwpt->aperture_start = 0;
+	hwpt->aperture_end = ULONG_MAX;
+	return ioasid_hwpt_narrow_aperture(ioas, hwpt);
+}
+
+/**
+ * ioasid_hwpt_narrow_aperture() - reserve what the domain's aperture no
+ *	longer holds
+ * @ioas: the IO address space, with iova_rwsem held for writing
+ * @hwpt: one of its hwpts, or one being installed
+ *
+ * Some IOMMU drivers narrow a domain's aperture when a device is attached,
+ * to what that device's IOMMU reaches (VT-d on 6.12 sets it to the
+ * IOMMU's address width at each attach): called after every attach, and
+ * when the domain is installed.  An aperture that widens keeps what was
+ * reserved.
+ *
+ * Return: 0, or as ioasid_ioas_reserve(); the new reservations are the
+ * hwpt's either way.
+ */
+int ioasid_hwpt_narrow_aperture(struct ioasid_ioas *ioas,
+				struct ioasid_hwpt *hwpt)
+{
 	struct iommu_domain_geometry *geo = &hwpt->domain->geometry;
 	int rc = 0;
 
-	if (geo->aperture_start)
-		rc = ioasid_ioas_reserve(ioas, hwpt, 0,
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	if (geo->aperture_start > hwpt->aperture_start) {
+		rc = ioasid_ioas_reserve(ioas, hwpt, hwpt->aperture_start,
 					 geo->aperture_start - 1);
-	if (!rc && geo->aperture_end != ULONG_MAX)
+		if (rc)
+			return rc;
+		hwpt->aperture_start = geo->aperture_start;
+	}
+	if (geo->aperture_end < hwpt->aperture_end) {
 		rc = ioasid_ioas_reserve(ioas, hwpt, geo->aperture_end + 1,
-					 ULONG_MAX);
-	return rc;
+					 hwpt->aperture_end);
+		if (rc)
+			return rc;
+		hwpt->aperture_end = geo->aperture_end;
+	}
+	return 0;
 }
 
 /**

@@ -563,6 +563,9 @@ struct ioasid_ioas {
  * @enforced: the domain enforces cache coherency (no-snoop DMA is snooped
  *	too): only devices whose IOMMU can enforce it (enforce_coherent) use
  *	it, and they use no other
+ * @aperture_start: the first IOVA its reservations leave in the IOAS
+ * @aperture_end: the last one; the domain's aperture, as narrowed by the
+ *	attaches so far
  */
 struct ioasid_hwpt {
 	struct iommu_domain *domain;
@@ -571,6 +574,8 @@ struct ioasid_hwpt {
 	unsigned int users;
 	bool coherent;
 	bool enforced;
+	unsigned long aperture_start;
+	unsigned long aperture_end;
 };
 
 /**
@@ -670,6 +675,8 @@ struct iommu_domain *ioasid_domain_alloc(struct ioasid_device *idev);
 void ioasid_domain_free(struct iommu_domain *domain);
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev);
 int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+int ioasid_hwpt_narrow_aperture(struct ioasid_ioas *ioas,
+				struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_uninstall(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
