@@ -861,26 +861,58 @@ int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 }
 
 /**
+ * ioasid_ioas_check_invalidate() - check that a request to invalidate user
+ *	addresses can be done whole
+ * @ioas: the IO address space, whose iova_rwsem the caller holds
+ * @req: the range, and whether each area must have a valid address
+ *
+ * Return: 0, or -EINVAL an area is cut by the range, -EALREADY an area's
+ * address is invalid already where @req wants it valid.
+ */
+int ioasid_ioas_check_invalidate(struct ioasid_ioas *ioas,
+				 const struct ioasid_uaddr_request *req)
+{
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, req->start, req->last); area;
+	     area = area_next(area, req->last)) {
+		if (area->node.start < req->start || area->node.last > req->last)
+			return -EINVAL;
+		if (req->valid && !area_maps_file(area) && area->uaddr_invalid)
+			return -EALREADY;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
  * ioasid_ioas_invalidate_uaddr() - mark the user address of every area of
- *	user memory invalid
+ *	user memory in a range invalid
  * @ioas: the IO address space, whose iova_rwsem the caller holds for
  *	writing
+ * @req: the range, which ioasid_ioas_check_invalidate() passed
+ * @length: the length of the areas whose address was valid is added here
  *
  * Return: the number of areas whose address was valid.
  */
-unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas)
+unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas,
+					   const struct ioasid_uaddr_request *req,
+					   u64 *length)
 {
 	struct ioasid_area *area;
 	unsigned long n = 0;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
-	for (area = area_first(ioas, 0, ULONG_MAX); area;
-	     area = area_next(area, ULONG_MAX)) {
-		if (area_maps_file(area))
+	for (area = area_first(ioas, req->start, req->last); area;
+	     area = area_next(area, req->last)) {
+		if (area_maps_file(area) || area->uaddr_invalid)
 			continue;
-		n += !area->uaddr_invalid;
 		area->uaddr_invalid = true;
+		*length += ioasid_area_length(area);
+		n++;
 		cond_resched();
 	}
 	return n;
@@ -918,9 +950,9 @@ static int supply_uaddr(const struct ioasid_uaddr_request *req,
  * @found: the number of areas it gives an address is added here
  *
  * Return: 0, or the errno of the first area refused, as
- * ioasid_pages_verify(), or -EINVAL an area is cut by the range, -EEXIST
- * an area in the range has a valid address, -EOVERFLOW a new address range
- * wraps.
+ * ioasid_pages_verify(), or -EINVAL an area is cut by the range (or, with
+ * @req->one, is not the range), -EEXIST an area in the range has a valid
+ * address, -EOVERFLOW a new address range wraps.
  */
 int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
 			     const struct ioasid_uaddr_request *req,
@@ -935,6 +967,9 @@ int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
 	for (area = area_first(ioas, req->start, req->last); area;
 	     area = area_next(area, req->last)) {
 		if (area->node.start < req->start || area->node.last > req->last)
+			return -EINVAL;
+		if (req->one && (area->node.start != req->start ||
+				 area->node.last != req->last))
 			return -EINVAL;
 		rc = supply_uaddr(req, area, &uaddr);
 		if (rc == -ENOENT)

@@ -693,7 +693,7 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 
 /**
  * struct ioasid_uaddr_request - the areas IOASID_UADDR_SUPPLY gives
- *	addresses to, and which
+ *	addresses to, or IOASID_UADDR_INVALIDATE takes them from, and how
  * @start: the first IOVA of the range
  * @last: its last IOVA
  * @user_va: the new address of @start; with @shift, the offset added to the
@@ -701,15 +701,23 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
  * @shift: every area of the range whose address is invalid gets its old
  *	one plus @user_va; without it, every area of the range gets the
  *	address at its place in the memory at @user_va, and must have none
+ * @one: the range is exactly one area
+ * @valid: every area of the range must have a valid address, to invalidate
  */
 struct ioasid_uaddr_request {
 	unsigned long start;
 	unsigned long last;
 	unsigned long user_va;
 	bool shift;
+	bool one;
+	bool valid;
 };
 
-unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas);
+int ioasid_ioas_check_invalidate(struct ioasid_ioas *ioas,
+				 const struct ioasid_uaddr_request *req);
+unsigned long ioasid_ioas_invalidate_uaddr(struct ioasid_ioas *ioas,
+					   const struct ioasid_uaddr_request *req,
+					   u64 *length);
 int ioasid_ioas_check_supply(struct ioasid_ioas *ioas,
 			     const struct ioasid_uaddr_request *req,
 			     unsigned long *found);

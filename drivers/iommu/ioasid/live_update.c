@@ -172,29 +172,60 @@ int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
 	return ioasid_ucmd_respond(ucmd);
 }
 
+/* The range and rule of an IOASID_UADDR_INVALIDATE, its arguments checked. */
+static int invalidate_request(const struct ioasid_uaddr_invalidate *cmd,
+			      struct ioasid_uaddr_request *req)
+{
+	u64 last;
+
+	if (cmd->flags & ~(IOASID_UADDR_INVALIDATE_RANGE |
+			   IOASID_UADDR_INVALIDATE_VALID))
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	req->valid = cmd->flags & IOASID_UADDR_INVALIDATE_VALID;
+	req->start = 0;
+	req->last = ULONG_MAX;
+	if (!(cmd->flags & IOASID_UADDR_INVALIDATE_RANGE))
+		return cmd->iova || cmd->length ? -EINVAL : 0;
+	if (!cmd->ioas_id || !cmd->length || !PAGE_ALIGNED(cmd->iova) ||
+	    !PAGE_ALIGNED(cmd->length))
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	req->start = cmd->iova;
+	req->last = last;
+	return 0;
+}
+
 int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_uaddr_invalidate *cmd = ucmd->cmd;
 	struct ioasid_ctx *ictx = ucmd->ictx;
+	struct ioasid_uaddr_request req = {};
 	struct ioas_group grp;
 	unsigned long n = 0;
+	u64 length = 0;
 	unsigned int i;
 	int rc;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
-	if (cmd->__reserved)
-		return -EINVAL;
-
+	rc = invalidate_request(cmd, &req);
+	if (rc)
+		return rc;
 	rc = ioas_group_get(ictx, cmd->ioas_id, &grp);
 	if (rc)
 		return rc;
 	ioas_group_lock(ictx, &grp);
-	for (i = 0; i < grp.num; i++)
-		n += ioasid_ioas_invalidate_uaddr(grp.ioas[i]);
+	for (i = 0; i < grp.num && !rc; i++)
+		rc = ioasid_ioas_check_invalidate(grp.ioas[i], &req);
+	for (i = 0; i < grp.num && !rc; i++)
+		n += ioasid_ioas_invalidate_uaddr(grp.ioas[i], &req, &length);
 	ioas_group_unlock(ictx, &grp);
 	ioas_group_put(&grp);
+	if (rc)
+		return rc;
 	cmd->out_mappings = n;
+	cmd->out_length = length;
 	return ioasid_ucmd_respond(ucmd);
 }
 
@@ -204,14 +235,15 @@ static int supply_request(const struct ioasid_uaddr_supply *cmd,
 {
 	u64 last;
 
-	if (cmd->flags & ~IOASID_UADDR_SUPPLY_SHIFT)
+	if (cmd->flags & ~(IOASID_UADDR_SUPPLY_SHIFT | IOASID_UADDR_SUPPLY_ONE))
 		return -EOPNOTSUPP;
 	if (cmd->__reserved || !PAGE_ALIGNED(cmd->user_va))
 		return -EINVAL;
 	req->user_va = cmd->user_va;
 	req->shift = cmd->flags & IOASID_UADDR_SUPPLY_SHIFT;
+	req->one = cmd->flags & IOASID_UADDR_SUPPLY_ONE;
 	if (req->shift) {
-		if (cmd->iova || cmd->length)
+		if (cmd->iova || cmd->length || req->one)
 			return -EINVAL;
 		req->start = 0;
 		req->last = ULONG_MAX;
@@ -234,7 +266,7 @@ int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_uaddr_supply *cmd = ucmd->cmd;
 	struct ioasid_ctx *ictx = ucmd->ictx;
-	struct ioasid_uaddr_request req;
+	struct ioasid_uaddr_request req = {};
 	unsigned long found = 0;
 	struct ioas_group grp;
 	unsigned int i;

@@ -940,23 +940,47 @@ struct ioasid_take_ownership {
 #define IOASID_TAKE_OWNERSHIP _IO(IOASID_TYPE, IOASID_CMD_TAKE_OWNERSHIP)
 
 /**
+ * enum ioasid_uaddr_invalidate_flags - flags of IOASID_UADDR_INVALIDATE
+ * @IOASID_UADDR_INVALIDATE_RANGE: only the mappings inside [@iova, @iova +
+ *	@length) of the IOAS, which must be one
+ * @IOASID_UADDR_INVALIDATE_VALID: every mapping of user memory covered
+ *	must have a valid address, or none changes
+ */
+enum ioasid_uaddr_invalidate_flags {
+	IOASID_UADDR_INVALIDATE_RANGE = 1 << 0,
+	IOASID_UADDR_INVALIDATE_VALID = 1 << 1,
+};
+
+/**
  * struct ioasid_uaddr_invalidate - ioctl(IOASID_UADDR_INVALIDATE)
  * @size: sizeof(struct ioasid_uaddr_invalidate)
- * @flags: must be 0
+ * @flags: enum ioasid_uaddr_invalidate_flags
  * @ioas_id: the IOAS whose mappings to invalidate, or 0 for every IOAS of
  *	the context
  * @__reserved: must be 0
  * @out_mappings: set to the number of mappings whose address was valid
+ * @iova: with IOASID_UADDR_INVALIDATE_RANGE, the start of the range
+ * @length: with IOASID_UADDR_INVALIDATE_RANGE, its length
+ * @out_length: set to the length in bytes of the mappings whose address
+ *	was valid
  *
- * Mark the user address of every mapping of the IOAS (or of the context)
- * invalid, at once: no command sees some of them changed and others not.
- * The mappings, their pins and DMA are untouched.  A mapping invalid
- * already stays so.  A MAP or COPY running meanwhile may add a mapping with
- * a valid address just after: the caller stops changing the context first.
+ * Mark the user address of every mapping of the IOAS (or of the context),
+ * or of the mappings inside a range of an IOAS, invalid, at once: no
+ * command sees some of them changed and others not.  The mappings, their
+ * pins and DMA are untouched.  A mapping invalid already stays so, which
+ * makes a handover that failed easy to retry; with
+ * IOASID_UADDR_INVALIDATE_VALID (which VFIO type1's VADDR unmap needs) it
+ * is an error instead.  A MAP or COPY running meanwhile may add a mapping
+ * with a valid address just after: the caller stops changing the context
+ * first.
  *
- * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, or
- * @ioas_id is not an IOAS; -ENOENT no such IOAS; -EPERM another process
- * owns the context; -ENOMEM.  On error no address changes.
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0,
+ * @ioas_id is not an IOAS, without IOASID_UADDR_INVALIDATE_RANGE a non-zero
+ * @iova or @length, or, with it, @ioas_id 0, an unaligned @iova or
+ * @length, a zero @length, or a range that cuts a mapping; -EOVERFLOW the
+ * range wraps; -EALREADY with IOASID_UADDR_INVALIDATE_VALID, a mapping's
+ * address is invalid already; -ENOENT no such IOAS; -EPERM another
+ * process owns the context; -ENOMEM.  On error no address changes.
  */
 struct ioasid_uaddr_invalidate {
 	__u32 size;
@@ -964,6 +988,9 @@ struct ioasid_uaddr_invalidate {
 	__u32 ioas_id;
 	__u32 __reserved;
 	__aligned_u64 out_mappings;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_length;
 };
 
 #define IOASID_UADDR_INVALIDATE _IO(IOASID_TYPE, IOASID_CMD_UADDR_INVALIDATE)
@@ -973,9 +1000,12 @@ struct ioasid_uaddr_invalidate {
  * @IOASID_UADDR_SUPPLY_SHIFT: every mapping whose address is invalid, in
  *	the IOAS or in every IOAS, gets its old address plus @user_va (a
  *	two's complement offset); @iova and @length must be 0
+ * @IOASID_UADDR_SUPPLY_ONE: the range is exactly one mapping, as VFIO
+ *	type1's VADDR map wants; not with IOASID_UADDR_SUPPLY_SHIFT
  */
 enum ioasid_uaddr_supply_flags {
 	IOASID_UADDR_SUPPLY_SHIFT = 1 << 0,
+	IOASID_UADDR_SUPPLY_ONE = 1 << 1,
 };
 
 /**
@@ -1006,10 +1036,12 @@ enum ioasid_uaddr_supply_flags {
  * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @__reserved is not 0, an
  * unaligned @iova, @length or @user_va, a zero @length, a range that cuts a
  * mapping, @ioas_id 0 without IOASID_UADDR_SUPPLY_SHIFT, or, with it, a
- * non-zero @iova or @length; -EOVERFLOW the range, or a new address range,
- * wraps; -ENOENT no such IOAS, or no mapping of user memory in the range
- * (with SHIFT: no mapping whose address is invalid); -EEXIST a mapping in the range has a
- * valid address; -EFAULT part of the new memory is not mapped in the
+ * non-zero @iova or @length or IOASID_UADDR_SUPPLY_ONE too, or, with
+ * IOASID_UADDR_SUPPLY_ONE, a range that is not exactly one mapping;
+ * -EOVERFLOW the range, or a new address range, wraps; -ENOENT no such
+ * IOAS, or no mapping of user memory in the range (with SHIFT: no mapping
+ * whose address is invalid); -EEXIST a mapping in the range has a valid
+ * address; -EFAULT part of the new memory is not mapped in the
  * caller, or cannot be reached; -EACCES it is read-only where the mapping
  * is writable; -EXDEV it is other memory than the mapping pins (other
  * pages of the same size), or a private mapping of a file (a write of the

@@ -380,6 +380,22 @@ static int supply_fixed(struct seq_state *s)
 			    s->buf);
 }
 
+/* The first mapping alone, as VFIO type1's VADDR unmap does. */
+static int invalidate_range_valid(struct seq_state *s)
+{
+	__u64 n, len;
+
+	return uaddr_invalidate_range(s->fd, s->ioas[0],
+				      IOASID_UADDR_INVALIDATE_VALID, 0x100000,
+				      NR_PAGES * s->page, &n, &len);
+}
+
+static int supply_one(struct seq_state *s)
+{
+	return uaddr_supply_flags(s->fd, s->ioas[0], IOASID_UADDR_SUPPLY_ONE,
+				  0x100000, NR_PAGES * s->page, s->buf);
+}
+
 /*
  * Binding enables the device, which evaluates the ACPI _PRT method.  With
  * an allocation failing in there, ACPICA on 6.12 drops a reference it does
@@ -445,7 +461,7 @@ FIXTURE_VARIANT_ADD(fail_nth, live_update) {
 	.prepare = prepare_mapped,
 	.steps = { copy_0_to_1, map_file, map_file_big, invalidate_all,
 		   supply_all, take_over, map_again, invalidate_0, supply_fixed,
-		   unmap_all_0, destroy_1 },
+		   invalidate_range_valid, supply_one, unmap_all_0, destroy_1 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, ioas_iova_ranges) {

@@ -137,6 +137,130 @@ TEST_F(live, supply_gives_back_an_address)
 	munmap(again, self->len);
 }
 
+/* Map three mappings of two pages each, A B C, at IOVA, of the memfd. */
+static void map_three(struct __test_metadata *_metadata,
+		      struct _test_data_live *self)
+{
+	size_t two = 2 * page_size;
+	__u64 iova;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		iova = IOVA + i * two;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+				      self->mem + i * two, two, &iova,
+				      MAP_FIXED_RW));
+	}
+}
+
+/*
+ * A range of mappings is invalidated whole or not at all; with
+ * IOASID_UADDR_INVALIDATE_VALID every one must have had its address.
+ */
+TEST_F(live, invalidate_a_range)
+{
+	const __u32 valid = IOASID_UADDR_INVALIDATE_VALID;
+	size_t two = 2 * page_size;
+	__u64 n, len;
+
+	map_three(_metadata, self);
+	/* Cutting A: nothing changes, A still has its address. */
+	ASSERT_EQ(-EINVAL, uaddr_invalidate_range(self->fd, self->ioas_id,
+						  valid, IOVA + page_size, two,
+						  &n, &len));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, self->ioas_id, IOVA, two,
+					self->mem));
+	/* A and B. */
+	ASSERT_EQ(0, uaddr_invalidate_range(self->fd, self->ioas_id, valid,
+					    IOVA, 2 * two, &n, &len));
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(2 * two, len);
+	/* Again: refused with VALID, nothing to do without it. */
+	ASSERT_EQ(-EALREADY, uaddr_invalidate_range(self->fd, self->ioas_id,
+						    valid, IOVA, 2 * two,
+						    &n, &len));
+	ASSERT_EQ(0, uaddr_invalidate_range(self->fd, self->ioas_id, 0, IOVA,
+					    2 * two, &n, &len));
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, len);
+	/* A B C with VALID, or the whole IOAS: C keeps its address. */
+	ASSERT_EQ(-EALREADY, uaddr_invalidate_range(self->fd, self->ioas_id,
+						    valid, IOVA, 3 * two,
+						    &n, &len));
+	ASSERT_EQ(-EALREADY, ioasid_ioctl(self->fd, IOASID_UADDR_INVALIDATE,
+					  &(struct ioasid_uaddr_invalidate){
+						  .size = sizeof(struct ioasid_uaddr_invalidate),
+						  .flags = valid,
+						  .ioas_id = self->ioas_id }));
+	ASSERT_EQ(-EEXIST, uaddr_supply(self->fd, self->ioas_id,
+					IOVA + 2 * two, two, self->mem + 2 * two));
+	/* A range with no mapping in it. */
+	ASSERT_EQ(0, uaddr_invalidate_range(self->fd, self->ioas_id, valid,
+					    4 * IOVA, two, &n, &len));
+	ASSERT_EQ(0, n);
+
+	/* Bad ranges. */
+	ASSERT_EQ(-EINVAL, uaddr_invalidate_range(self->fd, 0, 0, IOVA, two,
+						  &n, &len));
+	ASSERT_EQ(-EINVAL, uaddr_invalidate_range(self->fd, self->ioas_id, 0,
+						  IOVA, 0, &n, &len));
+	ASSERT_EQ(-EINVAL, uaddr_invalidate_range(self->fd, self->ioas_id, 0,
+						  IOVA + 1, two, &n, &len));
+	ASSERT_EQ(-EINVAL, uaddr_invalidate_range(self->fd, self->ioas_id, 0,
+						  IOVA, two + 1, &n, &len));
+	ASSERT_EQ(-EOVERFLOW, uaddr_invalidate_range(self->fd, self->ioas_id,
+						     0, -page_size, two,
+						     &n, &len));
+	ASSERT_EQ(-ENOENT, uaddr_invalidate_range(self->fd, 999, 0, IOVA, two,
+						  &n, &len));
+	ASSERT_EQ(-EOPNOTSUPP, uaddr_invalidate_range(self->fd, self->ioas_id,
+						      1U << 2, IOVA, two,
+						      &n, &len));
+	/* A range without IOASID_UADDR_INVALIDATE_RANGE is a mistake. */
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_UADDR_INVALIDATE,
+					&(struct ioasid_uaddr_invalidate){
+						.size = sizeof(struct ioasid_uaddr_invalidate),
+						.ioas_id = self->ioas_id,
+						.iova = IOVA,
+						.length = two }));
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, IOVA, 2 * two,
+				  self->mem));
+}
+
+/* IOASID_UADDR_SUPPLY_ONE: the range is one mapping, exactly. */
+TEST_F(live, supply_one_mapping)
+{
+	const __u32 one = IOASID_UADDR_SUPPLY_ONE;
+	size_t two = 2 * page_size;
+
+	map_three(_metadata, self);
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, NULL));
+	/* Two mappings, one with room around it, part of one: refused. */
+	ASSERT_EQ(-EINVAL, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					      IOVA, 2 * two, self->mem));
+	ASSERT_EQ(-EINVAL, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					      IOVA - page_size, two + page_size,
+					      self->mem - page_size));
+	ASSERT_EQ(-EINVAL, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					      IOVA, page_size, self->mem));
+	ASSERT_EQ(-ENOENT, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					      4 * IOVA, two, self->mem));
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_UADDR_SUPPLY,
+					&(struct ioasid_uaddr_supply){
+						.size = sizeof(struct ioasid_uaddr_supply),
+						.flags = one | IOASID_UADDR_SUPPLY_SHIFT }));
+	/* None of that gave an address: B, then A and C, one by one. */
+	ASSERT_EQ(0, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					IOVA + two, two, self->mem + two));
+	ASSERT_EQ(-EEXIST, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					      IOVA + two, two, self->mem + two));
+	ASSERT_EQ(0, uaddr_supply_flags(self->fd, self->ioas_id, one, IOVA,
+					two, self->mem));
+	ASSERT_EQ(0, uaddr_supply_flags(self->fd, self->ioas_id, one,
+					IOVA + 2 * two, two,
+					self->mem + 2 * two));
+}
+
 /*
  * Memory that is not the pinned pages is refused, however alike, and
  * leaves the address invalid.
@@ -237,7 +361,7 @@ TEST_F(live, bad_arguments_are_refused)
 					&supply));
 	ASSERT_EQ(-EINVAL, uaddr_supply_shift(self->fd, 0, 1));
 
-	inval.flags = 1;
+	inval.flags = 1U << 2;
 	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_UADDR_INVALIDATE,
 					    &inval));
 	inval.flags = 0;

@@ -475,12 +475,40 @@ static inline int uaddr_invalidate(int fd, __u32 ioas_id, __u64 *mappings)
 	return rc;
 }
 
-/* Give the mappings of [iova, iova + length) the memory at @va. */
-static inline int uaddr_supply(int fd, __u32 ioas_id, __u64 iova,
-			       __u64 length, const void *va)
+/*
+ * Invalidate the addresses of the mappings of [iova, iova + length) of
+ * @ioas_id, with IOASID_UADDR_INVALIDATE_RANGE and @flags; *@mappings and
+ * *@length get how many were valid, and their length.
+ */
+static inline int uaddr_invalidate_range(int fd, __u32 ioas_id, __u32 flags,
+					 __u64 iova, __u64 length,
+					 __u64 *mappings, __u64 *out_length)
+{
+	struct ioasid_uaddr_invalidate cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UADDR_INVALIDATE_RANGE | flags,
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_UADDR_INVALIDATE, &cmd);
+	*mappings = cmd.out_mappings;
+	*out_length = cmd.out_length;
+	return rc;
+}
+
+/*
+ * Give the mappings of [iova, iova + length) the memory at @va, with
+ * @flags (enum ioasid_uaddr_supply_flags).
+ */
+static inline int uaddr_supply_flags(int fd, __u32 ioas_id, __u32 flags,
+				     __u64 iova, __u64 length, const void *va)
 {
 	struct ioasid_uaddr_supply cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.ioas_id = ioas_id,
 		.iova = iova,
 		.length = length,
@@ -488,6 +516,13 @@ static inline int uaddr_supply(int fd, __u32 ioas_id, __u64 iova,
 	};
 
 	return ioasid_ioctl(fd, IOASID_UADDR_SUPPLY, &cmd);
+}
+
+/* Give the mappings of [iova, iova + length) the memory at @va. */
+static inline int uaddr_supply(int fd, __u32 ioas_id, __u64 iova,
+			       __u64 length, const void *va)
+{
+	return uaddr_supply_flags(fd, ioas_id, 0, iova, length, va);
 }
 
 /* Give every invalid mapping of @ioas_id (0: all) its address + @offset. */
