@@ -12,8 +12,9 @@
  * Two kinds of container are served.  A type1 container has a context of
  * its own, held by no process, with one IOAS, and answers the VFIO type1
  * commands a client of type1 uses, so an unmodified VMM or DPDK runs on it;
- * it is served only when the module parameter type1 is set, since VFIO
- * gives a type two backends answer to the one loaded last.  An
+ * it is served only while the module parameter type1 is set, since VFIO
+ * gives a type two backends answer to the one registered last.  A type1
+ * container also takes VFIO_UPDATE_VADDR, on ioasid's live update.  An
  * IOASID_VFIO_IOMMU container is linked by its user to an IOAS of a
  * /dev/ioasid context (IOASID_VFIO_LINK) and answers nothing else: the
  * mappings are the context's.  Either way every group set to the container
@@ -49,10 +50,11 @@ MODULE_IMPORT_NS(IOASID);
  */
 static_assert(sizeof(struct vfio_iommu_driver_ops) == 13 * sizeof(void *));
 
+/* Read without a lock: a container set after a write sees the new value. */
 static bool type1;
-module_param(type1, bool, 0444);
+module_param(type1, bool, 0644);
 MODULE_PARM_DESC(type1,
-		 "Serve VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU containers (default: no, leave them to vfio_iommu_type1)");
+		 "Serve VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU containers set from now on (default: no, leave them to vfio_iommu_type1)");
 
 /**
  * struct ioasid_vfio_device - a device of a group of the container
@@ -99,11 +101,18 @@ struct ioasid_vfio {
 	struct list_head groups;
 };
 
-static bool serves_type(unsigned long type)
+/* Does a new container (@iv NULL), or @iv, serve the type1 uAPI? */
+static bool answers_type1(const struct ioasid_vfio *iv)
+{
+	return iv ? iv->type1 : READ_ONCE(type1);
+}
+
+static bool serves_type(const struct ioasid_vfio *iv, unsigned long type)
 {
 	if (type == IOASID_VFIO_IOMMU)
-		return true;
-	return type1 && (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
+		return !iv || !iv->type1;
+	return answers_type1(iv) &&
+	       (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
 }
 
 /* A type1 container's context of its own, with its IOAS. */
@@ -130,7 +139,7 @@ static void *ioasid_vfio_open(unsigned long type)
 	struct ioasid_vfio *iv;
 	int rc;
 
-	if (!serves_type(type))
+	if (!serves_type(NULL, type))
 		return ERR_PTR(-EINVAL);
 	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
 	if (!iv)
@@ -425,15 +434,19 @@ static void ioasid_vfio_detach_group(void *data, struct iommu_group *group)
 	kfree(found);
 }
 
-static int check_extension(unsigned long arg)
+/* What a new container (@iv NULL), or @iv, offers. */
+static int check_extension(const struct ioasid_vfio *iv, unsigned long arg)
 {
 	switch (arg) {
 	case IOASID_VFIO_IOMMU:
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
-		return serves_type(arg);
+		return serves_type(iv, arg);
 	case VFIO_UNMAP_ALL:
-		return type1;
+		return answers_type1(iv);
+	case VFIO_UPDATE_VADDR:
+		/* As type1: a container set up as one, not before. */
+		return iv && iv->type1;
 	default:
 		return 0;
 	}
@@ -544,9 +557,37 @@ out_free:
 	return rc;
 }
 
+/*
+ * MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR: the memory of one mapping whose
+ * address was invalidated, at a new address.  Unlike type1, which takes any
+ * address, ioasid checks that the memory there is the mapping's.
+ */
+static int supply_vaddr(struct ioasid_vfio *iv,
+			const struct vfio_iommu_type1_dma_map *map)
+{
+	struct ioasid_uaddr_supply cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UADDR_SUPPLY_ONE,
+		.ioas_id = iv->ioas_id,
+		.iova = map->iova,
+		.length = map->size,
+		.user_va = map->vaddr,
+	};
+	int rc;
+
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_UADDR_SUPPLY, &cmd);
+	/*
+	 * A mapping whose address is valid is no mapping to give one, and a
+	 * range that wraps is invalid to type1; the errnos of the memory's
+	 * check are ioasid's own.
+	 */
+	return rc == -EEXIST || rc == -EOVERFLOW ? -EINVAL : rc;
+}
+
 static int map_dma(struct ioasid_vfio *iv, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	u32 prot = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	struct vfio_iommu_type1_dma_map map;
 	struct ioasid_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -557,8 +598,13 @@ static int map_dma(struct ioasid_vfio *iv, void __user *arg)
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
 	if (map.argsz < minsz ||
-	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+	    map.flags & ~(prot | VFIO_DMA_MAP_FLAG_VADDR))
 		return -EINVAL;
+	/* A new address, or a new mapping that devices may use somehow. */
+	if (!(map.flags & prot) == !(map.flags & VFIO_DMA_MAP_FLAG_VADDR))
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_VADDR)
+		return supply_vaddr(iv, &map);
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		cmd.flags |= IOASID_IOAS_MAP_READABLE;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -569,38 +615,80 @@ static int map_dma(struct ioasid_vfio *iv, void __user *arg)
 	return type1_errno(ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_MAP, &cmd));
 }
 
-static int unmap_dma(struct ioasid_vfio *iv, void __user *arg)
+/*
+ * UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR: invalidate the addresses of the
+ * mappings of the range (or of all, with VFIO_DMA_UNMAP_FLAG_ALL), every
+ * one of which must have a valid address; *@length gets their length.
+ */
+static int invalidate_vaddr(struct ioasid_vfio *iv,
+			    const struct vfio_iommu_type1_dma_unmap *unmap,
+			    u64 *length)
 {
-	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
-					  size);
-	struct vfio_iommu_type1_dma_unmap unmap;
+	struct ioasid_uaddr_invalidate cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UADDR_INVALIDATE_VALID,
+		.ioas_id = iv->ioas_id,
+	};
+	int rc;
+
+	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL)) {
+		cmd.flags |= IOASID_UADDR_INVALIDATE_RANGE;
+		cmd.iova = unmap->iova;
+		cmd.length = unmap->size;
+	}
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_UADDR_INVALIDATE, &cmd);
+	*length = cmd.out_length;
+	return rc == -EALREADY ? -EINVAL : type1_errno(rc);
+}
+
+static int remove_mappings(struct ioasid_vfio *iv,
+			   const struct vfio_iommu_type1_dma_unmap *unmap,
+			   u64 *length)
+{
 	struct ioasid_ioas_unmap cmd = {
 		.size = sizeof(cmd),
 		.ioas_id = iv->ioas_id,
 	};
 	int rc;
 
-	if (copy_from_user(&unmap, arg, minsz))
-		return -EFAULT;
-	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
-		return -EINVAL;
-	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
-		if (unmap.iova || unmap.size)
-			return -EINVAL;
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		cmd.flags = IOASID_IOAS_UNMAP_ALL;
 	} else {
-		cmd.iova = unmap.iova;
-		cmd.length = unmap.size;
+		cmd.iova = unmap->iova;
+		cmd.length = unmap->size;
 	}
 	rc = type1_errno(ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_UNMAP, &cmd));
 	/* Nothing mapped there is no error to type1: it unmapped nothing. */
 	if (rc == -ENOENT) {
-		rc = 0;
-		cmd.length = 0;
+		*length = 0;
+		return 0;
 	}
+	*length = cmd.length;
+	return rc;
+}
+
+static int unmap_dma(struct ioasid_vfio *iv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					  size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	u64 length;
+	int rc;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz ||
+	    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR))
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL && (unmap.iova || unmap.size))
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR)
+		rc = invalidate_vaddr(iv, &unmap, &length);
+	else
+		rc = remove_mappings(iv, &unmap, &length);
 	if (rc)
 		return rc;
-	unmap.size = cmd.length;
+	unmap.size = length;
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
 }
 
@@ -610,7 +698,7 @@ static long ioasid_vfio_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 
 	if (cmd == VFIO_CHECK_EXTENSION)
-		return check_extension(arg);
+		return check_extension(iv, arg);
 	if (!iv)
 		return -ENOTTY;
 	if (!iv->type1)

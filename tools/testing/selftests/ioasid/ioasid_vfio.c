@@ -456,6 +456,73 @@ TEST_F(vfio_edu, bad_requests_get_type1_errnos)
 	ASSERT_EQ(2 * page_size, unmapped);
 }
 
+/*
+ * VFIO_UPDATE_VADDR: the addresses of the mappings are invalidated and
+ * supplied again, as a VMM's live update does, with DMA going on; unlike
+ * type1, ioasid checks that the new address holds the mapping's memory.
+ */
+TEST_F(vfio_edu, vaddr_update_keeps_dma)
+{
+	size_t len = 2 * page_size;
+	char *mem, *again, *other;
+	__u64 unmapped;
+	int memfd;
+
+	ASSERT_EQ(1, ioctl(self->v.container, VFIO_CHECK_EXTENSION,
+			   VFIO_UPDATE_VADDR));
+	memfd = memfd_create("ioasid_vfio", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	again = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_NE(MAP_FAILED, again);
+	other = self->buf;
+	ASSERT_EQ(0, map_dma(self->v.container, mem, DMA_IOVA(0), len, RW));
+
+	ASSERT_EQ(0, unmap_dma(self->v.container, DMA_IOVA(0), len,
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	ASSERT_EQ(len, unmapped);
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, DMA_IOVA(0), len,
+				     VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
+	ASSERT_EQ(-EINVAL, unmap_dma(self->v.container, 0, 0,
+				     VFIO_DMA_UNMAP_FLAG_VADDR |
+				     VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	/* The device goes on while the address is invalid. */
+	memset(mem, 0x3c, 64);
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(0), 64, false));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(0) + page_size, 64, true));
+	ASSERT_EQ(0, memcmp(mem, mem + page_size, 64));
+
+	/* A new address with a permission, of other memory, of nothing. */
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, again, DMA_IOVA(0), len,
+				   RW | VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(-EXDEV, map_dma(self->v.container, other, DMA_IOVA(0), len,
+				  VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(-ENOENT, map_dma(self->v.container, again, DMA_IOVA(8), len,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, again, DMA_IOVA(0),
+				   page_size, VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(0, map_dma(self->v.container, again, DMA_IOVA(0), len,
+			     VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(-EINVAL, map_dma(self->v.container, again, DMA_IOVA(0), len,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+
+	/* All at once, then back. */
+	ASSERT_EQ(0, unmap_dma(self->v.container, 0, 0,
+			       VFIO_DMA_UNMAP_FLAG_VADDR |
+			       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	ASSERT_EQ(len, unmapped);
+	ASSERT_EQ(0, map_dma(self->v.container, mem, DMA_IOVA(0), len,
+			     VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(0, unmap_dma(self->v.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	ASSERT_EQ(len, unmapped);
+	munmap(again, len);
+	munmap(mem, len);
+	close(memfd);
+}
+
 static int vfio_link(int container, int fd, __u32 ioas_id)
 {
 	struct ioasid_vfio_link cmd = {
