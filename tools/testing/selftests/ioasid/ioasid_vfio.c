@@ -639,4 +639,561 @@ TEST_F(vfio_link, link_refuses_bad_requests)
 	ASSERT_EQ(-EBUSY, vfio_link(self->v.container, self->fd, ioas2));
 }
 
+/*
+ * Type1 as an oracle.  The same seeded random sequences of type1 commands
+ * run against vfio_iommu_type1 and against ioasid's type1 mode in turn, on
+ * the same device and memory: every call must have the same result and
+ * size, and the containers must end with the same mappings, which DMA
+ * reads where the sequence's own record says.  The differences documented
+ * in "VFIO" of ioasid.rst are left out of the sequences: VADDR maps give
+ * the mapping's own memory (type1 takes any), and on the first version of
+ * type1 no unmap cuts a mapping (ioasid answers -EINVAL, as the second).
+ */
+#define TYPE1_UNSAFE "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+#define ORACLE_SLOTS 32		/* pages of IOVA the sequences use */
+#define ORACLE_PAGES 48		/* pages of memory they map */
+#define ORACLE_OPS 300
+#define ORACLE_CHECKED 4	/* mappings whose memory DMA reads at the end */
+
+enum oracle_kind { MAP, UNMAP, UNMAP_ALL, VADDR_UNMAP, VADDR_MAP };
+
+static const char *const oracle_kind_name[] = {
+	"map", "unmap", "unmap-all", "vaddr-unmap", "vaddr-map",
+};
+
+struct oracle_op {
+	enum oracle_kind kind;
+	__u32 flags;
+	__u64 iova, size, vaddr;
+	unsigned int page;	/* of the memory at @vaddr */
+};
+
+struct oracle_result {
+	int rc;
+	__u64 size;
+};
+
+/* What a container offers and holds at the end of a sequence. */
+struct oracle_end {
+	__u64 occupied;		/* a bit per page of the window mapped */
+	__u64 total;		/* bytes UNMAP_ALL unmapped */
+	struct vfio_iova_range ranges[8];
+	unsigned int nranges;
+};
+
+/* A mapping the sequence made, as its record of what the container holds. */
+struct oracle_mapping {
+	__u64 iova, size;
+	unsigned int page;
+};
+
+/* One run of a sequence: its container, device, memory and record. */
+struct oracle_run {
+	int container, devfd;
+	struct edu_bar bar;
+	size_t bar_size;
+	bool v2;
+	__u64 seed;
+	char *mem, *alias, *ro, *hole;
+	struct oracle_mapping maps[ORACLE_SLOTS + 4];
+	unsigned int nmaps;
+};
+
+static __u64 oracle_rand(struct oracle_run *r)
+{
+	r->seed ^= r->seed << 13;
+	r->seed ^= r->seed >> 7;
+	r->seed ^= r->seed << 17;
+	return r->seed;
+}
+
+static unsigned int pick(struct oracle_run *r, unsigned int n)
+{
+	return oracle_rand(r) % n;
+}
+
+static __u64 slot_iova(unsigned int slot)
+{
+	return DMA_IOVA(0) + slot * page_size;
+}
+
+/* The tag DMA finds in the first bytes of page @page of the memory. */
+static __u64 page_tag(unsigned int page)
+{
+	return 0x7a9e000000000000ULL | page;
+}
+
+/* Does [iova, iova + size) cut a mapping of the record? */
+static struct oracle_mapping *cut_mapping(struct oracle_run *r, __u64 iova,
+					  __u64 size)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nmaps; i++) {
+		struct oracle_mapping *m = &r->maps[i];
+		bool overlaps = m->iova < iova + size && iova < m->iova + m->size;
+
+		if (overlaps && (m->iova < iova ||
+				 m->iova + m->size > iova + size))
+			return m;
+	}
+	return NULL;
+}
+
+static struct oracle_mapping *find_mapping(struct oracle_run *r, __u64 iova,
+					   __u64 size)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nmaps; i++)
+		if (r->maps[i].iova == iova && r->maps[i].size == size)
+			return &r->maps[i];
+	return NULL;
+}
+
+/* A range for an unmap: a recorded mapping, or anywhere, or a bad one. */
+static void pick_range(struct oracle_run *r, struct oracle_op *op)
+{
+	struct oracle_mapping *m;
+
+	if (r->nmaps && pick(r, 2)) {
+		m = &r->maps[pick(r, r->nmaps)];
+		op->iova = m->iova;
+		op->size = m->size;
+	} else {
+		op->iova = slot_iova(pick(r, ORACLE_SLOTS));
+		op->size = (1 + pick(r, 8)) * page_size;
+	}
+	switch (pick(r, 16)) {
+	case 0:
+		op->iova += page_size / 2;
+		break;
+	case 1:
+		op->size = 0;
+		break;
+	case 2:
+		op->size += 512;
+		break;
+	case 3:
+		op->iova = -2 * page_size;
+		op->size = 4 * page_size;
+		break;
+	}
+	/* Type1 v1 unmaps what a cut leaves differently: cut nothing. */
+	m = r->v2 ? NULL : cut_mapping(r, op->iova, op->size);
+	if (m) {
+		op->iova = m->iova;
+		op->size = m->size;
+	}
+}
+
+static void pick_map(struct oracle_run *r, struct oracle_op *op)
+{
+	static const __u32 prot[] = { VFIO_DMA_MAP_FLAG_READ,
+				      VFIO_DMA_MAP_FLAG_WRITE, RW, RW };
+	static const __u64 far[] = { 1ULL << 52, 0xfee00000, 0x8000000 };
+	unsigned int n = 1 + pick(r, 4), page = pick(r, ORACLE_PAGES - n);
+
+	op->kind = MAP;
+	op->iova = slot_iova(pick(r, ORACLE_SLOTS - n + 1));
+	op->size = n * page_size;
+	op->vaddr = (uintptr_t)(r->mem + page * page_size);
+	op->page = page;
+	op->flags = prot[pick(r, 4)];
+	switch (pick(r, 24)) {
+	case 0:
+		op->iova += page_size / 2;
+		break;
+	case 1:
+		op->size += 512;
+		break;
+	case 2:
+		op->size = 0;
+		break;
+	case 3:
+		op->iova = -2 * page_size;
+		op->size = 4 * page_size;
+		break;
+	case 4:
+		op->iova = far[pick(r, 3)];
+		break;
+	case 5:
+		op->flags |= 1U << 5;
+		break;
+	case 6:
+		op->flags = 0;
+		break;
+	case 7:
+		op->vaddr = (uintptr_t)(r->ro + page * page_size);
+		break;
+	case 8:
+		op->vaddr = (uintptr_t)r->hole;
+		break;
+	case 9:
+		op->vaddr += 64;
+		break;
+	}
+}
+
+/* A new address for a mapping: the same memory, at its other address. */
+static void pick_vaddr_map(struct oracle_run *r, struct oracle_op *op)
+{
+	struct oracle_mapping *m;
+
+	op->kind = VADDR_MAP;
+	op->flags = VFIO_DMA_MAP_FLAG_VADDR;
+	if (pick(r, 8) == 0)
+		op->flags |= VFIO_DMA_MAP_FLAG_READ;
+	if (r->nmaps && pick(r, 3)) {
+		m = &r->maps[pick(r, r->nmaps)];
+		op->iova = m->iova;
+		op->size = m->size;
+	} else {
+		op->iova = slot_iova(pick(r, ORACLE_SLOTS));
+		op->size = (1 + pick(r, 4)) * page_size;
+	}
+	m = find_mapping(r, op->iova, op->size);
+	op->vaddr = (uintptr_t)(r->alias + (m ? m->page : 0) * page_size);
+}
+
+static void pick_op(struct oracle_run *r, struct oracle_op *op)
+{
+	unsigned int k = pick(r, 100);
+
+	*op = (struct oracle_op){};
+	if (k < 40) {
+		pick_map(r, op);
+	} else if (k < 70) {
+		op->kind = UNMAP;
+		pick_range(r, op);
+		if (pick(r, 24) == 0)
+			op->flags = 1U << 5;
+	} else if (k < 73) {
+		op->kind = UNMAP_ALL;
+		op->flags = VFIO_DMA_UNMAP_FLAG_ALL;
+		if (pick(r, 8) == 0)
+			op->iova = slot_iova(1);
+	} else if (k < 86) {
+		op->kind = VADDR_UNMAP;
+		op->flags = VFIO_DMA_UNMAP_FLAG_VADDR;
+		if (pick(r, 6) == 0)
+			op->flags |= VFIO_DMA_UNMAP_FLAG_ALL;
+		else
+			pick_range(r, op);
+	} else {
+		pick_vaddr_map(r, op);
+	}
+}
+
+/* What a call that succeeded did to the record. */
+static void record(struct oracle_run *r, const struct oracle_op *op)
+{
+	unsigned int i;
+
+	switch (op->kind) {
+	case MAP:
+		r->maps[r->nmaps++] = (struct oracle_mapping){
+			.iova = op->iova,
+			.size = op->size,
+			.page = op->page,
+		};
+		break;
+	case UNMAP:
+	case UNMAP_ALL:
+		for (i = 0; i < r->nmaps;) {
+			struct oracle_mapping *m = &r->maps[i];
+
+			if (op->kind == UNMAP_ALL ||
+			    (m->iova >= op->iova &&
+			     m->iova + m->size <= op->iova + op->size))
+				*m = r->maps[--r->nmaps];
+			else
+				i++;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static struct oracle_result oracle_call(struct oracle_run *r,
+					const struct oracle_op *op)
+{
+	struct oracle_result res = {};
+
+	switch (op->kind) {
+	case MAP:
+	case VADDR_MAP:
+		res.rc = map_dma(r->container, (void *)(uintptr_t)op->vaddr,
+				 op->iova, op->size, op->flags);
+		break;
+	default:
+		res.rc = unmap_dma(r->container, op->iova, op->size, op->flags,
+				   &res.size);
+		break;
+	}
+	if (res.rc)
+		res.size = 0;
+	else
+		record(r, op);
+	return res;
+}
+
+/* Which pages of the window are mapped: a page mapped over is -EEXIST. */
+static __u64 oracle_occupied(struct __test_metadata *_metadata,
+			     struct oracle_run *r)
+{
+	__u64 occupied = 0;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ORACLE_SLOTS; i++) {
+		rc = map_dma(r->container, r->mem, slot_iova(i), page_size,
+			     VFIO_DMA_MAP_FLAG_READ);
+		if (rc == -EEXIST) {
+			occupied |= 1ULL << i;
+			continue;
+		}
+		EXPECT_EQ(0, rc);
+		EXPECT_EQ(0, unmap_dma(r->container, slot_iova(i), page_size,
+				       0, NULL));
+	}
+	return occupied;
+}
+
+/*
+ * DMA reads the first recorded mappings: each must show its page's tag.
+ * A marker page read first shows through where a read fails.
+ */
+static void oracle_check_memory(struct __test_metadata *_metadata,
+				struct oracle_run *r, __u64 *probe)
+{
+	__u64 marker = slot_iova(ORACLE_SLOTS + 8);
+	__u64 sink = marker + page_size;
+	unsigned int i;
+
+	probe[0] = 0xeeeeeeeeeeeeeeeeULL;
+	ASSERT_EQ(0, map_dma(r->container, probe, marker, page_size,
+			     VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_EQ(0, map_dma(r->container, (char *)probe + page_size, sink,
+			     page_size, RW));
+	for (i = 0; i < r->nmaps && i < ORACLE_CHECKED; i++) {
+		const struct oracle_mapping *m = &r->maps[i];
+		__u64 *seen = (__u64 *)((char *)probe + page_size);
+
+		if (!(m->iova >= DMA_IOVA(0) &&
+		      m->iova < slot_iova(ORACLE_SLOTS)))
+			continue;
+		*seen = 0;
+		ASSERT_EQ(0, edu_dma(&r->bar, marker, 8, false));
+		ASSERT_EQ(0, edu_dma(&r->bar, m->iova, 8, false));
+		ASSERT_EQ(0, edu_dma(&r->bar, sink, 8, true));
+		EXPECT_EQ(page_tag(m->page), *seen);
+	}
+	ASSERT_EQ(0, unmap_dma(r->container, marker, 2 * page_size, 0, NULL));
+}
+
+/* The usable IOVA ranges GET_INFO tells, up to 8, into @ranges. */
+static unsigned int oracle_iova_ranges(struct __test_metadata *_metadata,
+				       int container,
+				       struct vfio_iova_range *ranges)
+{
+	char raw[512] = {};
+	struct vfio_iommu_type1_info *info = (void *)raw;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_info_cap_header *hdr;
+	__u32 off;
+
+	info->argsz = sizeof(raw);
+	EXPECT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, info));
+	for (off = info->cap_offset; off && off < sizeof(raw); off = hdr->next) {
+		hdr = (void *)(raw + off);
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			continue;
+		cap = (void *)hdr;
+		if (cap->nr_iovas > 8)
+			break;
+		memcpy(ranges, cap->iova_ranges,
+		       cap->nr_iovas * sizeof(*ranges));
+		return cap->nr_iovas;
+	}
+	return 0;
+}
+
+/*
+ * Run the sequence of @seed in a new container of @type, which @ioasid
+ * says who must serve; results into @res, and what the container offers
+ * and holds at the end into *@end.
+ */
+static void oracle_run(struct __test_metadata *_metadata, struct vfio_edu *v,
+		       struct oracle_run *r, unsigned long type, bool ioasid,
+		       struct oracle_op *ops, struct oracle_result *res,
+		       struct oracle_end *end, __u64 *probe)
+{
+	long contexts = ioasid_counter("contexts");
+	unsigned int i;
+
+	ASSERT_EQ(0, sysfs_write(TYPE1_PARAM, ioasid ? "1" : "0"));
+	r->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, r->container);
+	ASSERT_EQ(0, ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &r->container));
+	ASSERT_EQ(0, ioctl(r->container, VFIO_SET_IOMMU, type));
+	/* Which backend took it: ioasid's has a context of its own. */
+	ASSERT_EQ(contexts + ioasid, ioasid_counter("contexts"));
+	r->devfd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	ASSERT_LE(0, r->devfd);
+	ASSERT_EQ(0, vfio_edu_map(r->devfd, &r->bar, &r->bar_size));
+	ASSERT_EQ(0, vfio_bus_master(r->devfd));
+	r->v2 = type == VFIO_TYPE1v2_IOMMU;
+	r->nmaps = 0;
+
+	for (i = 0; i < ORACLE_OPS; i++) {
+		pick_op(r, &ops[i]);
+		res[i] = oracle_call(r, &ops[i]);
+	}
+	end->occupied = oracle_occupied(_metadata, r);
+	oracle_check_memory(_metadata, r, probe);
+	end->nranges = oracle_iova_ranges(_metadata, r->container,
+					  end->ranges);
+	ASSERT_EQ(0, unmap_dma(r->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &end->total));
+
+	munmap(r->bar.regs, r->bar_size);
+	close(r->devfd);
+	ASSERT_EQ(0, ioctl(v->group, VFIO_GROUP_UNSET_CONTAINER));
+	close(r->container);
+}
+
+/* The memory the sequences map, tagged page by page, and its aliases. */
+FIXTURE(type1_oracle) {
+	struct vfio_edu v;
+	char type1_unsafe;
+	char param;
+	int memfd;
+	struct oracle_run run;
+	__u64 *probe;
+};
+
+FIXTURE_SETUP(type1_oracle)
+{
+	const char *why = vfio_edu_prepare(_metadata, &self->v, true);
+	size_t len = ORACLE_PAGES * page_size;
+	struct oracle_run *r = &self->run;
+	unsigned int i;
+
+	self->memfd = -1;
+	if (!why && access(TYPE1_UNSAFE, F_OK))
+		why = "vfio_iommu_type1 is not loaded (ppc64 has SPAPR only)";
+	if (why)
+		SKIP(return, "%s", why);
+	self->param = set_module_bool(TYPE1_PARAM, 'Y');
+	self->type1_unsafe = set_module_bool(TYPE1_UNSAFE, 'Y');
+	self->v.unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->v.bdf, "vfio-pci"));
+	self->v.group = open_vfio_group(self->v.bdf);
+	ASSERT_LE(0, self->v.group);
+
+	self->memfd = memfd_create("ioasid_oracle", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, len));
+	r->mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      self->memfd, 0);
+	r->alias = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			self->memfd, 0);
+	r->ro = mmap(NULL, len, PROT_READ, MAP_SHARED, self->memfd, 0);
+	r->hole = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+	self->probe = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r->mem);
+	ASSERT_NE(MAP_FAILED, r->alias);
+	ASSERT_NE(MAP_FAILED, r->ro);
+	ASSERT_NE(MAP_FAILED, r->hole);
+	ASSERT_NE(MAP_FAILED, self->probe);
+	memset(self->probe, 0, 2 * page_size);
+	for (i = 0; i < ORACLE_PAGES; i++)
+		*(__u64 *)(r->mem + i * page_size) = page_tag(i);
+}
+
+FIXTURE_TEARDOWN(type1_oracle)
+{
+	size_t len = ORACLE_PAGES * page_size;
+
+	if (self->memfd < 0)
+		return;
+	munmap(self->run.mem, len);
+	munmap(self->run.alias, len);
+	munmap(self->run.ro, len);
+	munmap(self->run.hole, len);
+	munmap(self->probe, 2 * page_size);
+	close(self->memfd);
+	set_module_bool(TYPE1_UNSAFE, self->type1_unsafe);
+	set_module_bool(TYPE1_PARAM, self->param);
+	vfio_edu_close(_metadata, &self->v);
+}
+
+/* The sequences of @nseeds seeds in containers of @type, both backends. */
+static void oracle_compare(struct __test_metadata *_metadata,
+			   struct _test_data_type1_oracle *self,
+			   unsigned long type,
+			   unsigned int nseeds)
+{
+	static struct oracle_op ops[2][ORACLE_OPS];
+	static struct oracle_result res[2][ORACLE_OPS];
+	unsigned int seed, b, i, differ = 0, succeeded;
+	struct oracle_end end[2];
+
+	for (seed = 1; seed <= nseeds; seed++) {
+		for (b = 0; b < 2; b++) {
+			self->run.seed = 0x10a5d0000 + seed;
+			oracle_run(_metadata, &self->v, &self->run, type, b,
+				   ops[b], res[b], &end[b], self->probe);
+		}
+		succeeded = 0;
+		for (i = 0; i < ORACLE_OPS; i++) {
+			const struct oracle_op *op = &ops[0][i];
+
+			succeeded += !res[0][i].rc;
+
+			if (res[0][i].rc == res[1][i].rc &&
+			    res[0][i].size == res[1][i].size)
+				continue;
+			TH_LOG("seed %u call %u: %s flags %#x iova %#llx size %#llx",
+			       seed, i, oracle_kind_name[op->kind], op->flags,
+			       (unsigned long long)op->iova,
+			       (unsigned long long)op->size);
+			TH_LOG("  type1 %d (%llu bytes), ioasid %d (%llu bytes)",
+			       res[0][i].rc,
+			       (unsigned long long)res[0][i].size,
+			       res[1][i].rc,
+			       (unsigned long long)res[1][i].size);
+			differ++;
+		}
+		/* Sequences that mostly fail would prove little. */
+		TH_LOG("seed %u: %u of %u calls succeeded, %llu bytes mapped at the end",
+		       seed, succeeded, ORACLE_OPS,
+		       (unsigned long long)end[0].total);
+		EXPECT_LE(ORACLE_OPS / 3, succeeded);
+		EXPECT_EQ(end[0].occupied, end[1].occupied);
+		EXPECT_EQ(end[0].total, end[1].total);
+		ASSERT_LE(1, end[0].nranges);
+		ASSERT_EQ(end[0].nranges, end[1].nranges);
+		for (i = 0; i < end[0].nranges; i++) {
+			EXPECT_EQ(end[0].ranges[i].start, end[1].ranges[i].start);
+			EXPECT_EQ(end[0].ranges[i].end, end[1].ranges[i].end);
+		}
+	}
+	EXPECT_EQ(0, differ);
+}
+
+TEST_F(type1_oracle, same_results_as_type1v2)
+{
+	oracle_compare(_metadata, self, VFIO_TYPE1v2_IOMMU, 4);
+}
+
+TEST_F(type1_oracle, same_results_as_type1)
+{
+	oracle_compare(_metadata, self, VFIO_TYPE1_IOMMU, 2);
+}
+
 TEST_HARNESS_MAIN
