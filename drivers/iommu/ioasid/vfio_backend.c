@@ -183,10 +183,12 @@ static void group_unbind(struct ioasid_vfio_group *ig)
 
 /*
  * Bind @dev, of a group set to @iv, and attach it to the container's IOAS;
- * the binding takes over the caller's reference on @dev.
+ * the binding takes over the caller's reference on @dev.  *@unmet gets
+ * what an enabled IOAS found missing, as IOASID_DEVICE_ATTACH tells it.
  */
 static int group_bind_device(struct ioasid_vfio *iv,
-			     struct ioasid_vfio_group *ig, struct device *dev)
+			     struct ioasid_vfio_group *ig, struct device *dev,
+			     u64 *unmet)
 {
 	struct ioasid_device_attach attach = {
 		.size = sizeof(attach),
@@ -209,7 +211,9 @@ static int group_bind_device(struct ioasid_vfio *iv,
 		return rc;
 	}
 	list_add_tail(&vd->link, &ig->devices);
-	return ioasid_kernel_cmd(iv->ictx, IOASID_DEVICE_ATTACH, &attach);
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_DEVICE_ATTACH, &attach);
+	*unmet = attach.out_unmet;
+	return rc;
 }
 
 /* Where group_devices() collects the devices of a group. */
@@ -283,9 +287,11 @@ static int type1_errno(int rc)
 
 /*
  * Bind every device of @ig to the context of @iv, which has one, and attach
- * it to the container's IOAS; all or none.  Under iv->lock.
+ * it to the container's IOAS; all or none.  Under iv->lock.  *@unmet as
+ * group_bind_device() sets it.
  */
-static int group_bind(struct ioasid_vfio *iv, struct ioasid_vfio_group *ig)
+static int group_bind(struct ioasid_vfio *iv, struct ioasid_vfio_group *ig,
+		      u64 *unmet)
 {
 	struct device_array a;
 	int rc;
@@ -302,7 +308,7 @@ static int group_bind(struct ioasid_vfio *iv, struct ioasid_vfio_group *ig)
 		if (rc)
 			put_device(dev);
 		else
-			rc = group_bind_device(iv, ig, dev);
+			rc = group_bind_device(iv, ig, dev, unmet);
 	}
 	kfree(a.devs);
 	if (rc)
@@ -315,6 +321,7 @@ static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
 {
 	struct ioasid_vfio *iv = data;
 	struct ioasid_vfio_group *ig;
+	u64 unmet;
 	int rc = 0;
 
 	/* Emulated (mdev) devices pin through the backend: not served. */
@@ -335,7 +342,7 @@ static int ioasid_vfio_attach_group(void *data, struct iommu_group *group,
 	mutex_lock(&iv->lock);
 	/* An unlinked container binds its groups when it is linked. */
 	if (iv->file)
-		rc = group_bind(iv, ig);
+		rc = group_bind(iv, ig, &unmet);
 	if (!rc)
 		list_add_tail(&ig->link, &iv->groups);
 	mutex_unlock(&iv->lock);
@@ -371,13 +378,18 @@ static int link_ioas(struct ioasid_vfio *iv, void __user *arg)
 
 	if (get_user(size, (u32 __user *)arg))
 		return -EFAULT;
-	if (size < sizeof(cmd))
+	if (size < offsetofend(struct ioasid_vfio_link, ioas_id))
 		return -EINVAL;
 	rc = copy_struct_from_user(&cmd, sizeof(cmd), arg, size);
 	if (rc)
 		return rc;
 	if (cmd.flags)
 		return -EOPNOTSUPP;
+	/* Written before anything is done: a link is never told -EFAULT. */
+	if (size >= offsetofend(struct ioasid_vfio_link, out_unmet) &&
+	    put_user(0, &((struct ioasid_vfio_link __user *)arg)->out_unmet))
+		return -EFAULT;
+	cmd.out_unmet = 0;
 	file = fget(cmd.fd);
 	if (!file)
 		return -EBADF;
@@ -397,7 +409,7 @@ static int link_ioas(struct ioasid_vfio *iv, void __user *arg)
 	iv->ictx = ictx;
 	iv->ioas_id = cmd.ioas_id;
 	list_for_each_entry(ig, &iv->groups, link) {
-		rc = group_bind(iv, ig);
+		rc = group_bind(iv, ig, &cmd.out_unmet);
 		if (rc)
 			break;
 	}
@@ -411,6 +423,12 @@ out_unlock:
 	mutex_unlock(&iv->lock);
 	if (rc)
 		fput(file);
+	/* What an enabled IOAS found missing goes back with its refusal. */
+	if (rc == -EOPNOTSUPP &&
+	    size >= offsetofend(struct ioasid_vfio_link, out_unmet) &&
+	    put_user(cmd.out_unmet,
+		     &((struct ioasid_vfio_link __user *)arg)->out_unmet))
+		return -EFAULT;
 	return rc;
 }
 

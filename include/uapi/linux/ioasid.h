@@ -1539,24 +1539,35 @@ struct ioasid_pci_error_notify {
  * @flags: must be 0
  * @fd: an open /dev/ioasid
  * @ioas_id: an IOAS of that context
+ * @out_unmet: when the IOAS is enabled and a device of the groups cannot
+ *	honour its features, enum ioasid_unmet saying which, as
+ *	IOASID_DEVICE_ATTACH says it; else 0.  Written only by a caller whose
+ *	@size holds it
  *
  * Link a container of type IOASID_VFIO_IOMMU to the IOAS @ioas_id of the
  * context @fd, once, and attach the devices of its groups to the IOAS, all
- * or none.
+ * or none.  A group set to the container once it is linked is attached
+ * then, and refused as an attach would be: VFIO_GROUP_SET_CONTAINER fails
+ * with the attach's errno (-EOPNOTSUPP for features an enabled IOAS froze,
+ * the kernel log naming the device and what it lacks).
  *
- * Errors: -EOPNOTSUPP unknown @flags; -ENOTTY the container is not of type
- * IOASID_VFIO_IOMMU; -EBUSY it is linked already; -EBADF @fd is not an
- * open file; -EINVAL it is not /dev/ioasid, or @ioas_id is not an IOAS;
- * -ENOENT no such IOAS; -EPERM another process owns the context; any
- * errno of IOASID_DEVICE_ATTACH for a device of the groups (-EADDRINUSE,
- * or -EINVAL for a device an enabled IOAS refuses); then nothing is
- * linked or attached.
+ * Errors: -EOPNOTSUPP unknown @flags, or a device of the groups cannot
+ * honour the features of the enabled IOAS (@out_unmet is set), or its
+ * IOMMU gives it no IO page table that ioasid manages (@out_unmet is 0);
+ * -EFAULT @out_unmet cannot be written (checked first); -ENOTTY the
+ * container is not of type IOASID_VFIO_IOMMU; -EBUSY it is linked
+ * already; -EBADF @fd is not an open file; -EINVAL it is not /dev/ioasid,
+ * or @ioas_id is not an IOAS; -ENOENT no such IOAS; -EPERM another
+ * process owns the context; any other errno of IOASID_DEVICE_ATTACH for a
+ * device of the groups (-EADDRINUSE, say); then nothing is linked or
+ * attached.
  */
 struct ioasid_vfio_link {
 	__u32 size;
 	__u32 flags;
 	__s32 fd;
 	__u32 ioas_id;
+	__aligned_u64 out_unmet;
 };
 
 #define IOASID_VFIO_LINK _IO(IOASID_TYPE, IOASID_CMD_BASE + 0x60)
