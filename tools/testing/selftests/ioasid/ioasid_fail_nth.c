@@ -25,6 +25,7 @@
 #include "ioasid_utils.h"
 #include "ioasid_pci_utils.h"
 #include "ioasid_mock_utils.h"
+#include "ioasid_vfio_utils.h"
 
 #define IOASID_FAIL_NTH "/sys/kernel/debug/ioasid/fail_nth"
 #define NR_PAGES 16
@@ -42,6 +43,7 @@
 /* The state a sequence works on; set up unarmed, closed after each run. */
 struct seq_state {
 	int fd, devfd, memfd;
+	int group, container;	/* VFIO's, for the vfio sequences */
 	__u32 ioas[2], dev_id, mock[2];
 	char *buf, *big;
 	size_t page, big_len;
@@ -397,6 +399,78 @@ static int supply_one(struct seq_state *s)
 }
 
 /*
+ * A type1 container that ioasid_vfio serves, with edu's group in it.  When
+ * ioasid fails to take it, VFIO gives it to the next backend that answers,
+ * where there is one (vfio_iommu_type1 is built into the debug kernel):
+ * the run goes on with that one, and what ioasid undid is checked when the
+ * run closes everything.  (Asking the counters here would allocate, and
+ * take the failure meant for ioasid.)
+ */
+static int vfio_set_type1(struct seq_state *s)
+{
+	return ioctl(s->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ?
+	       -errno : 0;
+}
+
+static int vfio_set_ioasid(struct seq_state *s)
+{
+	return ioctl(s->container, VFIO_SET_IOMMU, IOASID_VFIO_IOMMU) ?
+	       -errno : 0;
+}
+
+static int vfio_map(struct seq_state *s)
+{
+	return map_dma(s->container, s->buf, 0x100000, NR_PAGES * s->page, RW);
+}
+
+static int vfio_map_big(struct seq_state *s)
+{
+	return map_dma(s->container, s->big, 0x10000000, s->big_len, RW);
+}
+
+static int vfio_info(struct seq_state *s)
+{
+	char raw[512] = {};
+	struct vfio_iommu_type1_info *info = (void *)raw;
+
+	info->argsz = sizeof(raw);
+	return ioctl(s->container, VFIO_IOMMU_GET_INFO, info) ? -errno : 0;
+}
+
+static int vfio_vaddr_invalidate(struct seq_state *s)
+{
+	return unmap_dma(s->container, 0x100000, NR_PAGES * s->page,
+			 VFIO_DMA_UNMAP_FLAG_VADDR, NULL);
+}
+
+static int vfio_vaddr_supply(struct seq_state *s)
+{
+	return map_dma(s->container, s->buf, 0x100000, NR_PAGES * s->page,
+		       VFIO_DMA_MAP_FLAG_VADDR);
+}
+
+static int vfio_unmap(struct seq_state *s)
+{
+	return unmap_dma(s->container, 0x100000, NR_PAGES * s->page, 0, NULL);
+}
+
+static int vfio_unmap_all(struct seq_state *s)
+{
+	return unmap_dma(s->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL);
+}
+
+static int vfio_link_0(struct seq_state *s)
+{
+	struct ioasid_vfio_link cmd = {
+		.size = sizeof(cmd),
+		.fd = s->fd,
+		.ioas_id = s->ioas[0],
+	};
+
+	return ioctl(s->container, IOASID_VFIO_LINK, &cmd) ? -errno : 0;
+}
+
+/*
  * Binding enables the device, which evaluates the ACPI _PRT method.  With
  * an allocation failing in there, ACPICA on 6.12 drops a reference it does
  * not own and frees a namespace object still in use (KASAN:
@@ -424,6 +498,7 @@ FIXTURE(fail_nth) {
 	struct ioasid_counters start;
 	char bdf[16];
 	char unsafe;
+	bool vfio_loaded;
 	int memfd;
 	size_t page, big_len;
 	char *buf, *big;
@@ -434,6 +509,7 @@ FIXTURE_VARIANT(fail_nth) {
 	const char *name;
 	bool device;
 	bool mock;
+	bool vfio;	/* edu in a VFIO group, set to a new container */
 	seq_step prepare;	/* unarmed, before the steps; may be NULL */
 	seq_step steps[MAX_STEPS];
 };
@@ -496,6 +572,21 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_enable) {
 		   detach_dev_mock_1, destroy_mock_0 },
 };
 
+FIXTURE_VARIANT_ADD(fail_nth, vfio_type1) {
+	.name = "vfio_type1",
+	.vfio = true,
+	.steps = { vfio_set_type1, vfio_info, vfio_map, vfio_map_big,
+		   vfio_vaddr_invalidate, vfio_vaddr_supply, vfio_unmap,
+		   vfio_unmap_all },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, vfio_link) {
+	.name = "vfio_link",
+	.vfio = true,
+	.prepare = prepare_mapped,
+	.steps = { vfio_set_ioasid, vfio_link_0, map_again, unmap_all_0 },
+};
+
 /* Whether the device can be attached at all, unarmed. */
 static int probe_attach(const char *bdf)
 {
@@ -533,6 +624,29 @@ static char *big_buffer_alloc(size_t len)
 	madvise((void *)aligned, len, MADV_HUGEPAGE);
 	memset((void *)aligned, 0x5a, len);
 	return (char *)aligned;
+}
+
+/* edu bound to vfio-pci, ioasid_vfio loaded with type1=1. */
+static void vfio_setup(struct __test_metadata *_metadata,
+		       struct _test_data_fail_nth *self)
+{
+	char bdfs[4][16];
+	int rc;
+
+	if (access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no VFIO (vfio, vfio-pci) in this kernel");
+	if (find_edu(bdfs, 4) < 1)
+		SKIP(return, "no edu device (1234:11e8) on this machine");
+	rc = load_ioasid_vfio(&self->vfio_loaded);
+	if (rc == -ENOENT)
+		SKIP(return, "ioasid_vfio.ko not loaded, and IOASID_VFIO_MODULE names none");
+	/* Loaded without type1: for the containers set from now on. */
+	if (rc == -EPERM)
+		rc = sysfs_write(TYPE1_PARAM, "1");
+	ASSERT_EQ(0, rc);
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	self->unsafe = set_unsafe_interrupts('1');
+	ASSERT_TRUE(pci_bind_driver(self->bdf, "vfio-pci"));
 }
 
 FIXTURE_SETUP(fail_nth)
@@ -573,6 +687,10 @@ FIXTURE_SETUP(fail_nth)
 		if (!rc)
 			SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
 	}
+	if (variant->vfio) {
+		vfio_setup(_metadata, self);
+		return;
+	}
 	if (!variant->device)
 		return;
 	if (find_edu(bdfs, 4) < 1)
@@ -606,6 +724,8 @@ FIXTURE_TEARDOWN(fail_nth)
 		close(self->memfd);
 	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
 		EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
+	if (self->vfio_loaded)
+		EXPECT_EQ(0, unload_ioasid_vfio());
 }
 
 /*
@@ -619,6 +739,8 @@ static void run_open(struct __test_metadata *_metadata,
 {
 	*s = (struct seq_state){
 		.devfd = -1,
+		.group = -1,
+		.container = -1,
 		.memfd = self->memfd,
 		.buf = self->buf,
 		.big = self->big,
@@ -631,6 +753,14 @@ static void run_open(struct __test_metadata *_metadata,
 	if (seq->device) {
 		s->devfd = open_device_file(self->bdf);
 		ASSERT_LE(0, s->devfd);
+	}
+	if (seq->vfio) {
+		s->group = open_vfio_group(self->bdf);
+		s->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, s->group);
+		ASSERT_LE(0, s->container);
+		ASSERT_EQ(0, ioctl(s->group, VFIO_GROUP_SET_CONTAINER,
+				   &s->container));
 	}
 	if (seq->prepare)
 		ASSERT_EQ(0, seq->prepare(s));
@@ -699,6 +829,10 @@ static bool run_once(struct __test_metadata *_metadata,
 	}
 	if (s.devfd >= 0)
 		close(s.devfd);
+	if (s.group >= 0)
+		close(s.group);
+	if (s.container >= 0)
+		close(s.container);
 	close(s.fd);
 	ASSERT_EQ(0, ioasid_read_counters(&after));
 	assert_same(_metadata, &self->start, &after, "closing leaked", nth, i);
