@@ -89,6 +89,8 @@ run_bench() {
 			echo "IOASID-NOTE could not load $mod"
 	done
 	echo 1 >/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+	# After type1, so that it is asked first while its type1 is set.
+	insmod /ioasid_vfio.ko || echo "IOASID-NOTE could not load ioasid_vfio"
 	echo 160 >/proc/sys/vm/nr_hugepages
 	# An IOMMU driver loaded as a module (virtio-iommu) puts a device in
 	# a group only when a driver binds it: one with no group yet is alone.
@@ -108,6 +110,8 @@ run_bench() {
 	echo "IOASID-CSV-BEGIN"
 	cat /tmp/bench.csv
 	echo "IOASID-CSV-END"
+	rmmod ioasid_vfio
+	lane_check $? "rmmod ioasid_vfio"
 }
 
 # The lanes' edu devices cannot be reset: their administrator allows them.

@@ -13,9 +13,16 @@
  * page checked, take ownership) in the ioasid column: against an unmap and
  * a map of the same memory through ioasid in the other column, and against
  * type1's own update of the addresses (VFIO_DMA_UNMAP_FLAG_VADDR, then
- * VFIO_DMA_MAP_FLAG_VADDR, which checks nothing).  The
- * table goes to stdout; with -c FILE the same rows go to FILE as CSV (an
- * empty field where a row has no VFIO side).
+ * VFIO_DMA_MAP_FLAG_VADDR, which checks nothing).
+ *
+ * The rows named "type1 on ioasid: ..." run the same type1 client code on
+ * the VFIO device in both columns: in a container that ioasid_vfio serves
+ * (its parameter type1 set) and in one that vfio_iommu_type1 serves, a new
+ * container for each repetition.  Which backend took each container is
+ * checked by ioasid's count of contexts (a container ioasid serves has
+ * one), the plain type1 column's too.  The table goes to stdout; with -c
+ * FILE the same rows go to FILE as CSV (an empty field where a row has no
+ * VFIO side).
  *
  * Usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF
  *   -q  quick: fewer repetitions and smaller loops, to prove it works
@@ -52,7 +59,10 @@ struct iface {
 	int (*noop)(struct iface *i);
 	int fd;		/* /dev/ioasid, or the VFIO container */
 	__u32 ioas;	/* ioasid only */
+	int group;	/* VFIO only: the group in the container */
 };
+
+#define TYPE1_PARAM "/sys/module/ioasid_vfio/parameters/type1"
 
 static int reps = 5, pairs = 10000, small_maps = 10000, noops = 100000;
 static size_t handover_len = SZ_1G;
@@ -160,23 +170,48 @@ static int ioasid_setup(struct iface *i, struct iface *bare, const char *bdf)
 	return rc;
 }
 
+/*
+ * Put the group of @i in a new type1 container, in place of the one it is
+ * in, if any, served by ioasid_vfio (@ioasid) or by vfio_iommu_type1, and
+ * check that the one asked for took it.  -ENOENT: ioasid_vfio is not
+ * loaded; -EPROTO: the other backend took it.
+ */
+static int vfio_container(struct iface *i, bool ioasid)
+{
+	long contexts;
+	int rc;
+
+	if (i->fd >= 0) {
+		if (ioctl(i->group, VFIO_GROUP_UNSET_CONTAINER) < 0)
+			return -errno;
+		close(i->fd);
+	}
+	rc = sysfs_write(TYPE1_PARAM, ioasid ? "1" : "0");
+	if (rc && (ioasid || rc != -ENOENT))
+		return rc;
+	contexts = ioasid_counter("contexts");
+	i->fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (i->fd < 0)
+		return -errno;
+	if (ioctl(i->group, VFIO_GROUP_SET_CONTAINER, &i->fd) < 0 ||
+	    ioctl(i->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+		return -errno;
+	return ioasid_counter("contexts") == contexts + ioasid ? 0 : -EPROTO;
+}
+
 /* A type1 container with the group of @bdf bound to vfio-pci. */
 static int vfio_setup(struct iface *i, const char *bdf)
 {
 	char path[64];
-	int group;
 
 	if (!pci_bind_driver(bdf, "vfio-pci"))
 		return -ENODEV;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(bdf));
-	group = open(path, O_RDWR);
-	i->fd = open("/dev/vfio/vfio", O_RDWR);
-	if (group < 0 || i->fd < 0)
+	i->group = open(path, O_RDWR | O_CLOEXEC);
+	if (i->group < 0)
 		return -errno;
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &i->fd) < 0 ||
-	    ioctl(i->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
-		return -errno;
-	return 0;
+	i->fd = -1;
+	return vfio_container(i, false);
 }
 
 /* A populated buffer of @len bytes of the given kind, or NULL. */
@@ -358,6 +393,7 @@ struct row {
 	int bare;	/* ioasid alone, on the IOAS with no device */
 	row_fn other;	/* the other column runs @other, not @fn */
 	int other_ioasid;	/* and through ioasid, not type1 */
+	int served;	/* both columns type1: served by ioasid, and not */
 };
 
 static const struct row rows[] = {
@@ -380,6 +416,21 @@ static const struct row rows[] = {
 	  row_remap, 1 },
 	{ "handover 1G vs type1 vaddr", row_handover, 0, BACK_MEMFD, "us", 0,
 	  0, row_vaddr },
+	{ "type1 on ioasid: 4K map+unmap pair", row_pairs, SZ_4K, BACK_4K,
+	  "us/pair", 0, .served = 1 },
+	{ "type1 on ioasid: map 64M hugetlb", row_map, SZ_64M, BACK_HUGETLB,
+	  "us", 0, .served = 1 },
+	{ "type1 on ioasid: unmap 64M hugetlb", row_unmap, SZ_64M,
+	  BACK_HUGETLB, "us", 0, .served = 1 },
+	{ "type1 on ioasid: map 64M THP", row_map, SZ_64M, BACK_THP, "us", 0,
+	  .served = 1 },
+	{ "type1 on ioasid: unmap 64M THP", row_unmap, SZ_64M, BACK_THP, "us",
+	  0, .served = 1 },
+	{ "type1 on ioasid: unmap-all 10000 maps", row_unmap_all, SZ_4K,
+	  BACK_4K, "us", 0, .served = 1 },
+	/* ioasid checks the new addresses; type1 takes them on trust. */
+	{ "type1 on ioasid: vaddr update 64M", row_vaddr, SZ_64M, BACK_MEMFD,
+	  "us", 0, .served = 1 },
 };
 
 /* The interfaces, in the order of the table's columns. */
@@ -389,16 +440,16 @@ static void print_row(const struct row *r, const double *med, int sides,
 		      FILE *csv)
 {
 	if (sides == 1) {
-		printf("%-24s %12.1f %12s %8s  %s (ioasid alone)\n", r->name,
+		printf("%-38s %12.1f %12s %8s  %s (ioasid alone)\n", r->name,
 		       med[0], "-", "-", r->unit);
 		if (csv)
 			fprintf(csv, "%s,%s,%.3f,,\n", r->name, r->unit, med[0]);
 		return;
 	}
-	printf("%-24s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
+	printf("%-38s %12.1f %12.1f %8.2f  %s%s\n", r->name, med[0], med[1],
 	       med[1] / med[0], r->unit,
 	       r->other_ioasid ? " (ioasid remap beside)" :
-	       r->ratio ? "" : " (not a ratio row)");
+	       r->ratio || r->served ? "" : " (not a ratio row)");
 	if (csv)
 		fprintf(csv, "%s,%s,%.3f,%.3f,%.3f\n", r->name, r->unit,
 			med[0], med[1], med[1] / med[0]);
@@ -421,18 +472,32 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		fn[1] = r->other;
 	if (r->other_ioasid)
 		side[1] = &ifs[IF_IOASID];
+	if (r->served) {
+		side[0] = &ifs[IF_VFIO];
+		if (access(TYPE1_PARAM, F_OK)) {
+			printf("%-38s skipped: ioasid_vfio is not loaded\n",
+			       r->name);
+			return 0;
+		}
+	}
 	if (len) {
 		buf = buffer(len, r->backing);
 		if (!buf) {
-			printf("%-24s no buffer (%s)\n", r->name, strerror(errno));
+			printf("%-38s no buffer (%s)\n", r->name, strerror(errno));
 			return -1;
 		}
 	}
 	for (n = 0; n < reps; n++) {
 		for (k = 0; k < sides; k++) {
+			/* A new container, ioasid's first: type1's is left. */
+			if (r->served && vfio_container(side[k], !k)) {
+				printf("%-38s no container of %s\n", r->name,
+				       k ? "vfio_iommu_type1" : "ioasid");
+				return -1;
+			}
 			t[k][n] = fn[k](side[k], buf, len);
 			if (t[k][n] < 0) {
-				printf("%-24s %s failed\n", r->name, side[k]->name);
+				printf("%-38s %s failed\n", r->name, side[k]->name);
 				return -1;
 			}
 		}
@@ -495,7 +560,7 @@ int main(int argc, char **argv)
 			return 1;
 		fprintf(csv, "row,unit,ioasid,vfio_type1,ratio\n");
 	}
-	printf("%-24s %12s %12s %8s  (median of %d)\n", "row", "ioasid",
+	printf("%-38s %12s %12s %8s  (median of %d)\n", "row", "ioasid",
 	       "vfio-type1", "vfio/io", reps);
 	for (n = 0; n < ARRAY_SIZE(rows); n++)
 		rc |= run_row(&rows[n], ifs, csv);
