@@ -178,22 +178,27 @@ run_bench_quick() {
 	return 1
 }
 
-# Debian's dpdk-testpmd in x86-vtd, in a VFIO type1 container that ioasid
+# The lanes where Debian's DPDK runs: x86 (VT-d) and arm64 (SMMUv3, whose
+# MSI doorbells ioasid maps), one per architecture ioasid_vfio serves type1
+# on; ppc64's DPDK asks VFIO for the SPAPR TCE types, which it does not.
+DPDK_LANES="x86-vtd arm64-smmuv3"
+
+# Debian's dpdk-testpmd in LANE, in a VFIO type1 container that ioasid
 # serves (guest-init.sh's run_dpdk): the row passes when the lane's checks
 # do (ioasid served the container, packets went both ways on both ports)
 # with no kernel warning.  Sets dpdk_log, dpdk_pass and dpdk_fail; says why
 # on stderr.
 run_dpdk_row() {
-	local skip
+	local lane=$1 skip
 
-	log "booting lane x86-vtd to run Debian's dpdk-testpmd on ioasid"
-	dpdk_log=$("$topdir/scripts/run-lane.sh" x86-vtd dpdk)
+	log "booting lane $lane to run Debian's dpdk-testpmd on ioasid"
+	dpdk_log=$("$topdir/scripts/run-lane.sh" "$lane" dpdk)
 	read -r dpdk_pass dpdk_fail skip < <(parse_log "$dpdk_log" 2>"$dpdk_log.problems")
 	scan_splats "$dpdk_log" >>"$dpdk_log.problems" && dpdk_fail=$((dpdk_fail + 1))
 	grep -a "IOASID-NOTE dpdk port" "$dpdk_log" | sed 's/^.*IOASID-NOTE /  /' >&2
 	[ "$dpdk_fail" -eq 0 ] && [ "$dpdk_pass" -gt 0 ] && return
 	[ "$dpdk_pass" -gt 0 ] || dpdk_fail=$((dpdk_fail + 1))
-	{ echo "dpdk (x86-vtd) failed, serial log $dpdk_log:"
+	{ echo "dpdk ($lane) failed, serial log $dpdk_log:"
 	  cat "$dpdk_log.problems"; } >&2
 	return 1
 }
@@ -244,11 +249,14 @@ run_tests() {
 		pass=1 fail=0
 		run_bench_quick || { pass=0 fail=1 failed_logs+=" $bench_log"; }
 		report_row "bench (reduced)" "$pass" "$fail" 0 "$start"
-		start=$(date +%s)
-		run_dpdk_row || failed_logs+=" $dpdk_log"
-		report_row "dpdk (x86-vtd)" "$dpdk_pass" "$dpdk_fail" 0 "$start"
 		;;
 	esac
+	for lane in $DPDK_LANES; do
+		case " $lanes " in *" $lane "*) ;; *) continue ;; esac
+		start=$(date +%s)
+		run_dpdk_row "$lane" || failed_logs+=" $dpdk_log"
+		report_row "dpdk ($lane)" "$dpdk_pass" "$dpdk_fail" 0 "$start"
+	done
 	cat "$report"
 	# Last, where a reader of the output's tail finds them: the failures.
 	cat "$failures" >&2

@@ -6,7 +6,7 @@
 # poll-mode drivers of the lane's NICs into a cpio archive that the lane
 # appends to its initramfs.
 #
-# Usage: fetch-dpdk.sh DEBARCH     (amd64)
+# Usage: fetch-dpdk.sh DEBARCH     (amd64, arm64)
 #
 # The libraries are found from the ELF files' NEEDED entries: each soname
 # is looked up in the packages unpacked so far, else its package (named
@@ -20,9 +20,10 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/apt.sh"
 
-debarch=${1:?usage: fetch-dpdk.sh amd64}
+debarch=${1:?usage: fetch-dpdk.sh amd64|arm64}
 case $debarch in
 amd64) triplet=x86_64-linux-gnu loader=lib64/ld-linux-x86-64.so.2 ;;
+arm64) triplet=aarch64-linux-gnu loader=lib/ld-linux-aarch64.so.1 ;;
 *) die "no DPDK lane for $debarch" ;;
 esac
 

@@ -170,7 +170,7 @@ run_dpdk() {
 	done
 	echo "IOASID-NOTE dpdk NICs:$bdfs"
 	# shellcheck disable=SC2086 # the -a options
-	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu /usr/bin/dpdk-testpmd \
+	LD_LIBRARY_PATH=/usr/lib/$(uname -m)-linux-gnu /usr/bin/dpdk-testpmd \
 		-l 0-1 -n 1 --iova-mode=va $args --huge-dir=/mnt/huge \
 		--no-telemetry -- --forward-mode=io --total-num-mbufs=4096 \
 		--nb-cores=1 --tx-first --stats-period=5 </dev/null \
