@@ -908,19 +908,31 @@ static struct oracle_mapping *find_mapping(struct oracle_run *r, __u64 iova,
 	return NULL;
 }
 
-/* A range for an unmap: a recorded mapping, or anywhere, or a bad one. */
-static void pick_range(struct oracle_run *r, struct oracle_op *op)
+/*
+ * Aim @op at a recorded mapping, if there is one, all but one time in
+ * @odds; else anywhere in the window, up to @pages pages long.
+ */
+static void aim(struct oracle_run *r, struct oracle_op *op,
+		unsigned int odds, unsigned int pages)
 {
 	struct oracle_mapping *m;
 
-	if (r->nmaps && pick(r, 2)) {
+	if (r->nmaps && pick(r, odds)) {
 		m = &r->maps[pick(r, r->nmaps)];
 		op->iova = m->iova;
 		op->size = m->size;
 	} else {
 		op->iova = slot_iova(pick(r, ORACLE_SLOTS));
-		op->size = (1 + pick(r, 8)) * page_size;
+		op->size = (1 + pick(r, pages)) * page_size;
 	}
+}
+
+/* A range for an unmap: a recorded mapping, or anywhere, or a bad one. */
+static void pick_range(struct oracle_run *r, struct oracle_op *op)
+{
+	struct oracle_mapping *m;
+
+	aim(r, op, 2, 8);
 	switch (pick(r, 16)) {
 	case 0:
 		op->iova += page_size / 2;
@@ -1001,14 +1013,7 @@ static void pick_vaddr_map(struct oracle_run *r, struct oracle_op *op)
 	op->flags = VFIO_DMA_MAP_FLAG_VADDR;
 	if (pick(r, 8) == 0)
 		op->flags |= VFIO_DMA_MAP_FLAG_READ;
-	if (r->nmaps && pick(r, 3)) {
-		m = &r->maps[pick(r, r->nmaps)];
-		op->iova = m->iova;
-		op->size = m->size;
-	} else {
-		op->iova = slot_iova(pick(r, ORACLE_SLOTS));
-		op->size = (1 + pick(r, 4)) * page_size;
-	}
+	aim(r, op, 3, 4);
 	m = find_mapping(r, op->iova, op->size);
 	op->vaddr = (uintptr_t)(r->alias + (m ? m->page : 0) * page_size);
 }
