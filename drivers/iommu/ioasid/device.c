@@ -80,6 +80,7 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 	idev = container_of(obj, struct ioasid_device, obj);
 	idev->ops = ops;
 	idev->ictx = ictx;
+	xa_init_flags(&idev->pasids, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	return idev;
 }
 
@@ -286,43 +287,69 @@ static int reserve_group_regions(struct ioasid_ioas *ioas,
 	return rc;
 }
 
-/* Attach the group of @idev to @domain, or move it there from @old. */
-static int group_set_domain(struct ioasid_device *idev,
+/*
+ * Attach the group of @idev to @domain, or move it there from @old; with a
+ * @pasid, only the device's DMA tagged with it.
+ */
+static int group_set_domain(struct ioasid_device *idev, u32 pasid,
 			    struct iommu_domain *domain,
 			    struct iommu_domain *old)
 {
 	/* The IOMMU driver allocates too (context entries, ...). */
 	if (ioasid_should_fail())
 		return -ENOMEM;
+	if (pasid)
+		return idev->ops->set_pasid(idev, pasid, domain, old);
 	return idev->ops->set_domain(idev, domain, old);
 }
 
-/*
- * Move the group of @idev from @domain back to @old, where it was; should
- * that fail, or @old be NULL, it is blocked rather than left on @domain.
- */
-static void group_set_back(struct ioasid_device *idev,
-			   struct iommu_domain *domain,
-			   struct iommu_domain *old)
+/* Block the DMA of the group of @idev (or of its @pasid) on @domain. */
+static void group_unset_domain(struct ioasid_device *idev, u32 pasid,
+			       struct iommu_domain *domain)
 {
-	if (!old || WARN_ON(idev->ops->set_domain(idev, old, domain)))
+	if (pasid)
+		idev->ops->unset_pasid(idev, pasid, domain);
+	else
 		idev->ops->unset_domain(idev, domain);
 }
 
 /*
- * The group of @idev is attached to @hwpt, from @old: reserve what the
- * attach took out of the domain's aperture, or move the group back.  The
- * driver may keep the domain narrowed after that (VT-d does): then, until
- * an attach narrows it again here, a MAP beyond it fails in the driver
- * rather than with -ERANGE; nothing is mapped there either way.
+ * Move the group of @idev (or its @pasid) from @domain back to @old, where
+ * it was; should that fail, or @old be NULL, it is blocked rather than left
+ * on @domain.
+ */
+static void group_set_back(struct ioasid_device *idev, u32 pasid,
+			   struct iommu_domain *domain,
+			   struct iommu_domain *old)
+{
+	int rc = -EINVAL;
+
+	if (old) {
+		if (pasid)
+			rc = idev->ops->set_pasid(idev, pasid, old, domain);
+		else
+			rc = idev->ops->set_domain(idev, old, domain);
+		WARN_ON(rc);
+	}
+	if (rc)
+		group_unset_domain(idev, pasid, domain);
+}
+
+/*
+ * The group of @idev (or its @pasid) is attached to @hwpt, from @old:
+ * reserve what the attach took out of the domain's aperture, or move it
+ * back.  The driver may keep the domain narrowed after that (VT-d does):
+ * then, until an attach narrows it again here, a MAP beyond it fails in the
+ * driver rather than with -ERANGE; nothing is mapped there either way.
  */
 static int hwpt_attached(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
-			 struct ioasid_device *idev, struct iommu_domain *old)
+			 struct ioasid_device *idev, u32 pasid,
+			 struct iommu_domain *old)
 {
 	int rc = ioasid_hwpt_narrow_aperture(ioas, hwpt);
 
 	if (rc)
-		group_set_back(idev, hwpt->domain, old);
+		group_set_back(idev, pasid, hwpt->domain, old);
 	return rc;
 }
 
@@ -332,7 +359,7 @@ static int hwpt_attached(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
  */
 static int hwpt_fill_then_attach(struct ioasid_ioas *ioas,
 				 struct ioasid_hwpt *hwpt,
-				 struct ioasid_device *idev,
+				 struct ioasid_device *idev, u32 pasid,
 				 struct iommu_domain *old)
 {
 	int rc;
@@ -340,9 +367,9 @@ static int hwpt_fill_then_attach(struct ioasid_ioas *ioas,
 	rc = ioasid_hwpt_install(ioas, hwpt);
 	if (rc)
 		return rc;
-	rc = group_set_domain(idev, hwpt->domain, old);
+	rc = group_set_domain(idev, pasid, hwpt->domain, old);
 	if (!rc)
-		rc = hwpt_attached(ioas, hwpt, idev, old);
+		rc = hwpt_attached(ioas, hwpt, idev, pasid, old);
 	if (rc)
 		ioasid_hwpt_uninstall(ioas, hwpt);
 	return rc;
@@ -355,28 +382,28 @@ static int hwpt_fill_then_attach(struct ioasid_ioas *ioas,
  */
 static int hwpt_attach_then_fill(struct ioasid_ioas *ioas,
 				 struct ioasid_hwpt *hwpt,
-				 struct ioasid_device *idev,
+				 struct ioasid_device *idev, u32 pasid,
 				 struct iommu_domain *old)
 {
 	int rc;
 
-	rc = group_set_domain(idev, hwpt->domain, old);
+	rc = group_set_domain(idev, pasid, hwpt->domain, old);
 	if (rc)
 		return rc;
 	rc = ioasid_hwpt_install(ioas, hwpt);
 	if (rc)
-		group_set_back(idev, hwpt->domain, old);
+		group_set_back(idev, pasid, hwpt->domain, old);
 	return rc;
 }
 
 /*
- * Put the group of @idev on a hwpt of @ioas: one it shares if the IOMMU
- * driver accepts it there, else a new one.  With @old the group is attached
- * to that domain, and moves in one step.
+ * Put the group of @idev (or its @pasid) on a hwpt of @ioas: one it shares
+ * if the IOMMU driver accepts it there, else a new one.  With @old the
+ * group is attached to that domain, and moves in one step.
  */
 static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 					   struct ioasid_device *idev,
-					   struct iommu_domain *old)
+					   u32 pasid, struct iommu_domain *old)
 {
 	struct ioasid_hwpt *hwpt;
 	int rc;
@@ -387,9 +414,9 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 		if (hwpt->ops != idev->ops ||
 		    hwpt->enforced != idev->enforce_coherent)
 			continue;
-		rc = group_set_domain(idev, hwpt->domain, old);
+		rc = group_set_domain(idev, pasid, hwpt->domain, old);
 		if (!rc)
-			rc = hwpt_attached(ioas, hwpt, idev, old);
+			rc = hwpt_attached(ioas, hwpt, idev, pasid, old);
 		if (!rc) {
 			hwpt->users++;
 			return hwpt;
@@ -403,9 +430,9 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	if (IS_ERR(hwpt))
 		return hwpt;
 	if (idev->fill_after_attach)
-		rc = hwpt_attach_then_fill(ioas, hwpt, idev, old);
+		rc = hwpt_attach_then_fill(ioas, hwpt, idev, pasid, old);
 	else
-		rc = hwpt_fill_then_attach(ioas, hwpt, idev, old);
+		rc = hwpt_fill_then_attach(ioas, hwpt, idev, pasid, old);
 	if (rc) {
 		ioasid_hwpt_free(hwpt);
 		return ERR_PTR(rc);
@@ -413,47 +440,71 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	return hwpt;
 }
 
-/* Bring the group of @idev into @ioas, reserved regions first. */
-static int group_enter(struct ioasid_group_attach *ga,
-		       struct ioasid_device *idev, struct ioasid_ioas *ioas,
-		       struct iommu_domain *old)
+/*
+ * Bring the group of @idev (or its @pasid) into @ioas, reserved regions
+ * first, on behalf of @owner; with @old, from that domain in one step.
+ * The attachment holds a reference on @ioas.
+ */
+static struct ioasid_hwpt *ioas_enter(struct ioasid_ioas *ioas,
+				      struct ioasid_device *idev, u32 pasid,
+				      const void *owner,
+				      struct iommu_domain *old)
 {
 	struct ioasid_hwpt *hwpt;
 	int rc;
 
 	down_write(&ioas->iova_rwsem);
-	rc = reserve_group_regions(ioas, idev, ga);
-	if (!rc) {
-		hwpt = ioas_take_group(ioas, idev, old);
-		if (IS_ERR(hwpt)) {
-			ioasid_ioas_unreserve(ioas, ga);
-			rc = PTR_ERR(hwpt);
-		}
+	rc = reserve_group_regions(ioas, idev, owner);
+	if (rc) {
+		hwpt = ERR_PTR(rc);
+	} else {
+		hwpt = ioas_take_group(ioas, idev, pasid, old);
+		if (IS_ERR(hwpt))
+			ioasid_ioas_unreserve(ioas, owner);
 	}
 	up_write(&ioas->iova_rwsem);
-	if (rc)
-		return rc;
-	refcount_inc(&ioas->obj.users);
+	if (!IS_ERR(hwpt))
+		refcount_inc(&ioas->obj.users);
+	return hwpt;
+}
+
+/*
+ * Take the group of @idev (or its @pasid) out of @ioas, where @owner brought
+ * it; unless it moved, block its DMA too.
+ */
+static void ioas_leave(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
+		       struct ioasid_device *idev, u32 pasid,
+		       const void *owner, bool detach)
+{
+	down_write(&ioas->iova_rwsem);
+	if (detach)
+		group_unset_domain(idev, pasid, hwpt->domain);
+	ioasid_hwpt_put(ioas, hwpt);
+	ioasid_ioas_unreserve(ioas, owner);
+	up_write(&ioas->iova_rwsem);
+	ioasid_put_object(&ioas->obj);
+}
+
+/* Bring the group of @idev into @ioas, through @ga. */
+static int group_enter(struct ioasid_group_attach *ga,
+		       struct ioasid_device *idev, struct ioasid_ioas *ioas,
+		       struct iommu_domain *old)
+{
+	struct ioasid_hwpt *hwpt;
+
+	hwpt = ioas_enter(ioas, idev, 0, ga, old);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
 	ga->ioas = ioas;
 	ga->hwpt = hwpt;
 	return 0;
 }
 
-/*
- * Take the group of @idev out of its IOAS; unless it moved, block its DMA
- * too.
- */
 static void group_leave(struct ioasid_group_attach *ga,
 			struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			struct ioasid_hwpt *hwpt, bool detach)
 {
-	down_write(&ioas->iova_rwsem);
-	if (detach)
-		idev->ops->unset_domain(idev, hwpt->domain);
-	ioasid_hwpt_put(ioas, hwpt);
-	ioasid_ioas_unreserve(ioas, ga);
-	up_write(&ioas->iova_rwsem);
-	ioasid_put_object(&ioas->obj);
+	ioas_leave(ioas, hwpt, idev, 0, ga, detach);
 }
 
 static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
@@ -579,6 +630,213 @@ static void detach_device(struct ioasid_device *idev)
 	kfree(ga);
 }
 
+/*
+ * May @pasid of @idev attach to @ioas?  The device must have PASIDs, and an
+ * enabled IOAS must have promised them.
+ */
+static int check_pasid(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+		       u32 pasid, u64 *unmet)
+{
+	if (!idev->max_pasid_log2 || !idev->ops->set_pasid) {
+		*unmet = IOASID_UNMET_PASID;
+		pr_info_ratelimited("ioasid: %s has no PASIDs to attach\n",
+				    ioasid_device_name(idev));
+		return -EOPNOTSUPP;
+	}
+	if (!pasid || pasid >> idev->max_pasid_log2)
+		return -EINVAL;
+	return ioasid_ioas_check_pasid(ioas, idev, pasid, unmet);
+}
+
+/* Attach @pasid of @idev, which nothing uses, to @ioas. */
+static int pasid_attach(struct ioasid_device *idev, u32 pasid,
+			struct ioasid_ioas *ioas)
+{
+	struct ioasid_pasid *ipasid;
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	ipasid = ioasid_kzalloc(sizeof(*ipasid));
+	if (!ipasid)
+		return -ENOMEM;
+	ipasid->idev = idev;
+	ipasid->pasid = pasid;
+	rc = ioasid_should_fail() ? -ENOMEM :
+	     xa_insert(&idev->pasids, pasid, ipasid, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_free;
+	hwpt = ioas_enter(ioas, idev, pasid, ipasid, NULL);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		xa_erase(&idev->pasids, pasid);
+		goto out_free;
+	}
+	ipasid->ioas = ioas;
+	ipasid->hwpt = hwpt;
+	list_add_tail(&ipasid->ioas_link, &ioas->pasids);
+	ioasid_count(IOASID_CNT_PASIDS, 1);
+	return 0;
+
+out_free:
+	kfree(ipasid);
+	return rc;
+}
+
+/* Move @ipasid to @ioas in one step, where the backend can. */
+static int pasid_replace(struct ioasid_pasid *ipasid, struct ioasid_ioas *ioas)
+{
+	struct ioasid_ioas *old_ioas = ipasid->ioas;
+	struct ioasid_hwpt *old_hwpt = ipasid->hwpt;
+	struct ioasid_hwpt *hwpt;
+
+	hwpt = ioas_enter(ioas, ipasid->idev, ipasid->pasid, ipasid,
+			  old_hwpt->domain);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	ipasid->ioas = ioas;
+	ipasid->hwpt = hwpt;
+	list_move_tail(&ipasid->ioas_link, &ioas->pasids);
+	ioas_leave(old_ioas, old_hwpt, ipasid->idev, ipasid->pasid, ipasid,
+		   false);
+	return 0;
+}
+
+static void pasid_detach(struct ioasid_pasid *ipasid)
+{
+	xa_erase(&ipasid->idev->pasids, ipasid->pasid);
+	list_del(&ipasid->ioas_link);
+	ioas_leave(ipasid->ioas, ipasid->hwpt, ipasid->idev, ipasid->pasid,
+		   ipasid, true);
+	kfree(ipasid);
+	ioasid_count(IOASID_CNT_PASIDS, -1);
+}
+
+static int attach_device_pasid(struct ioasid_device *idev,
+			       struct ioasid_ioas *ioas, u32 pasid,
+			       bool replace, u64 *unmet)
+{
+	struct ioasid_pasid *ipasid;
+	int rc;
+
+	lockdep_assert_held(&idev->ictx->attach_lock);
+
+	ipasid = pasid ? xa_load(&idev->pasids, pasid) : NULL;
+	/* A process is bound with it (or its binding is ending). */
+	if (ipasid && (!ipasid->ioas || !replace))
+		return -EBUSY;
+	if (ipasid && ipasid->ioas == ioas)
+		return 0;
+	rc = check_pasid(idev, ioas, pasid, unmet);
+	if (rc)
+		return rc;
+	if (!ipasid)
+		return pasid_attach(idev, pasid, ioas);
+	return pasid_replace(ipasid, ioas);
+}
+
+/* Detach every PASID of @idev attached to an IOAS. */
+static void detach_device_pasids(struct ioasid_device *idev)
+{
+	struct ioasid_pasid *ipasid;
+	unsigned long pasid;
+
+	lockdep_assert_held(&idev->ictx->attach_lock);
+
+	xa_for_each(&idev->pasids, pasid, ipasid)
+		if (ipasid->ioas)
+			pasid_detach(ipasid);
+}
+
+/**
+ * ioasid_device_sva_bind() - bind a process's address space to a device
+ * @idev: the device, which the caller keeps bound (sva.c: its share is
+ *	busy)
+ * @mm: the address space, which the caller keeps
+ *
+ * Return: the PASID of the binding, or an ERR_PTR: -ENOSPC no free PASID,
+ * -ENOMEM, or the backend's errno.
+ */
+struct ioasid_pasid *ioasid_device_sva_bind(struct ioasid_device *idev,
+					    struct mm_struct *mm)
+{
+	struct xa_limit limit = XA_LIMIT(1, (1U << idev->max_pasid_log2) - 1);
+	struct ioasid_ctx *ictx = idev->ictx;
+	struct ioasid_pasid *ipasid;
+	u32 free, pasid;
+	void *cookie;
+	int rc;
+
+	ipasid = ioasid_kzalloc(sizeof(*ipasid));
+	if (!ipasid)
+		return ERR_PTR(-ENOMEM);
+	mutex_lock(&ictx->attach_lock);
+	/* Reserve a free PASID, which the backend may take. */
+	rc = ioasid_should_fail() ? -ENOMEM :
+	     xa_alloc(&idev->pasids, &free, NULL, limit, GFP_KERNEL_ACCOUNT);
+	if (rc == -EBUSY)
+		rc = -ENOSPC;
+	if (rc)
+		goto out_unlock;
+	pasid = free;
+	cookie = idev->ops->sva_bind(idev, mm, &pasid);
+	if (IS_ERR(cookie)) {
+		rc = PTR_ERR(cookie);
+		xa_release(&idev->pasids, free);
+		goto out_unlock;
+	}
+	ipasid->idev = idev;
+	ipasid->pasid = pasid;
+	ipasid->mm = mm;
+	ipasid->cookie = cookie;
+	if (pasid == free) {
+		xa_store(&idev->pasids, pasid, ipasid, GFP_KERNEL_ACCOUNT);
+	} else {
+		/* The backend chose: the address space's own PASID. */
+		xa_release(&idev->pasids, free);
+		rc = xa_insert(&idev->pasids, pasid, ipasid, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			mutex_unlock(&ictx->attach_lock);
+			/* With no lock held: see ioasid_device_sva_unbind(). */
+			idev->ops->sva_unbind(idev, cookie);
+			kfree(ipasid);
+			return ERR_PTR(rc);
+		}
+	}
+	mutex_unlock(&ictx->attach_lock);
+	ioasid_count(IOASID_CNT_PASIDS, 1);
+	return ipasid;
+
+out_unlock:
+	mutex_unlock(&ictx->attach_lock);
+	kfree(ipasid);
+	return ERR_PTR(rc);
+}
+
+/**
+ * ioasid_device_sva_unbind() - end a binding ioasid_device_sva_bind() made
+ * @ipasid: the binding's PASID; freed on return
+ *
+ * The device's DMA with the PASID is stopped, and the PASID free.  The
+ * backend unbinds with no lock of ours held: an IOMMU driver may wait for
+ * the page faults of the PASID, whose handling may drop the last user of
+ * an address space, whose release takes ioasid_sva_lock (sva.c).  The
+ * PASID stays taken meanwhile: blocked, and refused to an attach.
+ */
+void ioasid_device_sva_unbind(struct ioasid_pasid *ipasid)
+{
+	struct ioasid_device *idev = ipasid->idev;
+
+	mutex_lock(&idev->ictx->attach_lock);
+	ipasid->mm = NULL;
+	mutex_unlock(&idev->ictx->attach_lock);
+	idev->ops->sva_unbind(idev, ipasid->cookie);
+	mutex_lock(&idev->ictx->attach_lock);
+	xa_erase(&idev->pasids, ipasid->pasid);
+	mutex_unlock(&idev->ictx->attach_lock);
+	kfree(ipasid);
+	ioasid_count(IOASID_CNT_PASIDS, -1);
+}
+
 /**
  * ioasid_device_ioas() - the IOAS a device is attached to
  * @idev: the device; the caller holds idev->ictx->attach_lock
@@ -631,8 +889,12 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 	struct ioasid_ioas *ioas;
 	int rc;
 
-	if (cmd->flags & ~IOASID_DEVICE_ATTACH_REPLACE)
+	if (cmd->flags & ~(IOASID_DEVICE_ATTACH_REPLACE |
+			   IOASID_DEVICE_ATTACH_PASID))
 		return -EOPNOTSUPP;
+	if (cmd->__reserved ||
+	    (cmd->pasid && !(cmd->flags & IOASID_DEVICE_ATTACH_PASID)))
+		return -EINVAL;
 	cmd->out_unmet = 0;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
@@ -643,8 +905,14 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 		goto out_put_dev;
 	}
 	mutex_lock(&ucmd->ictx->attach_lock);
-	rc = attach_device(idev, ioas, cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
-			   &cmd->out_unmet);
+	if (cmd->flags & IOASID_DEVICE_ATTACH_PASID)
+		rc = attach_device_pasid(idev, ioas, cmd->pasid,
+					 cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
+					 &cmd->out_unmet);
+	else
+		rc = attach_device(idev, ioas,
+				   cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
+				   &cmd->out_unmet);
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&ioas->obj);
 	ioasid_put_object(&idev->obj);
@@ -661,33 +929,48 @@ out_put_dev:
 int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_detach *cmd = ucmd->cmd;
+	struct ioasid_pasid *ipasid;
 	struct ioasid_device *idev;
 	int rc = 0;
 
-	if (cmd->flags)
+	if (cmd->flags & ~IOASID_DEVICE_DETACH_PASID)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved)
+	if (cmd->pasid && !(cmd->flags & IOASID_DEVICE_DETACH_PASID))
 		return -EINVAL;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	mutex_lock(&ucmd->ictx->attach_lock);
-	if (idev->attached)
+	if (cmd->flags & IOASID_DEVICE_DETACH_PASID) {
+		ipasid = xa_load(&idev->pasids, cmd->pasid);
+		if (ipasid && ipasid->ioas)
+			pasid_detach(ipasid);
+		else
+			rc = -EINVAL;
+	} else if (idev->attached) {
 		detach_device(idev);
-	else
+	} else {
 		rc = -EINVAL;
+	}
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&idev->obj);
 	return rc;
 }
 
-/* Detach @idev if it is attached: its group's DMA is blocked then. */
+/*
+ * End every binding of processes to @idev, detach its PASIDs, and detach
+ * it if it is attached: all of its DMA is blocked then.
+ */
 static void device_detach_if_attached(struct ioasid_device *idev)
 {
+	ioasid_sva_unshare_device(idev);
 	mutex_lock(&idev->ictx->attach_lock);
+	detach_device_pasids(idev);
 	if (idev->attached)
 		detach_device(idev);
 	mutex_unlock(&idev->ictx->attach_lock);
+	WARN_ON(!xa_empty(&idev->pasids));
+	xa_destroy(&idev->pasids);
 }
 
 /**

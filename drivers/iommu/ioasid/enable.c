@@ -72,6 +72,8 @@ static bool features_valid(const struct ioasid_features *features)
 	       !(le64_to_cpu(features->caps) & ~IOASID_KNOWN_CAPS) &&
 	       !(nesting & ~IOASID_KNOWN_NESTING_FORMATS) &&
 	       !(max_page_size & (max_page_size - 1)) &&
+	       le32_to_cpu(features->min_pasid_log2) <=
+			IOASID_FEATURES_MAX_PASID_LOG2 &&
 	       ranges_valid(features);
 }
 
@@ -185,6 +187,42 @@ int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 }
 
 /**
+ * ioasid_ioas_check_pasid() - may a PASID of a device attach to an IOAS
+ * @ioas: the IOAS; the caller holds its context's attach_lock
+ * @idev: the device
+ * @pasid: the PASID, within the device's PASIDs
+ * @unmet: set to the enum ioasid_unmet the device does not honour
+ *
+ * As ioasid_ioas_check_device(); an enabled IOAS also takes only the
+ * PASIDs its features promised.
+ *
+ * Return: 0; -EOPNOTSUPP when the device is refused, or the IOAS promised
+ * no PASIDs, with @unmet set; -EINVAL @pasid is beyond the PASIDs the IOAS
+ * promised; or the errno of describing the device.
+ */
+int ioasid_ioas_check_pasid(struct ioasid_ioas *ioas,
+			    struct ioasid_device *idev, u32 pasid, u64 *unmet)
+{
+	const struct ioasid_features *features = ioas->features;
+	u32 min_pasid_log2;
+
+	*unmet = 0;
+	if (!features)
+		return 0;
+	min_pasid_log2 = le32_to_cpu(features->min_pasid_log2);
+	if (!min_pasid_log2) {
+		*unmet = IOASID_UNMET_PASID;
+		pr_warn_ratelimited("ioasid: PASID %u of %s refused by enabled IOAS %u: it promised no PASIDs\n",
+				    pasid, ioasid_device_name(idev),
+				    ioas->obj.id);
+		return -EOPNOTSUPP;
+	}
+	if (pasid >> min_pasid_log2)
+		return -EINVAL;
+	return ioasid_ioas_check_device(ioas, idev, unmet);
+}
+
+/**
  * ioasid_features_allowed() - are the required ranges within allowed ones
  * @features: the features of an enabled IOAS
  * @allowed: the allowed ranges; empty allows every IOVA
@@ -209,6 +247,7 @@ bool ioasid_features_allowed(const struct ioasid_features *features,
 static int devices_check(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 			 const struct ioasid_features *features, u64 *unmet)
 {
+	struct ioasid_pasid *ipasid;
 	struct ioasid_device *idev;
 	int rc;
 
@@ -218,6 +257,14 @@ static int devices_check(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 	ioasid_ioas_for_each_device(ioas, idev) {
 		*unmet &= ~IOASID_UNMET_NO_DEVICE;
 		rc = device_check(features, idev, unmet);
+		if (rc)
+			return rc;
+	}
+	ioasid_ioas_for_each_pasid(ioas, ipasid) {
+		*unmet &= ~IOASID_UNMET_NO_DEVICE;
+		if (ipasid->pasid >> le32_to_cpu(features->min_pasid_log2))
+			*unmet |= IOASID_UNMET_PASID;
+		rc = device_check(features, ipasid->idev, unmet);
 		if (rc)
 			return rc;
 	}

@@ -178,11 +178,32 @@ static int ioas_add_device(struct ioasid_device *idev,
 	return 0;
 }
 
-/* The attached devices of @ioas; the caller holds the attach lock. */
+/* Is @ipasid the first way its device is attached to @ioas? */
+static bool pasid_brings_device(struct ioasid_ioas *ioas,
+				struct ioasid_pasid *ipasid)
+{
+	struct ioasid_pasid *other;
+
+	if (ioasid_device_ioas(ipasid->idev) == ioas)
+		return false;
+	ioasid_ioas_for_each_pasid(ioas, other) {
+		if (other == ipasid)
+			return true;
+		if (other->idev == ipasid->idev)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The devices attached to @ioas, whole or by PASIDs, each once; the caller
+ * holds the attach lock.
+ */
 static int ioas_report_devices(struct ioasid_ctx *ictx,
 			       struct ioasid_ioas *ioas,
 			       struct ioasid_ioas_info *cmd)
 {
+	struct ioasid_pasid *ipasid;
 	struct ioasid_device *idev;
 	int rc;
 
@@ -190,6 +211,13 @@ static int ioas_report_devices(struct ioasid_ctx *ictx,
 
 	ioasid_ioas_for_each_device(ioas, idev) {
 		rc = ioas_add_device(idev, cmd);
+		if (rc)
+			return rc;
+	}
+	ioasid_ioas_for_each_pasid(ioas, ipasid) {
+		if (!pasid_brings_device(ioas, ipasid))
+			continue;
+		rc = ioas_add_device(ipasid->idev, cmd);
 		if (rc)
 			return rc;
 	}

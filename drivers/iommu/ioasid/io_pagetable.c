@@ -1318,6 +1318,7 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 	ioas->reserved = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->hwpts);
 	INIT_LIST_HEAD(&ioas->devices);
+	INIT_LIST_HEAD(&ioas->pasids);
 	return ioas;
 }
 
@@ -1330,7 +1331,8 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
 
 	/* Attached groups hold the IOAS: none is left. */
-	WARN_ON(!list_empty(&ioas->hwpts) || !list_empty(&ioas->devices));
+	WARN_ON(!list_empty(&ioas->hwpts) || !list_empty(&ioas->devices) ||
+		!list_empty(&ioas->pasids));
 	ioasid_ioas_unmap_all(ioas);
 	ioasid_allowed_free(&ioas->allowed);
 	kfree(ioas->features);

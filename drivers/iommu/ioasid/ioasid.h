@@ -20,6 +20,8 @@ struct device;
 struct file;
 struct iommu_domain;
 struct iommu_group;
+struct ioasid_pasid;
+struct ioasid_share;
 struct ioasid_features;
 struct ioasid_iova_range;
 struct mm_struct;
@@ -35,6 +37,9 @@ enum ioasid_counter {
 	IOASID_CNT_PINNED,	/* pages pinned (a page pinned twice is 2) */
 	IOASID_CNT_ACCOUNTED,	/* pages charged to RLIMIT_MEMLOCK */
 	IOASID_CNT_DOMAINS,	/* IOMMU domains allocated */
+	IOASID_CNT_PASIDS,	/* PASIDs attached or bound, over all devices */
+	IOASID_CNT_SVA_BINDS,	/* process address spaces bound to devices */
+	IOASID_CNT_SHARES,	/* shares, until their node and its files go */
 	IOASID_CNT_MAX,
 };
 
@@ -245,8 +250,23 @@ struct list_head;
  * @describe: fill in the family, the capabilities (but PAGING), the PASID
  *	width, the nesting formats and the raw registers of the device's IOMMU
  * @unbind: give back what binding took; the device is detached
+ * @set_pasid: make the device's DMA tagged with @pasid translate through
+ *	@domain, from blocked (@old NULL) or in one step from @old; -EINVAL
+ *	as @set_domain; optional: the device has no PASIDs without it
+ * @unset_pasid: block the DMA tagged with @pasid again
+ * @sva_enable: prepare the device for process-bound access, when it is
+ *	shared; optional
+ * @sva_disable: undo @sva_enable, when no process is bound any more
+ * @sva_bind: bind the address space @mm to the device; *@pasid comes in as
+ *	a PASID free on the device, which the backend may use, and goes out
+ *	as the PASID of the binding; returns what @sva_unbind needs, or an
+ *	ERR_PTR; optional: no IOASID_DEVICE_CAP_SVA without it
+ * @sva_unbind: end a binding: the device's DMA with its PASID is stopped on
+ *	return
  *
- * Every op but @unbind runs under ictx->attach_lock.
+ * Every op but @unbind, @sva_disable and @sva_unbind runs under
+ * ictx->attach_lock; @sva_disable runs with or without it, and
+ * @sva_unbind with no lock of ioasid held.
  */
 struct ioasid_device_ops {
 	struct iommu_domain *(*domain_alloc)(struct ioasid_device *idev);
@@ -262,6 +282,15 @@ struct ioasid_device_ops {
 	int (*describe)(struct ioasid_device *idev,
 			struct ioasid_device_info *info);
 	void (*unbind)(struct ioasid_device *idev);
+	int (*set_pasid)(struct ioasid_device *idev, u32 pasid,
+			 struct iommu_domain *domain, struct iommu_domain *old);
+	void (*unset_pasid)(struct ioasid_device *idev, u32 pasid,
+			    struct iommu_domain *domain);
+	int (*sva_enable)(struct ioasid_device *idev);
+	void (*sva_disable)(struct ioasid_device *idev);
+	void *(*sva_bind)(struct ioasid_device *idev, struct mm_struct *mm,
+			  u32 *pasid);
+	void (*sva_unbind)(struct ioasid_device *idev, void *cookie);
 };
 
 /**
@@ -306,6 +335,12 @@ struct ioasid_paging {
  * @alone: the page sizes and aperture of a domain of its own, once
  *	DEVICE_INFO learnt them (pgsize_bitmap is 0 until then); under
  *	ictx->attach_lock
+ * @max_pasid_log2: log2 of the number of PASIDs it may use; 0 for none
+ * @sva: a process may bind its address space to it (IOASID_DEVICE_CAP_SVA)
+ * @pasids: the struct ioasid_pasid of each PASID attached to an IOAS or
+ *	bound to a process, by PASID; under ictx->attach_lock
+ * @share: how it is shared for process-bound access, or NULL; under
+ *	ioasid_sva_lock (sva.c)
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -324,6 +359,35 @@ struct ioasid_device {
 	bool attached;
 	struct list_head ioas_link;
 	struct ioasid_paging alone;
+	u32 max_pasid_log2;
+	bool sva;
+	struct xarray pasids;
+	struct ioasid_share *share;
+};
+
+/**
+ * struct ioasid_pasid - what a PASID of a device is attached or bound to
+ * @idev: the device
+ * @pasid: the PASID
+ * @mm: the address space of a process bound with it (sva.c), with no
+ *	reference of its own (the binding's mmu_notifier holds one); NULL
+ *	for an IOAS attached, and once the binding is being unbound
+ * @cookie: what the backend's sva_bind returned
+ * @ioas: the IOAS attached, of which it holds a reference; NULL for a
+ *	binding
+ * @hwpt: the hwpt of @ioas it is attached to
+ * @ioas_link: in the pasids of @ioas
+ *
+ * It lives in idev->pasids; all of it is under ictx->attach_lock.
+ */
+struct ioasid_pasid {
+	struct ioasid_device *idev;
+	u32 pasid;
+	struct mm_struct *mm;
+	void *cookie;
+	struct ioasid_ioas *ioas;
+	struct ioasid_hwpt *hwpt;
+	struct list_head ioas_link;
 };
 
 /*
@@ -340,6 +404,13 @@ struct ioasid_device *ioasid_device_alloc(struct ioasid_ctx *ictx, size_t size,
 void ioasid_device_destroy(struct ioasid_object *obj);
 void ioasid_device_quiesce(struct ioasid_device *idev);
 void ioasid_device_release(struct ioasid_device *idev);
+struct ioasid_pasid *ioasid_device_sva_bind(struct ioasid_device *idev,
+					    struct mm_struct *mm);
+void ioasid_device_sva_unbind(struct ioasid_pasid *ipasid);
+int ioasid_cmd_device_share(struct ioasid_ucmd *ucmd);
+bool ioasid_sva_unshare_device(struct ioasid_device *idev);
+int ioasid_sva_init(void);
+void ioasid_sva_exit(void);
 const char *ioasid_device_name(struct ioasid_device *idev);
 bool ioasid_group_kernel_dma(struct ioasid_ctx *ictx, unsigned long group_id,
 			     u32 *kernel_dma);
@@ -535,6 +606,8 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  *	writing, so that either suffices to read it
  * @devices: the devices attached to it, by ioas_link; under the context's
  *	attach_lock
+ * @pasids: the struct ioasid_pasid of the PASIDs attached to it, by
+ *	ioas_link; under the context's attach_lock
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -546,11 +619,16 @@ struct ioasid_ioas {
 	struct list_head hwpts;
 	struct ioasid_features *features;
 	struct list_head devices;
+	struct list_head pasids;
 };
 
 /* Every device attached to @ioas; the caller holds the attach_lock. */
 #define ioasid_ioas_for_each_device(ioas, idev) \
 	list_for_each_entry(idev, &(ioas)->devices, ioas_link)
+
+/* Every PASID attached to @ioas; the caller holds the attach_lock. */
+#define ioasid_ioas_for_each_pasid(ioas, ipasid) \
+	list_for_each_entry(ipasid, &(ioas)->pasids, ioas_link)
 
 /**
  * struct ioasid_hwpt - a hardware page table: an IOMMU domain of an IOAS
@@ -735,6 +813,8 @@ int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd);
 /* enable.c */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 			     struct ioasid_device *idev, u64 *unmet);
+int ioasid_ioas_check_pasid(struct ioasid_ioas *ioas,
+			    struct ioasid_device *idev, u32 pasid, u64 *unmet);
 bool ioasid_features_allowed(const struct ioasid_features *features,
 			     struct rb_root_cached *allowed);
 int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd);

@@ -40,7 +40,9 @@ enum ioasid_test_mock_flags {
  * struct ioasid_test_mock_device - IOASID_TEST_OP_MOCK_DEVICE
  * @out_dev_id: the id of the new device object
  * @flags: enum ioasid_test_mock_flags
- * @caps: enum ioasid_device_caps of the device, but PAGING, which it has
+ * @caps: enum ioasid_device_caps of the device, but PAGING, which it has;
+ *	with IOASID_DEVICE_CAP_SVA it has page requests too, and
+ *	@max_pasid_log2 must not be 0
  * @max_pasid_log2: its PASID width
  * @nesting_formats: enum ioasid_nesting_formats its IOMMU offers
  * @__reserved: must be 0
@@ -71,9 +73,11 @@ struct ioasid_test_mock_device {
  * enum ioasid_test_dma_flags - flags of &ioasid_test_mock_dma
  * @IOASID_TEST_DMA_WRITE: the device writes memory (from @uptr); else it
  *	reads memory (into @uptr)
+ * @IOASID_TEST_DMA_PASID: the DMA is tagged with &ioasid_test_mock_dma.pasid
  */
 enum ioasid_test_dma_flags {
 	IOASID_TEST_DMA_WRITE = 1 << 0,
+	IOASID_TEST_DMA_PASID = 1 << 1,
 };
 
 #define IOASID_TEST_DMA_MAX 0x100000
@@ -85,11 +89,20 @@ enum ioasid_test_dma_flags {
  * @iova: where the device's DMA starts
  * @length: its length in bytes, at most IOASID_TEST_DMA_MAX; any alignment
  * @uptr: the caller's buffer of @length bytes
+ * @pasid: with IOASID_TEST_DMA_PASID, the PASID the DMA is tagged with
+ * @__reserved: must be 0
  *
  * The DMA goes through the device's IOMMU page table, IOMMU page by IOMMU
  * page.  It fails with -ENXIO at an IOVA that is not mapped (or when the
  * device is not attached: its DMA is blocked), and with -EACCES where the
  * mapping forbids the access; what was copied before stays copied.
+ *
+ * With IOASID_TEST_DMA_PASID, the DMA goes through what the PASID is
+ * attached to (blocked: -ENXIO), or, for a PASID a process bound, to the
+ * process's virtual address @iova, page by page, each faulted in as a
+ * page request would be: -ENXIO where nothing is mapped (or the address
+ * space is gone), -EACCES where the mapping forbids the access, or the
+ * errno of the fault.
  */
 struct ioasid_test_mock_dma {
 	__u32 dev_id;
@@ -97,6 +110,8 @@ struct ioasid_test_mock_dma {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 	__aligned_u64 uptr;
+	__u32 pasid;
+	__u32 __reserved;
 };
 
 /**

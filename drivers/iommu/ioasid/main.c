@@ -45,6 +45,9 @@ static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
 	[IOASID_CNT_PINNED] = "pinned_pages",
 	[IOASID_CNT_ACCOUNTED] = "accounted_pages",
 	[IOASID_CNT_DOMAINS] = "domains",
+	[IOASID_CNT_PASIDS] = "pasids",
+	[IOASID_CNT_SVA_BINDS] = "sva_binds",
+	[IOASID_CNT_SHARES] = "shares",
 };
 
 static struct dentry *ioasid_debugfs_dir;
@@ -265,6 +268,9 @@ union ioasid_ucmd_buffer {
 	struct ioasid_uaddr_supply uaddr_supply;
 	struct ioasid_objects objects;
 	struct ioasid_ioas_mappings ioas_mappings;
+	struct ioasid_device_share device_share;
+	struct ioasid_sva_bind sva_bind;
+	struct ioasid_sva_unbind sva_unbind;
 	struct ioasid_test_cmd test;
 };
 
@@ -348,7 +354,7 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_DEVICE_ATTACH, ioasid_cmd_device_attach,
 		 struct ioasid_device_attach, ioas_id),
 	IOCTL_OP(IOASID_CMD_DEVICE_DETACH, ioasid_cmd_device_detach,
-		 struct ioasid_device_detach, __reserved),
+		 struct ioasid_device_detach, pasid),
 	IOCTL_OP_ANY(IOASID_CMD_DEVICE_INFO, ioasid_cmd_device_info,
 		     struct ioasid_device_info, out_hw_regs),
 	IOCTL_OP_ANY(IOASID_CMD_IOAS_INFO, ioasid_cmd_ioas_info,
@@ -369,6 +375,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct ioasid_ioas_mappings, out_next_iova),
 	IOCTL_OP(IOASID_CMD_IOAS_MAP_FILE, ioasid_cmd_ioas_map_file,
 		 struct ioasid_ioas_map_file, iova),
+	IOCTL_OP(IOASID_CMD_DEVICE_SHARE, ioasid_cmd_device_share,
+		 struct ioasid_device_share, out_minor),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -575,20 +583,28 @@ static int __init ioasid_init(void)
 {
 	int rc;
 
-	rc = misc_register(&ioasid_misc_dev);
+	/* What a context may use is there before /dev/ioasid is. */
+	rc = ioasid_sva_init();
 	if (rc)
 		return rc;
+	rc = misc_register(&ioasid_misc_dev);
+	if (rc)
+		goto out_sva;
 	rc = ioasid_pci_init();
-	if (rc) {
-		misc_deregister(&ioasid_misc_dev);
-		return rc;
-	}
+	if (rc)
+		goto out_misc;
 
 	ioasid_debugfs_dir = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("counters", 0400, ioasid_debugfs_dir, NULL,
 			    &ioasid_counters_fops);
 	ioasid_fail_nth_init(ioasid_debugfs_dir);
 	return 0;
+
+out_misc:
+	misc_deregister(&ioasid_misc_dev);
+out_sva:
+	ioasid_sva_exit();
+	return rc;
 }
 
 static void __exit ioasid_exit(void)
@@ -597,6 +613,7 @@ static void __exit ioasid_exit(void)
 	ioasid_fail_nth_exit();
 	ioasid_pci_exit();
 	misc_deregister(&ioasid_misc_dev);
+	ioasid_sva_exit();
 }
 
 module_init(ioasid_init);

@@ -67,6 +67,7 @@ enum {
 	IOASID_CMD_OBJECTS,
 	IOASID_CMD_IOAS_MAPPINGS,
 	IOASID_CMD_IOAS_MAP_FILE,
+	IOASID_CMD_DEVICE_SHARE,
 };
 
 /**
@@ -393,10 +394,14 @@ struct ioasid_ioas_allow_iovas {
  * enum ioasid_device_attach_flags - flags of IOASID_DEVICE_ATTACH
  * @IOASID_DEVICE_ATTACH_REPLACE: the device may be attached already: move
  *	it (with its whole IOMMU group) to @ioas_id in one step, with no moment
- *	at which its DMA is untranslated
+ *	at which its DMA is untranslated; with IOASID_DEVICE_ATTACH_PASID,
+ *	move that PASID
+ * @IOASID_DEVICE_ATTACH_PASID: attach only the device's DMA tagged with
+ *	&ioasid_device_attach.pasid, not its group
  */
 enum ioasid_device_attach_flags {
 	IOASID_DEVICE_ATTACH_REPLACE = 1 << 0,
+	IOASID_DEVICE_ATTACH_PASID = 1 << 1,
 };
 
 /**
@@ -408,6 +413,9 @@ enum ioasid_device_attach_flags {
  * @out_unmet: when the IOAS is enabled and the device (or another of its
  *	group, on a REPLACE) cannot honour its features, enum ioasid_unmet
  *	saying which; 0 on success and on -EOPNOTSUPP for another reason
+ * @pasid: with IOASID_DEVICE_ATTACH_PASID, the PASID, from 1 to below
+ *	1 << &ioasid_device_info.out_max_pasid_log2
+ * @__reserved: must be 0
  *
  * Attach a device to an IOAS.  The IOMMU translates a whole IOMMU group at
  * once: the first device of a group to attach brings the group in, and the
@@ -422,6 +430,19 @@ enum ioasid_device_attach_flags {
  * checked it; otherwise the attach fails with -EOPNOTSUPP, @out_unmet says
  * why, and the kernel log names the device.
  *
+ * With IOASID_DEVICE_ATTACH_PASID, only the DMA the device tags with @pasid
+ * goes through the IOAS; the device's other DMA stays where it is, attached
+ * or blocked.  A PASID starts blocked and is attached, replaced and
+ * detached on its own; the rules above (reserved regions, the features of
+ * an enabled IOAS) apply as to any attach.  Into an enabled IOAS, a PASID
+ * comes only if the features promised PASIDs (&ioasid_features.min_pasid_log2
+ * not 0) and @pasid is below 1 << min_pasid_log2.  A device without PASIDs
+ * (&ioasid_device_info.out_max_pasid_log2 0) refuses with -EOPNOTSUPP,
+ * @out_unmet IOASID_UNMET_PASID, and the kernel log says why.  Replacing
+ * the domain of a PASID in one step needs the IOMMU driver to do it: a
+ * hardware IOMMU on Linux 6.12 cannot (-EOPNOTSUPP), so detach the PASID
+ * and attach it again.
+ *
  * Errors: -ENOENT no such device or IOAS; -EINVAL an id of the wrong kind,
  * or another device of the group is attached to another IOAS; -EBUSY the
  * device is attached and REPLACE is not set; -EADDRINUSE a mapping of the
@@ -432,7 +453,12 @@ enum ioasid_device_attach_flags {
  * -EOPNOTSUPP the IOAS is enabled and the device cannot honour its
  * features (@out_unmet is set), or the device's IOMMU can give it no IO
  * page table that ioasid manages (no IOASID_DEVICE_CAP_PAGING in
- * IOASID_DEVICE_INFO; @out_unmet is 0);
+ * IOASID_DEVICE_INFO; @out_unmet is 0), or, with IOASID_DEVICE_ATTACH_PASID,
+ * the device has no PASIDs, the enabled IOAS promised none (@out_unmet
+ * IOASID_UNMET_PASID both), or the IOMMU cannot replace a PASID's domain;
+ * with IOASID_DEVICE_ATTACH_PASID also: -EINVAL @pasid is 0, or beyond the
+ * device's PASIDs or the enabled IOAS's; -EBUSY @pasid is attached and
+ * REPLACE is not set, or a process is bound to the device with it;
  * -ENOMEM.  On any error nothing changed.
  */
 struct ioasid_device_attach {
@@ -441,27 +467,42 @@ struct ioasid_device_attach {
 	__u32 dev_id;
 	__u32 ioas_id;
 	__aligned_u64 out_unmet;
+	__u32 pasid;
+	__u32 __reserved;
 };
 
 #define IOASID_DEVICE_ATTACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_ATTACH)
 
 /**
+ * enum ioasid_device_detach_flags - flags of &ioasid_device_detach
+ * @IOASID_DEVICE_DETACH_PASID: detach only &ioasid_device_detach.pasid
+ */
+enum ioasid_device_detach_flags {
+	IOASID_DEVICE_DETACH_PASID = 1 << 0,
+};
+
+/**
  * struct ioasid_device_detach - ioctl(IOASID_DEVICE_DETACH)
  * @size: sizeof(struct ioasid_device_detach)
- * @flags: must be 0
+ * @flags: enum ioasid_device_detach_flags
  * @dev_id: an attached device of this context
- * @__reserved: must be 0
+ * @pasid: with IOASID_DEVICE_DETACH_PASID, the PASID to detach; else must
+ *	be 0
  *
  * Detach a device.  When it is the last attached device of its IOMMU
- * group, the group's DMA is blocked: it is never left untranslated.
+ * group, the group's DMA is blocked: it is never left untranslated.  With
+ * IOASID_DEVICE_DETACH_PASID, the DMA the device tags with @pasid is
+ * blocked, and nothing else changes.
  *
- * Errors: -ENOENT no such device; -EINVAL it is not attached.
+ * Errors: -ENOENT no such device; -EINVAL it is not attached, or @pasid is
+ * not attached (a PASID a process bound is not: it goes with the binding),
+ * or is not 0 without IOASID_DEVICE_DETACH_PASID.
  */
 struct ioasid_device_detach {
 	__u32 size;
 	__u32 flags;
 	__u32 dev_id;
-	__u32 __reserved;
+	__u32 pasid;
 };
 
 #define IOASID_DEVICE_DETACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
@@ -498,6 +539,10 @@ enum ioasid_iommu_family {
  *	(remapped): it cannot raise another device's interrupts
  * @IOASID_DEVICE_CAP_DIRTY_TRACKING: the IOMMU can track which pages the
  *	device wrote
+ * @IOASID_DEVICE_CAP_SVA: a process may bind its own address space to the
+ *	device (see "Process-bound access"): the device has PASIDs and
+ *	recoverable I/O page faults, and the kernel's IOMMU driver binds
+ *	address spaces; the kernel may still refuse a binding
  */
 enum ioasid_device_caps {
 	IOASID_DEVICE_CAP_PAGING = 1 << 0,
@@ -505,6 +550,7 @@ enum ioasid_device_caps {
 	IOASID_DEVICE_CAP_ENFORCE_COHERENT = 1 << 2,
 	IOASID_DEVICE_CAP_ISOLATED_MSI = 1 << 3,
 	IOASID_DEVICE_CAP_DIRTY_TRACKING = 1 << 4,
+	IOASID_DEVICE_CAP_SVA = 1 << 5,
 };
 
 /**
@@ -636,7 +682,7 @@ struct ioasid_device_info {
  * @size: sizeof(struct ioasid_ioas_info)
  * @flags: must be 0
  * @ioas_id: the IOAS
- * @out_num_devices: the devices attached to it
+ * @out_num_devices: the devices attached to it, whole or by PASIDs
  * @out_families: the IOMMU families of those devices, bit N standing for
  *	enum ioasid_iommu_family N
  * @out_caps: the enum ioasid_device_caps that every one of them has; 0
@@ -732,6 +778,8 @@ enum ioasid_unmet {
 #define IOASID_FEATURES_MAGIC 0x46414f49
 #define IOASID_FEATURES_VERSION 1
 #define IOASID_FEATURES_MAX_RANGES 8
+/* The PASIDs of PCIe are 20 bits wide. */
+#define IOASID_FEATURES_MAX_PASID_LOG2 20
 
 /**
  * struct ioasid_features_range - an inclusive range of IOVAs, little-endian
@@ -753,7 +801,8 @@ struct ioasid_features_range {
  * @nesting_format: 0 for an IO page table the kernel manages (mappings
  *	through IOASID_IOAS_MAP), or the one enum ioasid_nesting_formats in
  *	which the guest will own its page tables
- * @min_pasid_log2: every device has at least this many PASID bits
+ * @min_pasid_log2: every device has at least this many PASID bits; at
+ *	most IOASID_FEATURES_MAX_PASID_LOG2
  * @caps: enum ioasid_device_caps every device has; IOASID_DEVICE_CAP_PAGING
  *	is implied
  * @max_page_size: the smallest IOMMU page of every device is at most this:
@@ -810,8 +859,9 @@ struct ioasid_features {
  * or @version, more ranges than IOASID_FEATURES_MAX_RANGES, a range that is
  * not 4 KiB aligned, reversed, unsorted or overlapping, a non-zero unused
  * range, unknown @caps bits, an unknown @nesting_format, a @max_page_size
- * that is not a power of two, a short @features_len, or @ioas_id is not an
- * IOAS;
+ * that is not a power of two, a @min_pasid_log2 above
+ * IOASID_FEATURES_MAX_PASID_LOG2, a short @features_len, or @ioas_id is not
+ * an IOAS;
  * -E2BIG see above; -EALREADY the IOAS is enabled already; -ENOENT no such
  * IOAS; -EFAULT; -ENOMEM.  On any error the IOAS is still open.
  */
@@ -1207,6 +1257,159 @@ struct ioasid_ioas_mappings {
 };
 
 #define IOASID_IOAS_MAPPINGS _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAPPINGS)
+
+/**
+ * DOC: Process-bound access
+ *
+ * A device whose IOMMU offers IOASID_DEVICE_CAP_SVA can serve many
+ * processes at once, each through its own PASID, in its own address space
+ * (shared virtual addressing): the DMA the device tags with a process's
+ * PASID uses that process's virtual addresses, and the kernel resolves the
+ * device's page faults as it resolves the CPU's.  No broker is involved.
+ *
+ * The context that bound the device shares it (IOASID_DEVICE_SHARE): the
+ * device gets a node, /dev/ioasid-sva/<name>, owned by the sharing
+ * process's user and group, with the mode it chose.  Any process that may
+ * open that node for writing may bind to the device (a read-only open
+ * fails with -EACCES): each open of it is one access point, and
+ * IOASID_SVA_BIND on it binds the address space of the calling process
+ * and returns the PASID, which the process then programs into the
+ * device (through the device's own interface, which the sharing process
+ * gives out as it sees fit).
+ *
+ * The device reaches the process's memory as the process itself does: an
+ * address not mapped, or mapped without the access the DMA needs, fails
+ * that DMA (the device gets the error response its bus defines), harms
+ * neither the process nor others, and a write to read-only memory never
+ * lands.  What munmap(), mprotect() and copy-on-write do apply to the
+ * device at once: after fork() the device sees the binding process's
+ * current page, and the child, which is a process of its own, sees only
+ * what it binds itself.
+ *
+ * A binding ends with IOASID_SVA_UNBIND, when its node file is closed,
+ * when the address space goes (the process exits, is killed, or calls
+ * exec()), when the device is shared no more or leaves its context.  The
+ * device's DMA with the PASID is stopped before the address space is torn
+ * down.  The PASID is free for another binding once it is unbound: before
+ * the command, the close() or the sharing's end returns, and, for a
+ * binding that ended with its address space, moments later, from a work
+ * item of the kernel (at the latest when the file is closed or binds
+ * again).  An ended binding leaves its file usable for a new
+ * IOASID_SVA_BIND.  On a mock device a free PASID is given again, lowest
+ * first; on hardware a binding's PASID is its address space's own.
+ *
+ * Limits.  A user (by real uid) may hold at most max_sva_binds_per_user
+ * bindings at once, over every device (a module parameter of ioasid,
+ * writable at run time; 4096 by default): a binding beyond it fails with
+ * -EDQUOT, so that one user cannot take every PASID of a device from the
+ * others.  A process binds a device once.  Every other resource of a
+ * binding is charged where the kernel charges such resources: the open
+ * files to RLIMIT_NOFILE, the kernel memory to the memory cgroup.
+ *
+ * The sharing context keeps its own use of the device: it may attach the
+ * device, and IOAS to PASIDs of it (IOASID_DEVICE_ATTACH_PASID), which
+ * bindings then cannot take.
+ *
+ * Hardware: the IOMMU core's SVA (iommu_sva_bind_device()) serves devices of
+ * the hardware IOMMUs.  The IOMMU core of Debian's Linux 6.12.118 refuses
+ * every SVA binding on x86 (-EOPNOTSUPP), and its arm64 kernel is built
+ * without SMMUv3 SVA, so on those kernels a binding to a hardware device
+ * fails with the IOMMU core's errno.
+ */
+
+/**
+ * enum ioasid_device_share_flags - flags of &ioasid_device_share
+ * @IOASID_DEVICE_SHARE_STOP: share the device no more: every binding to it
+ *	ends, its node goes, and the files open on the node fail every
+ *	command with -ENODEV
+ */
+enum ioasid_device_share_flags {
+	IOASID_DEVICE_SHARE_STOP = 1 << 0,
+};
+
+/**
+ * struct ioasid_device_share - ioctl(IOASID_DEVICE_SHARE)
+ * @size: sizeof(struct ioasid_device_share)
+ * @flags: enum ioasid_device_share_flags
+ * @dev_id: a bound device of this context
+ * @mode: the permissions of the node, at most 0666 (0 gives 0600)
+ * @out_major: the major number of the node
+ * @out_minor: its minor number
+ *
+ * Share a device for process-bound access: give it the node
+ * /dev/ioasid-sva/<name>, where name is the device's (0000:00:03.0, say),
+ * or mock<minor> for a mock device.  The node belongs to the caller's
+ * filesystem user and group and has @mode.  Sharing lasts until
+ * IOASID_DEVICE_SHARE_STOP, or until the device leaves the context.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags, or the device cannot bind address
+ * spaces (no IOASID_DEVICE_CAP_SVA); -EINVAL @mode has other bits than
+ * 0666; -EBUSY the device is shared already; with IOASID_DEVICE_SHARE_STOP,
+ * -EINVAL it is not shared; -ENOENT no such device; -ENOSPC every node is
+ * taken; -ENOMEM.
+ */
+struct ioasid_device_share {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 mode;
+	__u32 out_major;
+	__u32 out_minor;
+};
+
+#define IOASID_DEVICE_SHARE _IO(IOASID_TYPE, IOASID_CMD_DEVICE_SHARE)
+
+enum {
+	IOASID_CMD_SVA_BIND = IOASID_CMD_BASE + 0x50,
+	IOASID_CMD_SVA_UNBIND,
+};
+
+/**
+ * struct ioasid_sva_bind - ioctl(IOASID_SVA_BIND) on /dev/ioasid-sva/<name>
+ * @size: sizeof(struct ioasid_sva_bind)
+ * @flags: must be 0
+ * @out_pasid: the PASID of the binding
+ * @__reserved: must be 0
+ *
+ * Bind the address space of the calling process to the device, through
+ * this open file.
+ *
+ * Errors: -EBUSY the file has a binding already, or the process is bound
+ * to the device through another file, or, on a hardware IOMMU (where the
+ * PASID of a binding is the address space's own), that PASID is attached
+ * to an IOAS of the device; -EDQUOT the user holds
+ * max_sva_binds_per_user bindings; -ENOSPC the device has no free PASID;
+ * -ENODEV the device is shared no more; -ENOMEM; -EINVAL the caller has no
+ * address space (a kernel thread); or the errno of the IOMMU core
+ * (-EOPNOTSUPP where the kernel refuses SVA).
+ */
+struct ioasid_sva_bind {
+	__u32 size;
+	__u32 flags;
+	__u32 out_pasid;
+	__u32 __reserved;
+};
+
+#define IOASID_SVA_BIND _IO(IOASID_TYPE, IOASID_CMD_SVA_BIND)
+
+/**
+ * struct ioasid_sva_unbind - ioctl(IOASID_SVA_UNBIND) on
+ *	/dev/ioasid-sva/<name>
+ * @size: sizeof(struct ioasid_sva_unbind)
+ * @flags: must be 0
+ *
+ * End the binding of this file, whichever process calls it: the device's
+ * DMA with its PASID stops before the call returns.
+ *
+ * Errors: -EINVAL the file has no binding, or it ended already (its
+ * address space went); -ENODEV the device is shared no more.
+ */
+struct ioasid_sva_unbind {
+	__u32 size;
+	__u32 flags;
+};
+
+#define IOASID_SVA_UNBIND _IO(IOASID_TYPE, IOASID_CMD_SVA_UNBIND)
 
 /**
  * DOC: PCI device files

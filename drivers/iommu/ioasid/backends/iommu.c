@@ -25,6 +25,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pci-ats.h>
 #include <linux/slab.h>
 #include <uapi/linux/ioasid.h>
 
@@ -41,6 +42,19 @@ static u32 iommu_pasid_log2(struct device *dev)
 	return max_pasids ? ilog2(max_pasids) : 0;
 }
 
+/*
+ * Can a process bind its address space to @idev: PASIDs, page requests
+ * (PRI, for a PCI device) and the IOMMU core's SVA?  The IOMMU driver may
+ * still refuse when the device is shared, or the core at the binding.
+ */
+static bool iommu_device_sva_capable(struct ioasid_device *idev)
+{
+	if (!IS_ENABLED(CONFIG_IOMMU_SVA) || !idev->max_pasid_log2 ||
+	    idev->ops != &ioasid_iommu_paging_ops)
+		return false;
+	return dev_is_pci(idev->dev) && pci_pri_supported(to_pci_dev(idev->dev));
+}
+
 static u64 iommu_device_caps(struct ioasid_device *idev)
 {
 	u64 caps = 0;
@@ -53,6 +67,8 @@ static u64 iommu_device_caps(struct ioasid_device *idev)
 		caps |= IOASID_DEVICE_CAP_ISOLATED_MSI;
 	if (device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
 		caps |= IOASID_DEVICE_CAP_DIRTY_TRACKING;
+	if (idev->sva)
+		caps |= IOASID_DEVICE_CAP_SVA;
 	return caps;
 }
 
@@ -129,6 +145,63 @@ static void paging_unset_domain(struct ioasid_device *idev,
 				struct iommu_domain *domain)
 {
 	iommu_detach_group(domain, idev->group);
+}
+
+/*
+ * Linux 6.12 has no way to move a PASID from one domain to another in one
+ * step (iommu_replace_device_pasid() came later).
+ */
+static int paging_set_pasid(struct ioasid_device *idev, u32 pasid,
+			    struct iommu_domain *domain,
+			    struct iommu_domain *old)
+{
+	if (domain->owner != idev->dev->iommu->iommu_dev->ops)
+		return -EINVAL;
+	if (old)
+		return -EOPNOTSUPP;
+	return iommu_attach_device_pasid(domain, idev->dev, pasid, NULL);
+}
+
+static void paging_unset_pasid(struct ioasid_device *idev, u32 pasid,
+			       struct iommu_domain *domain)
+{
+	iommu_detach_device_pasid(domain, idev->dev, pasid);
+}
+
+/* Page requests, then SVA, as the IOMMU core wants them enabled. */
+static int paging_sva_enable(struct ioasid_device *idev)
+{
+	int rc;
+
+	rc = iommu_dev_enable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+	if (rc)
+		return rc;
+	rc = iommu_dev_enable_feature(idev->dev, IOMMU_DEV_FEAT_SVA);
+	if (rc)
+		iommu_dev_disable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+	return rc;
+}
+
+static void paging_sva_disable(struct ioasid_device *idev)
+{
+	iommu_dev_disable_feature(idev->dev, IOMMU_DEV_FEAT_SVA);
+	iommu_dev_disable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+}
+
+/* The IOMMU core chooses the PASID: the address space's own. */
+static void *paging_sva_bind(struct ioasid_device *idev, struct mm_struct *mm,
+			     u32 *pasid)
+{
+	struct iommu_sva *handle = iommu_sva_bind_device(idev->dev, mm);
+
+	if (!IS_ERR(handle))
+		*pasid = iommu_sva_get_pasid(handle);
+	return handle;
+}
+
+static void paging_sva_unbind(struct ioasid_device *idev, void *cookie)
+{
+	iommu_sva_unbind_device(cookie);
 }
 
 /**
@@ -212,6 +285,12 @@ const struct ioasid_device_ops ioasid_iommu_paging_ops = {
 	.put_resv_regions = ioasid_iommu_put_resv_regions,
 	.describe = paging_describe,
 	.unbind = ioasid_iommu_release,
+	.set_pasid = paging_set_pasid,
+	.unset_pasid = paging_unset_pasid,
+	.sva_enable = paging_sva_enable,
+	.sva_disable = paging_sva_disable,
+	.sva_bind = paging_sva_bind,
+	.sva_unbind = paging_sva_unbind,
 };
 
 /* An IOMMU of no family ioasid knows: the IOMMU core's paging domains. */
@@ -364,6 +443,8 @@ backend_bind(const struct ioasid_backend *backend, struct ioasid_ctx *ictx,
 	idev->kernel_dma = kernel_dma;
 	idev->fill_after_attach = backend->fill_after_attach;
 	idev->settles_at_attach = backend->settles_at_attach;
+	idev->max_pasid_log2 = iommu_pasid_log2(dev);
+	idev->sva = iommu_device_sva_capable(idev);
 	rc = backend->bind ? backend->bind(idev) : 0;
 	if (rc) {
 		ioasid_object_abort(ictx, &idev->obj);

@@ -14,13 +14,21 @@
  * (IOASID_TEST_OP_MOCK_DMA) walks that page table and copies to or from the
  * pinned pages it finds.
  *
+ * Mock devices have PASIDs (max_pasid_log2), and with IOASID_DEVICE_CAP_SVA
+ * page requests too: DMA tagged with a PASID a process bound walks the
+ * process's page tables and faults pages in as the IOMMU's page request
+ * handling would, honouring the permissions of the mapping.  It keeps no
+ * IOTLB: every DMA walks afresh, so munmap() and mprotect() apply at once.
+ *
  * Mock devices are created through the test ioctl, which exists only when
  * the module is loaded with mock=1.
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -36,7 +44,8 @@ MODULE_PARM_DESC(mock, "Offer the selftests' test ioctl and its software mock IO
 #define MOCK_CAPS (IOASID_DEVICE_CAP_COHERENT |                     \
 		   IOASID_DEVICE_CAP_ENFORCE_COHERENT |             \
 		   IOASID_DEVICE_CAP_ISOLATED_MSI |                 \
-		   IOASID_DEVICE_CAP_DIRTY_TRACKING)
+		   IOASID_DEVICE_CAP_DIRTY_TRACKING |               \
+		   IOASID_DEVICE_CAP_SVA)
 #define MOCK_NESTING_FORMATS IOASID_NESTING_VTD_S1
 #define MOCK_MAX_PASID_LOG2 20
 #define MOCK_MIN_PAGE_SIZE 512
@@ -157,6 +166,35 @@ static void mock_unset_domain(struct ioasid_device *idev,
 {
 }
 
+/* A PASID uses a mock domain as the device does, and can move in one step. */
+static int mock_set_pasid(struct ioasid_device *idev, u32 pasid,
+			  struct iommu_domain *domain, struct iommu_domain *old)
+{
+	return mock_set_domain(idev, domain, old);
+}
+
+static void mock_unset_pasid(struct ioasid_device *idev, u32 pasid,
+			     struct iommu_domain *domain)
+{
+}
+
+/*
+ * The core's table of PASIDs is the mock IOMMU's PASID table: the binding
+ * takes the free PASID it is given, and DMA finds the address space there.
+ */
+static void *mock_sva_bind(struct ioasid_device *idev, struct mm_struct *mm,
+			   u32 *pasid)
+{
+	/* The IOMMU driver allocates its PASID table entry. */
+	if (ioasid_should_fail())
+		return ERR_PTR(-ENOMEM);
+	return mm;
+}
+
+static void mock_sva_unbind(struct ioasid_device *idev, void *cookie)
+{
+}
+
 static int mock_get_resv_regions(struct ioasid_device *idev,
 				 struct list_head *regions)
 {
@@ -198,6 +236,11 @@ static const struct ioasid_device_ops mock_device_ops = {
 	.put_resv_regions = ioasid_iommu_put_resv_regions,
 	.describe = mock_describe,
 	.unbind = mock_unbind,
+	.set_pasid = mock_set_pasid,
+	.unset_pasid = mock_unset_pasid,
+	/* Shared only with IOASID_DEVICE_CAP_SVA (idev->sva). */
+	.sva_bind = mock_sva_bind,
+	.sva_unbind = mock_sva_unbind,
 };
 
 static bool mock_range_aligned(u64 start, u64 last, u64 align)
@@ -222,6 +265,8 @@ static int mock_check_config(struct ioasid_test_mock_device *config)
 	if ((config->flags & IOASID_TEST_MOCK_RESV) &&
 	    config->resv_start > config->resv_last)
 		return -EINVAL;
+	if ((config->caps & IOASID_DEVICE_CAP_SVA) && !config->max_pasid_log2)
+		return -EINVAL;
 	return 0;
 }
 
@@ -244,6 +289,8 @@ static int mock_device_create(struct ioasid_ucmd *ucmd,
 	idev->group_id = (unsigned long)INT_MAX + 1 + idev->obj.id;
 	idev->isolated_msi = config->caps & IOASID_DEVICE_CAP_ISOLATED_MSI;
 	idev->coherent = config->caps & IOASID_DEVICE_CAP_COHERENT;
+	idev->max_pasid_log2 = config->max_pasid_log2;
+	idev->sva = config->caps & IOASID_DEVICE_CAP_SVA;
 	config->out_dev_id = idev->obj.id;
 	rc = ioasid_ucmd_respond(ucmd);
 	if (rc) {
@@ -286,22 +333,113 @@ static int mock_dma_copy(struct iommu_domain *domain, u64 iova, void *buf,
 	return 0;
 }
 
-/* DMA of an attached device, with its IOAS's mappings held still. */
-static int mock_device_dma(struct ioasid_device *idev, u64 iova, void *buf,
-			   size_t length, bool write)
+/* Why a page request for @va in @mm fails. */
+static int mock_fault_errno(struct mm_struct *mm, unsigned long va,
+			    bool write, long rc)
 {
+	struct vm_area_struct *vma = vma_lookup(mm, va);
+
+	if (!vma)
+		return -ENXIO;
+	if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+		return -EACCES;
+	return rc < 0 ? rc : -EFAULT;
+}
+
+/*
+ * Copy between @buf and the virtual addresses at @va of @mm, faulting each
+ * page in as a page request would.  The address space may be on its way
+ * out: then nothing is copied.
+ */
+static int mock_sva_copy(struct mm_struct *mm, u64 va, void *buf,
+			 size_t length, bool write)
+{
+	struct page *page;
+	size_t chunk;
+	void *kva;
+	long rc = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ENXIO;
+	mmap_read_lock(mm);
+	while (length) {
+		rc = get_user_pages_remote(mm, va & PAGE_MASK, 1,
+					   write ? FOLL_WRITE : 0, &page, NULL);
+		if (rc != 1) {
+			rc = mock_fault_errno(mm, va, write, rc);
+			break;
+		}
+		rc = 0;
+		chunk = min_t(size_t, length, PAGE_SIZE - offset_in_page(va));
+		kva = kmap_local_page(page);
+		if (write)
+			memcpy(kva + offset_in_page(va), buf, chunk);
+		else
+			memcpy(buf, kva + offset_in_page(va), chunk);
+		kunmap_local(kva);
+		if (write)
+			set_page_dirty_lock(page);
+		put_page(page);
+		va += chunk;
+		buf += chunk;
+		length -= chunk;
+	}
+	mmap_read_unlock(mm);
+	/*
+	 * Not the release of the last user (an exit, a whole exit_mmap())
+	 * in the middle of the device's DMA, under the attach_lock.
+	 */
+	mmput_async(mm);
+	return rc;
+}
+
+/* DMA through @domain, with the mappings of @ioas held still. */
+static int mock_ioas_dma(struct ioasid_ioas *ioas, struct iommu_domain *domain,
+			 u64 iova, void *buf, size_t length, bool write)
+{
+	int rc;
+
+	down_read(&ioas->iova_rwsem);
+	rc = mock_dma_copy(domain, iova, buf, length, write);
+	up_read(&ioas->iova_rwsem);
+	return rc;
+}
+
+/* DMA tagged with @pasid: through an IOAS, or in a process's memory. */
+static int mock_pasid_dma(struct ioasid_device *idev, u32 pasid, u64 iova,
+			  void *buf, size_t length, bool write)
+{
+	struct ioasid_pasid *ipasid = xa_load(&idev->pasids, pasid);
+
+	if (ipasid && ipasid->mm)
+		return mock_sva_copy(ipasid->mm, iova, buf, length, write);
+	if (ipasid && ipasid->ioas)
+		return mock_ioas_dma(ipasid->ioas, ipasid->hwpt->domain, iova,
+				     buf, length, write);
+	/* Blocked, or a binding ending. */
+	return -ENXIO;
+}
+
+/*
+ * DMA of a device, untagged or tagged with a PASID; the attach_lock keeps
+ * what it goes through, and a binding ends only once it is done.
+ */
+static int mock_device_dma(struct ioasid_device *idev,
+			   struct ioasid_test_mock_dma *dma, void *buf)
+{
+	bool write = dma->flags & IOASID_TEST_DMA_WRITE;
 	struct ioasid_ioas *ioas;
 	int rc;
 
 	mutex_lock(&idev->ictx->attach_lock);
-	ioas = ioasid_device_ioas(idev);
-	if (ioas) {
-		down_read(&ioas->iova_rwsem);
-		rc = mock_dma_copy(ioasid_device_domain(idev), iova, buf,
-				   length, write);
-		up_read(&ioas->iova_rwsem);
+	if (dma->flags & IOASID_TEST_DMA_PASID) {
+		rc = mock_pasid_dma(idev, dma->pasid, dma->iova, buf,
+				    dma->length, write);
 	} else {
-		rc = -ENXIO;
+		ioas = ioasid_device_ioas(idev);
+		rc = ioas ? mock_ioas_dma(ioas, ioasid_device_domain(idev),
+					  dma->iova, buf, dma->length, write) :
+			    -ENXIO;
 	}
 	mutex_unlock(&idev->ictx->attach_lock);
 	return rc;
@@ -315,8 +453,11 @@ static int mock_dma(struct ioasid_ucmd *ucmd, struct ioasid_test_mock_dma *dma)
 	void *buf;
 	int rc;
 
-	if (dma->flags & ~IOASID_TEST_DMA_WRITE)
+	if (dma->flags & ~(IOASID_TEST_DMA_WRITE | IOASID_TEST_DMA_PASID))
 		return -EOPNOTSUPP;
+	if (dma->__reserved ||
+	    (dma->pasid && !(dma->flags & IOASID_TEST_DMA_PASID)))
+		return -EINVAL;
 	if (!dma->length || dma->length > IOASID_TEST_DMA_MAX ||
 	    dma->iova + dma->length - 1 < dma->iova)
 		return -EINVAL;
@@ -334,7 +475,7 @@ static int mock_dma(struct ioasid_ucmd *ucmd, struct ioasid_test_mock_dma *dma)
 	}
 	rc = -EINVAL;
 	if (idev->ops == &mock_device_ops)
-		rc = mock_device_dma(idev, dma->iova, buf, dma->length, write);
+		rc = mock_device_dma(idev, dma, buf);
 	ioasid_put_object(&idev->obj);
 	if (!rc && !write && copy_to_user(uptr, buf, dma->length))
 		rc = -EFAULT;
