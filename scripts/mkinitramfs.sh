@@ -32,6 +32,8 @@ preload_modules() {
 }
 
 root=$(mktemp -d)
+# mktemp makes it 0700: other users must reach /dev and /tmp too.
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,selftests,tools}
 install -m 0755 "$kernel/busybox" "$root/bin/busybox"

@@ -246,6 +246,7 @@ static const struct first_version first_versions[] = {
 	{ IOASID_OBJECTS, 32, sizeof(struct ioasid_objects) },
 	{ IOASID_IOAS_MAPPINGS, 40, sizeof(struct ioasid_ioas_mappings) },
 	{ IOASID_IOAS_MAP_FILE, 40, sizeof(struct ioasid_ioas_map_file) },
+	{ IOASID_DEVICE_SHARE, 24, sizeof(struct ioasid_device_share) },
 };
 
 /* Each command takes its first version and nothing shorter. */

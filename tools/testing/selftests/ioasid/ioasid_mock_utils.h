@@ -51,6 +51,27 @@ static inline int mock_dma(int fd, __u32 dev_id, __u64 iova, void *buf,
 	return ioasid_ioctl(fd, IOASID_TEST, &cmd);
 }
 
+/* As mock_dma(), with the DMA tagged with @pasid. */
+static inline int mock_dma_pasid(int fd, __u32 dev_id, __u32 pasid, __u64 iova,
+				 void *buf, __u64 len, bool write)
+{
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_MOCK_DMA,
+		.mock_dma = {
+			.dev_id = dev_id,
+			.flags = IOASID_TEST_DMA_PASID |
+				 (write ? IOASID_TEST_DMA_WRITE : 0),
+			.iova = iova,
+			.length = len,
+			.uptr = (__u64)(uintptr_t)buf,
+			.pasid = pasid,
+		},
+	};
+
+	return ioasid_ioctl(fd, IOASID_TEST, &cmd);
+}
+
 /*
  * Report an error of @dev_id, bound through ioasid_pci, to its driver as
  * the PCI core's recovery would; @result gets the driver's answer.

@@ -444,6 +444,9 @@ static inline void edu_close(struct __test_metadata *_metadata, const char *bdf,
 	ASSERT_EQ(start->pinned_pages, end.pinned_pages);
 	ASSERT_EQ(start->accounted_pages, end.accounted_pages);
 	ASSERT_EQ(start->domains, end.domains);
+	ASSERT_EQ(start->pasids, end.pasids);
+	ASSERT_EQ(start->sva_binds, end.sva_binds);
+	ASSERT_EQ(start->shares, end.shares);
 }
 #endif /* __KSELFTEST_HARNESS_H */
 

@@ -109,6 +109,9 @@ struct ioasid_counters {
 	long pinned_pages;
 	long accounted_pages;
 	long domains;
+	long pasids;
+	long sva_binds;
+	long shares;
 };
 
 static inline int ioasid_read_counters(struct ioasid_counters *c)
@@ -118,8 +121,12 @@ static inline int ioasid_read_counters(struct ioasid_counters *c)
 	c->pinned_pages = ioasid_counter("pinned_pages");
 	c->accounted_pages = ioasid_counter("accounted_pages");
 	c->domains = ioasid_counter("domains");
+	c->pasids = ioasid_counter("pasids");
+	c->sva_binds = ioasid_counter("sva_binds");
+	c->shares = ioasid_counter("shares");
 	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
-	       c->accounted_pages < 0 || c->domains < 0 ? -1 : 0;
+	       c->accounted_pages < 0 || c->domains < 0 || c->pasids < 0 ||
+	       c->sva_binds < 0 || c->shares < 0 ? -1 : 0;
 }
 
 static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
@@ -128,7 +135,8 @@ static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
 	return a->contexts == b->contexts && a->objects == b->objects &&
 	       a->pinned_pages == b->pinned_pages &&
 	       a->accounted_pages == b->accounted_pages &&
-	       a->domains == b->domains;
+	       a->domains == b->domains && a->pasids == b->pasids &&
+	       a->sva_binds == b->sva_binds && a->shares == b->shares;
 }
 
 /*
@@ -351,6 +359,84 @@ static inline int detach(int fd, __u32 dev_id)
 	};
 
 	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+}
+
+/* Attach @pasid of @dev_id to @ioas_id (@flags: REPLACE). */
+static inline int attach_pasid(int fd, __u32 dev_id, __u32 pasid,
+			       __u32 ioas_id, __u32 flags, __u64 *unmet)
+{
+	struct ioasid_device_attach cmd = {
+		.size = sizeof(cmd),
+		.flags = flags | IOASID_DEVICE_ATTACH_PASID,
+		.dev_id = dev_id,
+		.ioas_id = ioas_id,
+		.out_unmet = ~0ULL,
+		.pasid = pasid,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_DEVICE_ATTACH, &cmd);
+	if (unmet)
+		*unmet = cmd.out_unmet;
+	return rc;
+}
+
+static inline int detach_pasid(int fd, __u32 dev_id, __u32 pasid)
+{
+	struct ioasid_device_detach cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_DEVICE_DETACH_PASID,
+		.dev_id = dev_id,
+		.pasid = pasid,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_DETACH, &cmd);
+}
+
+/* Share @dev_id with @mode; @minor gets its node's minor (may be NULL). */
+static inline int device_share(int fd, __u32 dev_id, __u32 mode, __u32 *minor)
+{
+	struct ioasid_device_share cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.mode = mode,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_DEVICE_SHARE, &cmd);
+	if (minor)
+		*minor = cmd.out_minor;
+	return rc;
+}
+
+static inline int device_unshare(int fd, __u32 dev_id)
+{
+	struct ioasid_device_share cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_DEVICE_SHARE_STOP,
+		.dev_id = dev_id,
+	};
+
+	return ioasid_ioctl(fd, IOASID_DEVICE_SHARE, &cmd);
+}
+
+/* Bind the caller's address space through the open node @nodefd. */
+static inline int sva_bind(int nodefd, __u32 *pasid)
+{
+	struct ioasid_sva_bind cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioasid_ioctl(nodefd, IOASID_SVA_BIND, &cmd);
+	if (pasid)
+		*pasid = cmd.out_pasid;
+	return rc;
+}
+
+static inline int sva_unbind(int nodefd)
+{
+	struct ioasid_sva_unbind cmd = { .size = sizeof(cmd) };
+
+	return ioasid_ioctl(nodefd, IOASID_SVA_UNBIND, &cmd);
 }
 
 /* Features asking for nothing but a paging domain. */
