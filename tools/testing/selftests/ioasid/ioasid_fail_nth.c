@@ -42,7 +42,8 @@
 
 /* The state a sequence works on; set up unarmed, closed after each run. */
 struct seq_state {
-	int fd, devfd, memfd;
+	int fd, devfd, memfd, nodefd;
+	__u32 pasid, minor;
 	int group, container;	/* VFIO's, for the vfio sequences */
 	__u32 ioas[2], dev_id, mock[2];
 	char *buf, *big;
@@ -355,6 +356,80 @@ static int destroy_mock_0(struct seq_state *s)
 	return ioasid_destroy(s->fd, s->mock[0]);
 }
 
+static int mock_sva_0(struct seq_state *s)
+{
+	struct ioasid_test_mock_device config = {
+		.caps = IOASID_DEVICE_CAP_COHERENT | IOASID_DEVICE_CAP_SVA,
+		.max_pasid_log2 = 8,
+		.pgsize_bitmap = s->page,
+		.aperture_last = ~0ULL,
+	};
+
+	return mock_device(s->fd, &config, &s->mock[0]);
+}
+
+static int attach_pasid_0(struct seq_state *s)
+{
+	return attach_pasid(s->fd, s->mock[0], 5, s->ioas[0], 0, NULL);
+}
+
+static int replace_pasid_1(struct seq_state *s)
+{
+	return attach_pasid(s->fd, s->mock[0], 5, s->ioas[1],
+			    IOASID_DEVICE_ATTACH_REPLACE, NULL);
+}
+
+static int pasid_dma(struct seq_state *s)
+{
+	char data[64];
+
+	return mock_dma_pasid(s->fd, s->mock[0], 5, 0x100000, data,
+			      sizeof(data), false);
+}
+
+static int detach_pasid_0(struct seq_state *s)
+{
+	return detach_pasid(s->fd, s->mock[0], 5);
+}
+
+static int share_0(struct seq_state *s)
+{
+	return device_share(s->fd, s->mock[0], 0600, &s->minor);
+}
+
+static int open_node_0(struct seq_state *s)
+{
+	char node[64];
+
+	snprintf(node, sizeof(node), "/dev/ioasid-sva/mock%u", s->minor);
+	s->nodefd = open(node, O_RDWR | O_CLOEXEC);
+	return s->nodefd < 0 ? -errno : 0;
+}
+
+static int sva_bind_0(struct seq_state *s)
+{
+	return sva_bind(s->nodefd, &s->pasid);
+}
+
+static int sva_dma(struct seq_state *s)
+{
+	char data[64];
+
+	return mock_dma_pasid(s->fd, s->mock[0], s->pasid,
+			      (__u64)(uintptr_t)s->buf, data, sizeof(data),
+			      true);
+}
+
+static int sva_unbind_0(struct seq_state *s)
+{
+	return sva_unbind(s->nodefd);
+}
+
+static int unshare_0(struct seq_state *s)
+{
+	return device_unshare(s->fd, s->mock[0]);
+}
+
 static int invalidate_all(struct seq_state *s)
 {
 	return uaddr_invalidate(s->fd, 0, NULL);
@@ -476,11 +551,12 @@ static int vfio_link_0(struct seq_state *s)
  * not own and frees a namespace object still in use (KASAN:
  * slab-use-after-free in acpi_ns_get_attached_object at the next _PRT).
  * Under the kernel's fail-nth the bind step runs unarmed; ioasid's own
- * points in it are failed through the module's knob.
+ * points in it are failed through the module's knob.  So does the share
+ * step: device_add() succeeds without the node devtmpfs failed to make.
  */
 static bool kernel_may_fail(seq_step step)
 {
-	return step != bind;
+	return step != bind && step != share_0;
 }
 
 static int prepare_two_ioas(struct seq_state *s)
@@ -570,6 +646,15 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_enable) {
 	.steps = { mock_0, attach_mock_0, enable_0, features_0, mock_1,
 		   attach_mock_1, info_ioas_0, replace_mock_1, mock_dma_0,
 		   detach_dev_mock_1, destroy_mock_0 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, mock_sva) {
+	.name = "mock_sva",
+	.mock = true,
+	.prepare = prepare_mapped,
+	.steps = { mock_sva_0, attach_pasid_0, pasid_dma, replace_pasid_1,
+		   share_0, open_node_0, sva_bind_0, sva_dma, sva_unbind_0,
+		   sva_bind_0, unshare_0, detach_pasid_0 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, vfio_type1) {
@@ -739,6 +824,7 @@ static void run_open(struct __test_metadata *_metadata,
 {
 	*s = (struct seq_state){
 		.devfd = -1,
+		.nodefd = -1,
 		.group = -1,
 		.container = -1,
 		.memfd = self->memfd,
@@ -770,9 +856,9 @@ static const char *counters_str(const struct ioasid_counters *c, char *buf,
 				size_t size)
 {
 	snprintf(buf, size,
-		 "contexts %ld objects %ld pinned %ld accounted %ld domains %ld",
+		 "contexts %ld objects %ld pinned %ld accounted %ld domains %ld pasids %ld sva_binds %ld shares %ld",
 		 c->contexts, c->objects, c->pinned_pages, c->accounted_pages,
-		 c->domains);
+		 c->domains, c->pasids, c->sva_binds, c->shares);
 	return buf;
 }
 
@@ -781,7 +867,7 @@ static void assert_same(struct __test_metadata *_metadata,
 			const struct ioasid_counters *b, const char *what,
 			unsigned int nth, int step)
 {
-	char sa[128], sb[128];
+	char sa[192], sb[192];
 
 	ASSERT_TRUE(ioasid_counters_equal(a, b))
 		TH_LOG("%s (run %u, step %d): %s, then %s", what, nth, step,
@@ -829,6 +915,8 @@ static bool run_once(struct __test_metadata *_metadata,
 	}
 	if (s.devfd >= 0)
 		close(s.devfd);
+	if (s.nodefd >= 0)
+		close(s.nodefd);
 	if (s.group >= 0)
 		close(s.group);
 	if (s.container >= 0)
