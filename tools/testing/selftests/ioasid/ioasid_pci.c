@@ -43,15 +43,13 @@ FIXTURE(edu) {
 
 FIXTURE_SETUP(edu)
 {
-	char bdfs[4][16];
+	const char *why;
 
 	self->devfd = -1;
 	self->fd = -1;
-	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
-		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
-	if (find_edu(bdfs, 4) < 1)
-		SKIP(return, "no edu device (1234:11e8) on this machine");
-	snprintf(self->bdf, sizeof(self->bdf), "%s", bdfs[0]);
+	why = edu_available(self->bdf, sizeof(self->bdf), &self->start);
+	if (why)
+		SKIP(return, "%s", why);
 	edu_open(_metadata, self->bdf, &self->unsafe, &self->devfd, &self->fd);
 }
 

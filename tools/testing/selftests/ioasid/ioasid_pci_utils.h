@@ -407,6 +407,24 @@ static inline int edu_dma(struct edu_bar *bar, __u64 iova, __u32 len,
 	return edu_dma_wait(bar);
 }
 
+/*
+ * Why the tests of an edu device cannot run here, or NULL: then @bdf (of
+ * @size bytes) names the first edu device, and @start holds the counters
+ * as they are.
+ */
+static inline const char *edu_available(char *bdf, size_t size,
+					struct ioasid_counters *start)
+{
+	char bdfs[4][16];
+
+	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(start))
+		return "ioasid.ko not loaded or debugfs not mounted";
+	if (find_edu(bdfs, 4) < 1)
+		return "no edu device (1234:11e8) on this machine";
+	snprintf(bdf, size, "%s", bdfs[0]);
+	return NULL;
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /*
  * Give @bdf to ioasid_pci with unsafe interrupts allowed (the previous
