@@ -46,13 +46,11 @@
 
 /**
  * struct ioasid_group_attach - an IOMMU group attached to an IOAS
- * @ioas: the IOAS, of which the attachment holds a reference
- * @hwpt: the IOAS's hardware page table the group uses
+ * @at: where it is attached
  * @devices: the group's devices attached
  */
 struct ioasid_group_attach {
-	struct ioasid_ioas *ioas;
-	struct ioasid_hwpt *hwpt;
+	struct ioasid_attach_point at;
 	unsigned int devices;
 };
 
@@ -441,73 +439,100 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 }
 
 /*
- * Bring the group of @idev (or its @pasid) into @ioas, reserved regions
- * first, on behalf of @owner; with @old, from that domain in one step.
- * The attachment holds a reference on @ioas.
+ * Put the group of @idev (or its @pasid) on @nested, whose stage 2 its
+ * IOMMU must be able to use; with @old, from that domain in one step.
  */
-static struct ioasid_hwpt *ioas_enter(struct ioasid_ioas *ioas,
-				      struct ioasid_device *idev, u32 pasid,
-				      const void *owner,
-				      struct iommu_domain *old)
+static struct ioasid_hwpt *nested_take_group(struct ioasid_nested *nested,
+					     struct ioasid_device *idev,
+					     u32 pasid, struct iommu_domain *old)
 {
-	struct ioasid_hwpt *hwpt;
+	struct ioasid_hwpt *hwpt = nested->hwpt;
 	int rc;
 
-	down_write(&ioas->iova_rwsem);
-	rc = reserve_group_regions(ioas, idev, owner);
-	if (rc) {
-		hwpt = ERR_PTR(rc);
-	} else {
-		hwpt = ioas_take_group(ioas, idev, pasid, old);
-		if (IS_ERR(hwpt))
-			ioasid_ioas_unreserve(ioas, owner);
-	}
-	up_write(&ioas->iova_rwsem);
-	if (!IS_ERR(hwpt))
-		refcount_inc(&ioas->obj.users);
+	lockdep_assert_held_write(&nested->ioas->iova_rwsem);
+
+	if (hwpt->ops != idev->ops || hwpt->enforced != idev->enforce_coherent)
+		return ERR_PTR(-EINVAL);
+	rc = group_set_domain(idev, pasid, nested->domain, old);
+	if (rc)
+		return ERR_PTR(rc);
+	hwpt->users++;
+	refcount_inc(&nested->obj.users);
 	return hwpt;
 }
 
 /*
- * Take the group of @idev (or its @pasid) out of @ioas, where @owner brought
- * it; unless it moved, block its DMA too.
+ * Bring the group of @idev (or its @pasid), attached at @at, to @nested or
+ * else into @ioas, in one step from where it is (if anywhere), and set @at
+ * to where it went; nothing changes on failure.  Coming into another IOAS,
+ * its reserved regions are reserved there, owned by @at, and the IOAS
+ * referenced; moving within the IOAS, it keeps both.
  */
-static void ioas_leave(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
-		       struct ioasid_device *idev, u32 pasid,
-		       const void *owner, bool detach)
+static int point_enter(struct ioasid_attach_point *at, struct ioasid_ioas *ioas,
+		       struct ioasid_nested *nested, struct ioasid_device *idev,
+		       u32 pasid)
 {
+	struct iommu_domain *old = at->ioas ? ioasid_point_domain(at) : NULL;
+	bool within = at->ioas == ioas;
+	struct ioasid_hwpt *hwpt = NULL;
+	int rc = 0;
+
 	down_write(&ioas->iova_rwsem);
-	if (detach)
-		group_unset_domain(idev, pasid, hwpt->domain);
-	ioasid_hwpt_put(ioas, hwpt);
-	ioasid_ioas_unreserve(ioas, owner);
+	if (!within)
+		rc = reserve_group_regions(ioas, idev, at);
+	if (!rc) {
+		if (nested)
+			hwpt = nested_take_group(nested, idev, pasid, old);
+		else
+			hwpt = ioas_take_group(ioas, idev, pasid, old);
+		rc = PTR_ERR_OR_ZERO(hwpt);
+		if (rc && !within)
+			ioasid_ioas_unreserve(ioas, at);
+	}
 	up_write(&ioas->iova_rwsem);
-	ioasid_put_object(&ioas->obj);
-}
-
-/* Bring the group of @idev into @ioas, through @ga. */
-static int group_enter(struct ioasid_group_attach *ga,
-		       struct ioasid_device *idev, struct ioasid_ioas *ioas,
-		       struct iommu_domain *old)
-{
-	struct ioasid_hwpt *hwpt;
-
-	hwpt = ioas_enter(ioas, idev, 0, ga, old);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
-	ga->ioas = ioas;
-	ga->hwpt = hwpt;
+	if (rc)
+		return rc;
+	if (!within)
+		refcount_inc(&ioas->obj.users);
+	at->ioas = ioas;
+	at->hwpt = hwpt;
+	at->nested = nested;
 	return 0;
 }
 
-static void group_leave(struct ioasid_group_attach *ga,
-			struct ioasid_device *idev, struct ioasid_ioas *ioas,
-			struct ioasid_hwpt *hwpt, bool detach)
+/*
+ * Take the group of @idev (or its @pasid) off @from, where it was attached
+ * at @at: with @detach its DMA is blocked, else it moved to where @at is
+ * now.  What it leaves behind no longer waits for an answer to its page
+ * requests.
+ */
+static void point_leave(struct ioasid_attach_point *at,
+			const struct ioasid_attach_point *from,
+			struct ioasid_device *idev, u32 pasid, bool detach)
 {
-	ioas_leave(ioas, hwpt, idev, 0, ga, detach);
+	bool within = !detach && at->ioas == from->ioas;
+	struct ioasid_ioas *ioas = from->ioas;
+
+	down_write(&ioas->iova_rwsem);
+	if (detach)
+		group_unset_domain(idev, pasid, ioasid_point_domain(from));
+	ioasid_hwpt_put(ioas, from->hwpt);
+	if (!within)
+		ioasid_ioas_unreserve(ioas, at);
+	up_write(&ioas->iova_rwsem);
+	if (from->nested) {
+		/* A PASID leaves for its device; else the whole group does. */
+		if (from->nested->fault)
+			ioasid_fault_cancel(from->nested->fault, idev, pasid,
+					    !pasid);
+		ioasid_put_object(&from->nested->obj);
+	}
+	if (!within)
+		ioasid_put_object(&ioas->obj);
 }
 
-static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
+static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			struct ioasid_nested *nested)
 {
 	struct ioasid_ctx *ictx = idev->ictx;
 	struct ioasid_group_attach *ga;
@@ -522,7 +547,7 @@ static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 		rc = xa_insert(&ictx->groups, idev->group_id, ga,
 			       GFP_KERNEL_ACCOUNT);
 	if (!rc) {
-		rc = group_enter(ga, idev, ioas, NULL);
+		rc = point_enter(&ga->at, ioas, nested, idev, 0);
 		if (rc)
 			xa_erase(&ictx->groups, idev->group_id);
 	}
@@ -535,20 +560,23 @@ static int group_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 }
 
 static int group_replace(struct ioasid_group_attach *ga,
-			 struct ioasid_device *idev, struct ioasid_ioas *ioas)
+			 struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			 struct ioasid_nested *nested)
 {
-	struct ioasid_ioas *old_ioas = ga->ioas;
-	struct ioasid_hwpt *old_hwpt = ga->hwpt;
+	struct ioasid_attach_point from = ga->at;
 	struct ioasid_device *other, *tmp;
 	int rc;
 
-	rc = group_enter(ga, idev, ioas, old_hwpt->domain);
+	rc = point_enter(&ga->at, ioas, nested, idev, 0);
 	if (rc)
 		return rc;
-	list_for_each_entry_safe(other, tmp, &old_ioas->devices, ioas_link)
-		if (other->group_id == idev->group_id)
-			list_move_tail(&other->ioas_link, &ioas->devices);
-	group_leave(ga, idev, old_ioas, old_hwpt, false);
+	if (from.ioas != ioas)
+		list_for_each_entry_safe(other, tmp, &from.ioas->devices,
+					 ioas_link)
+			if (other->group_id == idev->group_id)
+				list_move_tail(&other->ioas_link,
+					       &ioas->devices);
+	point_leave(&ga->at, &from, idev, 0, false);
 	return 0;
 }
 
@@ -560,28 +588,51 @@ static struct ioasid_group_attach *device_group_attach(struct ioasid_device *ide
 }
 
 /*
- * May the group of @idev, attached through @ga, move to @ioas?  Every
- * device of it attached moves with it.
+ * May @idev come to @nested, or else into @ioas?  An enabled IOAS must take
+ * it, and its IOMMU must offer the nested hwpt's format.
+ */
+static int check_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			struct ioasid_nested *nested, u64 *unmet)
+{
+	int rc = ioasid_ioas_check_device(ioas, idev, unmet);
+
+	if (rc || !nested)
+		return rc;
+	rc = ioasid_device_offers_format(idev, nested->format);
+	if (rc == -EOPNOTSUPP)
+		*unmet = IOASID_UNMET_NESTING;
+	return rc;
+}
+
+/*
+ * May the group of @idev, attached through @ga, move to @nested or @ioas?
+ * Every device of it attached moves with it.
  */
 static int check_group(struct ioasid_device *idev,
 		       struct ioasid_group_attach *ga, struct ioasid_ioas *ioas,
-		       u64 *unmet)
+		       struct ioasid_nested *nested, u64 *unmet)
 {
 	struct ioasid_device *other;
 	int rc;
 
-	ioasid_ioas_for_each_device(ga->ioas, other) {
+	ioasid_ioas_for_each_device(ga->at.ioas, other) {
 		if (other->group_id != idev->group_id)
 			continue;
-		rc = ioasid_ioas_check_device(ioas, other, unmet);
+		rc = check_device(other, ioas, nested, unmet);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
+static bool point_is(const struct ioasid_attach_point *at,
+		     struct ioasid_ioas *ioas, struct ioasid_nested *nested)
+{
+	return at->ioas == ioas && at->nested == nested;
+}
+
 static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-			 bool replace, u64 *unmet)
+			 struct ioasid_nested *nested, bool replace, u64 *unmet)
 {
 	struct ioasid_group_attach *ga;
 	int rc;
@@ -592,21 +643,21 @@ static int attach_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	if (idev->attached) {
 		if (!replace)
 			return -EBUSY;
-		if (ga->ioas == ioas)
+		if (point_is(&ga->at, ioas, nested))
 			return 0;
-		return check_group(idev, ga, ioas, unmet) ?:
-		       group_replace(ga, idev, ioas);
+		return check_group(idev, ga, ioas, nested, unmet) ?:
+		       group_replace(ga, idev, ioas, nested);
 	}
-	/* Another device of the group is attached: same IOAS only. */
-	if (ga && ga->ioas != ioas)
+	/* Another device of the group is attached: to the same place only. */
+	if (ga && !point_is(&ga->at, ioas, nested))
 		return -EINVAL;
-	rc = ioasid_ioas_check_device(ioas, idev, unmet);
+	rc = check_device(idev, ioas, nested, unmet);
 	if (rc)
 		return rc;
 	if (ga) {
 		ga->devices++;
 	} else {
-		rc = group_attach(idev, ioas);
+		rc = group_attach(idev, ioas, nested);
 		if (rc)
 			return rc;
 	}
@@ -619,24 +670,33 @@ static void detach_device(struct ioasid_device *idev)
 {
 	struct ioasid_ctx *ictx = idev->ictx;
 	struct ioasid_group_attach *ga;
+	struct ioasid_attach_point from;
 
 	ga = device_group_attach(idev);
 	idev->attached = false;
 	list_del(&idev->ioas_link);
-	if (--ga->devices)
+	if (--ga->devices) {
+		/* The group stays; the device waits for nothing any more. */
+		if (ga->at.nested && ga->at.nested->fault)
+			ioasid_fault_cancel(ga->at.nested->fault, idev, 0,
+					    false);
 		return;
+	}
 	xa_erase(&ictx->groups, idev->group_id);
-	group_leave(ga, idev, ga->ioas, ga->hwpt, true);
+	from = ga->at;
+	point_leave(&ga->at, &from, idev, 0, true);
 	kfree(ga);
 }
 
 /*
- * May @pasid of @idev attach to @ioas?  The device must have PASIDs, and an
- * enabled IOAS must have promised them.
+ * May @pasid of @idev attach to @nested or @ioas?  The device must have
+ * PASIDs, and an enabled IOAS must have promised them.
  */
 static int check_pasid(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-		       u32 pasid, u64 *unmet)
+		       struct ioasid_nested *nested, u32 pasid, u64 *unmet)
 {
+	int rc;
+
 	if (!idev->max_pasid_log2 || !idev->ops->set_pasid) {
 		*unmet = IOASID_UNMET_PASID;
 		pr_info_ratelimited("ioasid: %s has no PASIDs to attach\n",
@@ -645,15 +705,20 @@ static int check_pasid(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	}
 	if (!pasid || pasid >> idev->max_pasid_log2)
 		return -EINVAL;
-	return ioasid_ioas_check_pasid(ioas, idev, pasid, unmet);
+	rc = ioasid_ioas_check_pasid(ioas, idev, pasid, unmet);
+	if (rc || !nested)
+		return rc;
+	rc = ioasid_device_offers_format(idev, nested->format);
+	if (rc == -EOPNOTSUPP)
+		*unmet = IOASID_UNMET_NESTING;
+	return rc;
 }
 
-/* Attach @pasid of @idev, which nothing uses, to @ioas. */
+/* Attach @pasid of @idev, which nothing uses, to @nested or @ioas. */
 static int pasid_attach(struct ioasid_device *idev, u32 pasid,
-			struct ioasid_ioas *ioas)
+			struct ioasid_ioas *ioas, struct ioasid_nested *nested)
 {
 	struct ioasid_pasid *ipasid;
-	struct ioasid_hwpt *hwpt;
 	int rc;
 
 	ipasid = ioasid_kzalloc(sizeof(*ipasid));
@@ -665,14 +730,11 @@ static int pasid_attach(struct ioasid_device *idev, u32 pasid,
 	     xa_insert(&idev->pasids, pasid, ipasid, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		goto out_free;
-	hwpt = ioas_enter(ioas, idev, pasid, ipasid, NULL);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
+	rc = point_enter(&ipasid->at, ioas, nested, idev, pasid);
+	if (rc) {
 		xa_erase(&idev->pasids, pasid);
 		goto out_free;
 	}
-	ipasid->ioas = ioas;
-	ipasid->hwpt = hwpt;
 	list_add_tail(&ipasid->ioas_link, &ioas->pasids);
 	ioasid_count(IOASID_CNT_PASIDS, 1);
 	return 0;
@@ -682,37 +744,37 @@ out_free:
 	return rc;
 }
 
-/* Move @ipasid to @ioas in one step, where the backend can. */
-static int pasid_replace(struct ioasid_pasid *ipasid, struct ioasid_ioas *ioas)
+/* Move @ipasid to @nested or @ioas in one step, where the backend can. */
+static int pasid_replace(struct ioasid_pasid *ipasid, struct ioasid_ioas *ioas,
+			 struct ioasid_nested *nested)
 {
-	struct ioasid_ioas *old_ioas = ipasid->ioas;
-	struct ioasid_hwpt *old_hwpt = ipasid->hwpt;
-	struct ioasid_hwpt *hwpt;
+	struct ioasid_attach_point from = ipasid->at;
+	int rc;
 
-	hwpt = ioas_enter(ioas, ipasid->idev, ipasid->pasid, ipasid,
-			  old_hwpt->domain);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
-	ipasid->ioas = ioas;
-	ipasid->hwpt = hwpt;
-	list_move_tail(&ipasid->ioas_link, &ioas->pasids);
-	ioas_leave(old_ioas, old_hwpt, ipasid->idev, ipasid->pasid, ipasid,
-		   false);
+	rc = point_enter(&ipasid->at, ioas, nested, ipasid->idev,
+			 ipasid->pasid);
+	if (rc)
+		return rc;
+	if (from.ioas != ioas)
+		list_move_tail(&ipasid->ioas_link, &ioas->pasids);
+	point_leave(&ipasid->at, &from, ipasid->idev, ipasid->pasid, false);
 	return 0;
 }
 
 static void pasid_detach(struct ioasid_pasid *ipasid)
 {
+	struct ioasid_attach_point from = ipasid->at;
+
 	xa_erase(&ipasid->idev->pasids, ipasid->pasid);
 	list_del(&ipasid->ioas_link);
-	ioas_leave(ipasid->ioas, ipasid->hwpt, ipasid->idev, ipasid->pasid,
-		   ipasid, true);
+	point_leave(&ipasid->at, &from, ipasid->idev, ipasid->pasid, true);
 	kfree(ipasid);
 	ioasid_count(IOASID_CNT_PASIDS, -1);
 }
 
 static int attach_device_pasid(struct ioasid_device *idev,
-			       struct ioasid_ioas *ioas, u32 pasid,
+			       struct ioasid_ioas *ioas,
+			       struct ioasid_nested *nested, u32 pasid,
 			       bool replace, u64 *unmet)
 {
 	struct ioasid_pasid *ipasid;
@@ -722,16 +784,16 @@ static int attach_device_pasid(struct ioasid_device *idev,
 
 	ipasid = pasid ? xa_load(&idev->pasids, pasid) : NULL;
 	/* A process is bound with it (or its binding is ending). */
-	if (ipasid && (!ipasid->ioas || !replace))
+	if (ipasid && (!ipasid->at.ioas || !replace))
 		return -EBUSY;
-	if (ipasid && ipasid->ioas == ioas)
+	if (ipasid && point_is(&ipasid->at, ioas, nested))
 		return 0;
-	rc = check_pasid(idev, ioas, pasid, unmet);
+	rc = check_pasid(idev, ioas, nested, pasid, unmet);
 	if (rc)
 		return rc;
 	if (!ipasid)
-		return pasid_attach(idev, pasid, ioas);
-	return pasid_replace(ipasid, ioas);
+		return pasid_attach(idev, pasid, ioas, nested);
+	return pasid_replace(ipasid, ioas, nested);
 }
 
 /* Detach every PASID of @idev attached to an IOAS. */
@@ -743,7 +805,7 @@ static void detach_device_pasids(struct ioasid_device *idev)
 	lockdep_assert_held(&idev->ictx->attach_lock);
 
 	xa_for_each(&idev->pasids, pasid, ipasid)
-		if (ipasid->ioas)
+		if (ipasid->at.ioas)
 			pasid_detach(ipasid);
 }
 
@@ -847,7 +909,7 @@ struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev)
 {
 	if (!idev->attached)
 		return NULL;
-	return device_group_attach(idev)->ioas;
+	return device_group_attach(idev)->at.ioas;
 }
 
 /**
@@ -861,7 +923,21 @@ struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev)
 {
 	struct ioasid_group_attach *ga = device_group_attach(idev);
 
-	return ga ? ga->hwpt->domain : NULL;
+	return ga ? ga->at.hwpt->domain : NULL;
+}
+
+/**
+ * ioasid_device_point() - where a device's untagged DMA goes
+ * @idev: the device; the caller holds idev->ictx->attach_lock
+ *
+ * Return: where its group is attached (through this device or another of
+ * the group), or NULL when it is not.
+ */
+const struct ioasid_attach_point *ioasid_device_point(struct ioasid_device *idev)
+{
+	struct ioasid_group_attach *ga = device_group_attach(idev);
+
+	return ga ? &ga->at : NULL;
 }
 
 /**
@@ -885,6 +961,8 @@ struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id)
 int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_attach *cmd = ucmd->cmd;
+	struct ioasid_nested *nested = NULL;
+	struct ioasid_object *obj;
 	struct ioasid_device *idev;
 	struct ioasid_ioas *ioas;
 	int rc;
@@ -899,28 +977,39 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	ioas = ioasid_ioas_get(ucmd->ictx, cmd->ioas_id);
-	if (IS_ERR(ioas)) {
-		rc = PTR_ERR(ioas);
+	obj = ioasid_get_object(ucmd->ictx, cmd->ioas_id, IOASID_OBJ_ANY);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
 		goto out_put_dev;
+	}
+	if (obj->type == IOASID_OBJ_NESTED) {
+		nested = container_of(obj, struct ioasid_nested, obj);
+		ioas = nested->ioas;
+	} else if (obj->type == IOASID_OBJ_IOAS) {
+		ioas = container_of(obj, struct ioasid_ioas, obj);
+	} else {
+		rc = -EINVAL;
+		goto out_put_obj;
 	}
 	mutex_lock(&ucmd->ictx->attach_lock);
 	if (cmd->flags & IOASID_DEVICE_ATTACH_PASID)
-		rc = attach_device_pasid(idev, ioas, cmd->pasid,
+		rc = attach_device_pasid(idev, ioas, nested, cmd->pasid,
 					 cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
 					 &cmd->out_unmet);
 	else
-		rc = attach_device(idev, ioas,
+		rc = attach_device(idev, ioas, nested,
 				   cmd->flags & IOASID_DEVICE_ATTACH_REPLACE,
 				   &cmd->out_unmet);
 	mutex_unlock(&ucmd->ictx->attach_lock);
-	ioasid_put_object(&ioas->obj);
+	ioasid_put_object(obj);
 	ioasid_put_object(&idev->obj);
 	/* No reference is held across user memory: see ioasid_object_take(). */
 	if (!rc || rc == -EOPNOTSUPP)
 		rc = ioasid_ucmd_respond(ucmd) ?: rc;
 	return rc;
 
+out_put_obj:
+	ioasid_put_object(obj);
 out_put_dev:
 	ioasid_put_object(&idev->obj);
 	return rc;
@@ -943,7 +1032,7 @@ int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 	mutex_lock(&ucmd->ictx->attach_lock);
 	if (cmd->flags & IOASID_DEVICE_DETACH_PASID) {
 		ipasid = xa_load(&idev->pasids, cmd->pasid);
-		if (ipasid && ipasid->ioas)
+		if (ipasid && ipasid->at.ioas)
 			pasid_detach(ipasid);
 		else
 			rc = -EINVAL;

@@ -30,7 +30,8 @@
 			   IOASID_DEVICE_CAP_ENFORCE_COHERENT |             \
 			   IOASID_DEVICE_CAP_ISOLATED_MSI |                 \
 			   IOASID_DEVICE_CAP_DIRTY_TRACKING)
-#define IOASID_KNOWN_NESTING_FORMATS IOASID_NESTING_VTD_S1
+#define IOASID_KNOWN_NESTING_FORMATS (IOASID_NESTING_VTD_S1 | \
+				      IOASID_NESTING_MOCK_S1)
 
 static void range_of(const struct ioasid_features *features, unsigned int i,
 		     u64 *start, u64 *last)
@@ -71,6 +72,7 @@ static bool features_valid(const struct ioasid_features *features)
 	       le16_to_cpu(features->version) == IOASID_FEATURES_VERSION &&
 	       !(le64_to_cpu(features->caps) & ~IOASID_KNOWN_CAPS) &&
 	       !(nesting & ~IOASID_KNOWN_NESTING_FORMATS) &&
+	       !(nesting & (nesting - 1)) &&
 	       !(max_page_size & (max_page_size - 1)) &&
 	       le32_to_cpu(features->min_pasid_log2) <=
 			IOASID_FEATURES_MAX_PASID_LOG2 &&
@@ -247,6 +249,7 @@ bool ioasid_features_allowed(const struct ioasid_features *features,
 static int devices_check(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 			 const struct ioasid_features *features, u64 *unmet)
 {
+	struct ioasid_nested *nested;
 	struct ioasid_pasid *ipasid;
 	struct ioasid_device *idev;
 	int rc;
@@ -254,6 +257,10 @@ static int devices_check(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 	lockdep_assert_held(&ictx->attach_lock);
 
 	*unmet = IOASID_UNMET_NO_DEVICE;
+	/* Nested hwpts stay, in the format they have. */
+	list_for_each_entry(nested, &ioas->nested, ioas_link)
+		if (nested->format != le32_to_cpu(features->nesting_format))
+			*unmet |= IOASID_UNMET_NESTING;
 	ioasid_ioas_for_each_device(ioas, idev) {
 		*unmet &= ~IOASID_UNMET_NO_DEVICE;
 		rc = device_check(features, idev, unmet);

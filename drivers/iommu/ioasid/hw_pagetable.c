@@ -329,6 +329,7 @@ int ioasid_hwpt_install(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 		return rc;
 	}
 	list_add_tail(&hwpt->link, &ioas->hwpts);
+	ioasid_dirty_hwpt_installed(ioas, hwpt);
 	return 0;
 }
 
@@ -343,6 +344,7 @@ void ioasid_hwpt_uninstall(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_del_init(&hwpt->link);
+	ioasid_dirty_hwpt_uninstalled(hwpt);
 	ioasid_ioas_unreserve(ioas, hwpt);
 }
 

@@ -307,6 +307,15 @@ static bool describe_object(struct ioasid_ctx *ictx, unsigned long id,
 		entry->attached_ioas_id = ioas ? ioas->obj.id : 0;
 		mutex_unlock(&ictx->attach_lock);
 		break;
+	case IOASID_OBJ_NESTED:
+		entry->kind = IOASID_OBJECT_HWPT;
+		entry->attached_ioas_id = container_of(obj,
+						       struct ioasid_nested,
+						       obj)->ioas->obj.id;
+		break;
+	case IOASID_OBJ_FAULT:
+		entry->kind = IOASID_OBJECT_FAULT;
+		break;
 	default:
 		WARN_ON_ONCE(1);
 		break;

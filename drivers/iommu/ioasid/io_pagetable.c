@@ -157,6 +157,35 @@ static struct ioasid_area *area_next(struct ioasid_area *area,
 }
 
 /**
+ * ioasid_ioas_mark_writable() - mark the pages devices may write
+ * @ioas: the IO address space, with iova_rwsem held
+ * @bitmap: where to mark them
+ * @start: the first IOVA to look at
+ * @last: the last one
+ *
+ * The software dirty tracking of IOASID_IOAS_DIRTY_BITMAP: every page
+ * mapped writable in [@start, @last] counts as written.
+ */
+void ioasid_ioas_mark_writable(struct ioasid_ioas *ioas,
+			       struct ioasid_dirty_bitmap *bitmap,
+			       unsigned long start, unsigned long last)
+{
+	struct ioasid_area *area;
+	unsigned long first, end;
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, start, last); area;
+	     area = area_next(area, last)) {
+		if (!(area->prot & IOMMU_WRITE))
+			continue;
+		first = max(area->node.start, start);
+		end = min(area->node.last, last);
+		ioasid_dirty_mark(bitmap, first, end);
+	}
+}
+
+/**
  * ioasid_allowed_covers() - is a range inside one allowed range
  * @allowed: allowed ranges; empty allows every IOVA
  * @start: the first IOVA
@@ -1319,6 +1348,7 @@ struct ioasid_ioas *ioasid_ioas_alloc(struct ioasid_ctx *ictx)
 	INIT_LIST_HEAD(&ioas->hwpts);
 	INIT_LIST_HEAD(&ioas->devices);
 	INIT_LIST_HEAD(&ioas->pasids);
+	INIT_LIST_HEAD(&ioas->nested);
 	return ioas;
 }
 

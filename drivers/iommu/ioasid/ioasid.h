@@ -40,6 +40,8 @@ enum ioasid_counter {
 	IOASID_CNT_PASIDS,	/* PASIDs attached or bound, over all devices */
 	IOASID_CNT_SVA_BINDS,	/* process address spaces bound to devices */
 	IOASID_CNT_SHARES,	/* shares, until their node and its files go */
+	IOASID_CNT_NESTED,	/* nested hwpts */
+	IOASID_CNT_FAULTS,	/* fault queues, until their object and file go */
 	IOASID_CNT_MAX,
 };
 
@@ -139,6 +141,8 @@ enum ioasid_object_type {
 	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
 	IOASID_OBJ_IOAS,
 	IOASID_OBJ_DEVICE,
+	IOASID_OBJ_NESTED,
+	IOASID_OBJ_FAULT,
 	IOASID_OBJ_MAX,
 };
 
@@ -234,6 +238,7 @@ void ioasid_put_object(struct ioasid_object *obj);
 
 struct ioasid_device;
 struct ioasid_device_info;
+struct ioasid_dirty_bitmap;
 struct list_head;
 
 /**
@@ -263,10 +268,31 @@ struct list_head;
  *	ERR_PTR; optional: no IOASID_DEVICE_CAP_SVA without it
  * @sva_unbind: end a binding: the device's DMA with its PASID is stopped on
  *	return
+ * @nested_alloc: a nested domain of @format on the paging domain @parent,
+ *	from the format's data at @data (@len bytes, zero-extended to what the
+ *	backend knows); ERR_PTR(-EINVAL) when the device cannot use @parent or
+ *	the data is bad, ERR_PTR(-EOPNOTSUPP) when the backend does not drive
+ *	@format; optional: no nesting without it
+ * @nested_data_len: the size of the data of IOASID_HWPT_ALLOC in a format
+ *	the backend drives; 0 for a format it does not drive
+ * @nested_entry_len: the size of the invalidation entry of a format the
+ *	backend drives
+ * @nested_invalidate: carry out one invalidation @entry on a nested domain;
+ *	on failure set *@error to enum ioasid_hwpt_invalidate_error
+ * @page_response: answer the device's page request on @pasid (0 for its
+ *	untagged DMA) with enum ioasid_fault_response_code @code
+ * @set_dirty_tracking: start or stop tracking the writes of devices in a
+ *	paging domain's page table; -EOPNOTSUPP when it cannot; optional
+ * @read_dirty: mark in @bitmap the pages of [@iova, @iova + @length) of a
+ *	tracking domain that devices wrote, and clear their dirty bits unless
+ *	@keep
  *
- * Every op but @unbind, @sva_disable and @sva_unbind runs under
- * ictx->attach_lock; @sva_disable runs with or without it, and
- * @sva_unbind with no lock of ioasid held.
+ * Every op but @unbind, @sva_disable, @sva_unbind, the nested and dirty
+ * ops and @page_response runs under ictx->attach_lock; @sva_disable runs
+ * with or without it, @sva_unbind with no lock of ioasid held, the dirty
+ * ops under the IOAS's iova_rwsem, @nested_invalidate with no lock held,
+ * and @page_response under the lock of a fault queue (fault.c), with or
+ * without the attach_lock.
  */
 struct ioasid_device_ops {
 	struct iommu_domain *(*domain_alloc)(struct ioasid_device *idev);
@@ -291,6 +317,19 @@ struct ioasid_device_ops {
 	void *(*sva_bind)(struct ioasid_device *idev, struct mm_struct *mm,
 			  u32 *pasid);
 	void (*sva_unbind)(struct ioasid_device *idev, void *cookie);
+	struct iommu_domain *(*nested_alloc)(struct ioasid_device *idev,
+					     struct iommu_domain *parent,
+					     u32 format, const void *data,
+					     u32 len);
+	u32 (*nested_data_len)(u32 format);
+	u32 (*nested_entry_len)(u32 format);
+	int (*nested_invalidate)(struct iommu_domain *domain, const void *entry,
+				 u32 *error);
+	void (*page_response)(struct ioasid_device *idev, u32 pasid, u32 code);
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	void (*read_dirty)(struct iommu_domain *domain, unsigned long iova,
+			   unsigned long length, bool keep,
+			   struct ioasid_dirty_bitmap *bitmap);
 };
 
 /**
@@ -366,6 +405,22 @@ struct ioasid_device {
 };
 
 /**
+ * struct ioasid_attach_point - where a group or a PASID is attached
+ * @ioas: the IOAS, of which the attachment holds a reference
+ * @hwpt: the hwpt of @ioas whose domain translates, or is the stage 2 of
+ *	@nested; the attachment is one of its users
+ * @nested: the nested hwpt on @hwpt that translates, of which the
+ *	attachment holds a reference; NULL when @hwpt translates
+ *
+ * All of it is under the context's attach_lock.
+ */
+struct ioasid_attach_point {
+	struct ioasid_ioas *ioas;
+	struct ioasid_hwpt *hwpt;
+	struct ioasid_nested *nested;
+};
+
+/**
  * struct ioasid_pasid - what a PASID of a device is attached or bound to
  * @idev: the device
  * @pasid: the PASID
@@ -373,10 +428,8 @@ struct ioasid_device {
  *	reference of its own (the binding's mmu_notifier holds one); NULL
  *	for an IOAS attached, and once the binding is being unbound
  * @cookie: what the backend's sva_bind returned
- * @ioas: the IOAS attached, of which it holds a reference; NULL for a
- *	binding
- * @hwpt: the hwpt of @ioas it is attached to
- * @ioas_link: in the pasids of @ioas
+ * @at: where it is attached; at.ioas is NULL for a binding
+ * @ioas_link: in the pasids of at.ioas
  *
  * It lives in idev->pasids; all of it is under ictx->attach_lock.
  */
@@ -385,8 +438,7 @@ struct ioasid_pasid {
 	u32 pasid;
 	struct mm_struct *mm;
 	void *cookie;
-	struct ioasid_ioas *ioas;
-	struct ioasid_hwpt *hwpt;
+	struct ioasid_attach_point at;
 	struct list_head ioas_link;
 };
 
@@ -440,6 +492,7 @@ int ioasid_cmd_device_info(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_info(struct ioasid_ucmd *ucmd);
 struct ioasid_ioas *ioasid_device_ioas(struct ioasid_device *idev);
 struct iommu_domain *ioasid_device_domain(struct ioasid_device *idev);
+const struct ioasid_attach_point *ioasid_device_point(struct ioasid_device *idev);
 struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id);
 int ioasid_pci_init(void);
 void ioasid_pci_exit(void);
@@ -608,6 +661,9 @@ static inline void ioasid_pages_get(struct ioasid_pages *pages)
  *	attach_lock
  * @pasids: the struct ioasid_pasid of the PASIDs attached to it, by
  *	ioas_link; under the context's attach_lock
+ * @nested: the struct ioasid_nested on it, by ioas_link; under the
+ *	context's attach_lock
+ * @dirty: enum ioasid_dirty_mode; under @iova_rwsem
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -620,6 +676,8 @@ struct ioasid_ioas {
 	struct ioasid_features *features;
 	struct list_head devices;
 	struct list_head pasids;
+	struct list_head nested;
+	u32 dirty;
 };
 
 /* Every device attached to @ioas; the caller holds the attach_lock. */
@@ -644,6 +702,8 @@ struct ioasid_ioas {
  * @aperture_start: the first IOVA its reservations leave in the IOAS
  * @aperture_end: the last one; the domain's aperture, as narrowed by the
  *	attaches so far
+ * @dirty_hw: the domain's page table tracks what devices write (the IOAS
+ *	tracks in hardware)
  */
 struct ioasid_hwpt {
 	struct iommu_domain *domain;
@@ -654,6 +714,7 @@ struct ioasid_hwpt {
 	bool enforced;
 	unsigned long aperture_start;
 	unsigned long aperture_end;
+	bool dirty_hw;
 };
 
 /**
@@ -809,6 +870,93 @@ unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
 				       unsigned int max, unsigned long *next);
 int ioasid_cmd_objects(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd);
+
+/* nested.c, fault.c and dirty.c */
+
+struct ioasid_fault_queue;
+
+/**
+ * struct ioasid_fault_object - a fault object (fault.c)
+ * @obj: the object header
+ * @queue: its queue, shared with its file
+ */
+struct ioasid_fault_object {
+	struct ioasid_object obj;
+	struct ioasid_fault_queue *queue;
+};
+
+/**
+ * struct ioasid_nested - a nested hwpt: a stage-1 table over an IOAS
+ * @obj: the object header
+ * @ioas: the IOAS that is stage 2, of which it holds a reference
+ * @hwpt: the hwpt of @ioas whose domain is stage 2, of which it is a user
+ * @domain: the nested domain
+ * @ops: the backend of the devices that may use it
+ * @format: enum ioasid_nesting_formats
+ * @fault: the queue its stage-1 faults go to, or NULL when they go nowhere
+ * @fault_obj: the fault object of @fault, of which it holds a reference
+ * @ioas_link: in ioas->nested
+ *
+ * Attaching a group to it makes the group a user of @hwpt too, and takes
+ * a reference of @obj.  Its members never change.
+ */
+struct ioasid_nested {
+	struct ioasid_object obj;
+	struct ioasid_ioas *ioas;
+	struct ioasid_hwpt *hwpt;
+	struct iommu_domain *domain;
+	const struct ioasid_device_ops *ops;
+	u32 format;
+	struct ioasid_fault_queue *fault;
+	struct ioasid_object *fault_obj;
+	struct list_head ioas_link;
+};
+
+/* The domain that translates the DMA of what is attached at @at. */
+static inline struct iommu_domain *
+ioasid_point_domain(const struct ioasid_attach_point *at)
+{
+	return at->nested ? at->nested->domain : at->hwpt->domain;
+}
+
+int ioasid_cmd_hwpt_alloc(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_hwpt_invalidate(struct ioasid_ucmd *ucmd);
+void ioasid_nested_destroy(struct ioasid_object *obj);
+struct ioasid_nested *ioasid_nested_get(struct ioasid_ctx *ictx, u32 id);
+int ioasid_device_offers_format(struct ioasid_device *idev, u32 format);
+
+int ioasid_cmd_fault_alloc(struct ioasid_ucmd *ucmd);
+void ioasid_fault_destroy(struct ioasid_object *obj);
+int ioasid_fault_report(struct ioasid_nested *nested,
+			struct ioasid_device *idev, u32 pasid, u64 addr,
+			u32 flags);
+void ioasid_fault_cancel(struct ioasid_fault_queue *q,
+			 struct ioasid_device *idev, u32 pasid, bool group);
+
+/**
+ * struct ioasid_dirty_bitmap - the bits IOASID_IOAS_DIRTY_BITMAP is filling
+ * @iova: the IOVA of bit 0
+ * @shift: log2 of the bytes one bit stands for
+ * @nbits: the number of bits in @bits
+ * @bits: the bitmap, in kernel memory
+ */
+struct ioasid_dirty_bitmap {
+	unsigned long iova;
+	unsigned int shift;
+	unsigned long nbits;
+	unsigned long *bits;
+};
+
+void ioasid_dirty_mark(struct ioasid_dirty_bitmap *bitmap, unsigned long iova,
+		       unsigned long last);
+void ioasid_ioas_mark_writable(struct ioasid_ioas *ioas,
+			       struct ioasid_dirty_bitmap *bitmap,
+			       unsigned long start, unsigned long last);
+void ioasid_dirty_hwpt_installed(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt);
+void ioasid_dirty_hwpt_uninstalled(struct ioasid_hwpt *hwpt);
+int ioasid_cmd_ioas_dirty_tracking(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_dirty_bitmap(struct ioasid_ucmd *ucmd);
 
 /* enable.c */
 int ioasid_ioas_check_device(struct ioasid_ioas *ioas,

@@ -20,11 +20,14 @@
  *	its IOMMU domain
  * @IOASID_TEST_OP_PCI_ERROR: report an error of a device bound through
  *	ioasid_pci to its driver, as the PCI core's error recovery does
+ * @IOASID_TEST_OP_MOCK_RESPONSES: count the answers to its page requests
+ *	a mock device received
  */
 enum ioasid_test_op {
 	IOASID_TEST_OP_MOCK_DEVICE = 1,
 	IOASID_TEST_OP_MOCK_DMA,
 	IOASID_TEST_OP_PCI_ERROR,
+	IOASID_TEST_OP_MOCK_RESPONSES,
 };
 
 /**
@@ -74,10 +77,13 @@ struct ioasid_test_mock_device {
  * @IOASID_TEST_DMA_WRITE: the device writes memory (from @uptr); else it
  *	reads memory (into @uptr)
  * @IOASID_TEST_DMA_PASID: the DMA is tagged with &ioasid_test_mock_dma.pasid
+ * @IOASID_TEST_DMA_PRI: the device waits for an answer to a stage-1 fault
+ *	(a page request) rather than failing the access
  */
 enum ioasid_test_dma_flags {
 	IOASID_TEST_DMA_WRITE = 1 << 0,
 	IOASID_TEST_DMA_PASID = 1 << 1,
+	IOASID_TEST_DMA_PRI = 1 << 2,
 };
 
 #define IOASID_TEST_DMA_MAX 0x100000
@@ -103,6 +109,17 @@ enum ioasid_test_dma_flags {
  * page request would be: -ENXIO where nothing is mapped (or the address
  * space is gone), -EACCES where the mapping forbids the access, or the
  * errno of the fault.
+ *
+ * Through a nested hwpt the DMA walks the stage-1 table first (struct
+ * ioasid_hwpt_mock_s1), reading it through stage 2, and caches what it
+ * walked in the mock IOTLB, which only IOASID_HWPT_INVALIDATE empties (a
+ * translation is cached with its permissions; a walk that finds none is
+ * not).  A stage-1 fault fails with -ENXIO (no translation) or -EACCES (the access
+ * is not allowed) and is reported to the hwpt's fault object; with
+ * IOASID_TEST_DMA_PRI it is reported as a page request and fails with
+ * -EAGAIN: the caller retries once it is answered.  A stage-2 fault, table
+ * walks included, fails as without nesting and is not reported.  Writes
+ * set the dirty bits of stage 2 while the IOAS tracks them.
  */
 struct ioasid_test_mock_dma {
 	__u32 dev_id;
@@ -132,12 +149,28 @@ struct ioasid_test_pci_error {
 };
 
 /**
+ * struct ioasid_test_mock_responses - IOASID_TEST_OP_MOCK_RESPONSES
+ * @dev_id: a mock device
+ * @__reserved: must be 0
+ * @out_success: the page requests answered IOASID_FAULT_RESPONSE_SUCCESS
+ * @out_invalid: those answered IOASID_FAULT_RESPONSE_INVALID, by the
+ *	caller or by the kernel
+ */
+struct ioasid_test_mock_responses {
+	__u32 dev_id;
+	__u32 __reserved;
+	__aligned_u64 out_success;
+	__aligned_u64 out_invalid;
+};
+
+/**
  * struct ioasid_test_cmd - ioctl(IOASID_TEST) on /dev/ioasid
  * @size: sizeof(struct ioasid_test_cmd)
  * @op: enum ioasid_test_op
  * @mock_device: for IOASID_TEST_OP_MOCK_DEVICE
  * @mock_dma: for IOASID_TEST_OP_MOCK_DMA
  * @pci_error: for IOASID_TEST_OP_PCI_ERROR
+ * @mock_responses: for IOASID_TEST_OP_MOCK_RESPONSES
  *
  * Errors: -ENOTTY the module has no mock backend, or was loaded without
  * mock=1; -EOPNOTSUPP unknown @op or flags; -EINVAL bad arguments.
@@ -149,6 +182,7 @@ struct ioasid_test_cmd {
 		struct ioasid_test_mock_device mock_device;
 		struct ioasid_test_mock_dma mock_dma;
 		struct ioasid_test_pci_error pci_error;
+		struct ioasid_test_mock_responses mock_responses;
 	};
 };
 

@@ -48,6 +48,8 @@ static const char * const ioasid_counter_names[IOASID_CNT_MAX] = {
 	[IOASID_CNT_PASIDS] = "pasids",
 	[IOASID_CNT_SVA_BINDS] = "sva_binds",
 	[IOASID_CNT_SHARES] = "shares",
+	[IOASID_CNT_NESTED] = "nested",
+	[IOASID_CNT_FAULTS] = "faults",
 };
 
 static struct dentry *ioasid_debugfs_dir;
@@ -56,6 +58,8 @@ static struct dentry *ioasid_debugfs_dir;
 static void (*const ioasid_object_destroy[IOASID_OBJ_MAX])(struct ioasid_object *) = {
 	[IOASID_OBJ_IOAS] = ioasid_ioas_destroy,
 	[IOASID_OBJ_DEVICE] = ioasid_device_destroy,
+	[IOASID_OBJ_NESTED] = ioasid_nested_destroy,
+	[IOASID_OBJ_FAULT] = ioasid_fault_destroy,
 };
 
 /**
@@ -256,6 +260,11 @@ union ioasid_ucmd_buffer {
 	struct ioasid_pci_config pci_config;
 	struct ioasid_pci_bus_master pci_bus_master;
 	struct ioasid_pci_reset pci_reset;
+	struct ioasid_hwpt_alloc hwpt_alloc;
+	struct ioasid_hwpt_invalidate hwpt_invalidate;
+	struct ioasid_fault_alloc fault_alloc;
+	struct ioasid_ioas_dirty_tracking ioas_dirty_tracking;
+	struct ioasid_ioas_dirty_bitmap ioas_dirty_bitmap;
 	struct ioasid_pci_error_notify pci_error_notify;
 	struct ioasid_device_attach device_attach;
 	struct ioasid_device_detach device_detach;
@@ -377,6 +386,16 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_ioas_map_file, iova),
 	IOCTL_OP(IOASID_CMD_DEVICE_SHARE, ioasid_cmd_device_share,
 		 struct ioasid_device_share, out_minor),
+	IOCTL_OP(IOASID_CMD_HWPT_ALLOC, ioasid_cmd_hwpt_alloc,
+		 struct ioasid_hwpt_alloc, out_unmet),
+	IOCTL_OP(IOASID_CMD_HWPT_INVALIDATE, ioasid_cmd_hwpt_invalidate,
+		 struct ioasid_hwpt_invalidate, __reserved2),
+	IOCTL_OP(IOASID_CMD_FAULT_ALLOC, ioasid_cmd_fault_alloc,
+		 struct ioasid_fault_alloc, __reserved),
+	IOCTL_OP(IOASID_CMD_IOAS_DIRTY_TRACKING, ioasid_cmd_ioas_dirty_tracking,
+		 struct ioasid_ioas_dirty_tracking, out_mode),
+	IOCTL_OP(IOASID_CMD_IOAS_DIRTY_BITMAP, ioasid_cmd_ioas_dirty_bitmap,
+		 struct ioasid_ioas_dirty_bitmap, bitmap),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -490,8 +509,12 @@ static void ioasid_release_objects(struct ioasid_ctx *ictx,
 /* Release what @ictx, which no file refers to any more, holds; free it. */
 static void ioasid_ctx_free(struct ioasid_ctx *ictx)
 {
-	/* Devices first: an attached device holds its IOAS. */
+	/*
+	 * Devices first: an attached device holds its IOAS, or its nested
+	 * hwpt, which holds its IOAS and its fault object.
+	 */
 	ioasid_release_objects(ictx, IOASID_OBJ_DEVICE);
+	ioasid_release_objects(ictx, IOASID_OBJ_NESTED);
 	ioasid_release_objects(ictx, IOASID_OBJ_ANY);
 	xa_destroy(&ictx->objects);
 	/* The last pin of an account frees it. */

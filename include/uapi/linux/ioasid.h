@@ -68,6 +68,11 @@ enum {
 	IOASID_CMD_IOAS_MAPPINGS,
 	IOASID_CMD_IOAS_MAP_FILE,
 	IOASID_CMD_DEVICE_SHARE,
+	IOASID_CMD_HWPT_ALLOC,
+	IOASID_CMD_HWPT_INVALIDATE,
+	IOASID_CMD_FAULT_ALLOC,
+	IOASID_CMD_IOAS_DIRTY_TRACKING,
+	IOASID_CMD_IOAS_DIRTY_BITMAP,
 };
 
 /**
@@ -409,7 +414,8 @@ enum ioasid_device_attach_flags {
  * @size: sizeof(struct ioasid_device_attach)
  * @flags: enum ioasid_device_attach_flags
  * @dev_id: a bound device of this context
- * @ioas_id: the IOAS whose mappings its DMA is to go through
+ * @ioas_id: the IOAS whose mappings its DMA is to go through, or a nested
+ *	hwpt (IOASID_HWPT_ALLOC): stage 1 over its IOAS
  * @out_unmet: when the IOAS is enabled and the device (or another of its
  *	group, on a REPLACE) cannot honour its features, enum ioasid_unmet
  *	saying which; 0 on success and on -EOPNOTSUPP for another reason
@@ -443,8 +449,15 @@ enum ioasid_device_attach_flags {
  * hardware IOMMU on Linux 6.12 cannot (-EOPNOTSUPP), so detach the PASID
  * and attach it again.
  *
- * Errors: -ENOENT no such device or IOAS; -EINVAL an id of the wrong kind,
- * or another device of the group is attached to another IOAS; -EBUSY the
+ * Attached to a nested hwpt, the device's DMA goes through the hwpt's
+ * stage-1 table, then through its IOAS.  Every rule above applies with the
+ * hwpt's IOAS, and the device's IOMMU must offer the hwpt's format and be
+ * able to use its stage-2 domain.  REPLACE moves a device between a nested
+ * hwpt and an IOAS, or another hwpt, in one step.
+ *
+ * Errors: -ENOENT no such device, IOAS or hwpt; -EINVAL an id of the wrong
+ * kind, another device of the group is attached elsewhere, or the device's
+ * IOMMU cannot use the nested hwpt's stage 2; -EBUSY the
  * device is attached and REPLACE is not set; -EADDRINUSE a mapping of the
  * IOAS lies in a reserved region of the group or outside the aperture, or
  * the IOMMU's smallest page is larger than the IOAS's alignment and a
@@ -453,7 +466,9 @@ enum ioasid_device_attach_flags {
  * -EOPNOTSUPP the IOAS is enabled and the device cannot honour its
  * features (@out_unmet is set), or the device's IOMMU can give it no IO
  * page table that ioasid manages (no IOASID_DEVICE_CAP_PAGING in
- * IOASID_DEVICE_INFO; @out_unmet is 0), or, with IOASID_DEVICE_ATTACH_PASID,
+ * IOASID_DEVICE_INFO; @out_unmet is 0), or the device's IOMMU does not
+ * offer a nested hwpt's format (@out_unmet IOASID_UNMET_NESTING), or, with
+ * IOASID_DEVICE_ATTACH_PASID,
  * the device has no PASIDs, the enabled IOAS promised none (@out_unmet
  * IOASID_UNMET_PASID both), or the IOMMU cannot replace a PASID's domain;
  * with IOASID_DEVICE_ATTACH_PASID also: -EINVAL @pasid is 0, or beyond the
@@ -557,9 +572,12 @@ enum ioasid_device_caps {
  * enum ioasid_nesting_formats - user-managed page table formats an IOMMU
  *	can nest on a kernel-managed one
  * @IOASID_NESTING_VTD_S1: VT-d first-stage tables (ECAP.NEST)
+ * @IOASID_NESTING_MOCK_S1: the stage-1 tables of the mock IOMMU of the
+ *	selftests (struct ioasid_hwpt_mock_s1)
  */
 enum ioasid_nesting_formats {
 	IOASID_NESTING_VTD_S1 = 1 << 0,
+	IOASID_NESTING_MOCK_S1 = 1 << 1,
 };
 
 /**
@@ -1131,18 +1149,23 @@ struct ioasid_uaddr_supply {
  * enum ioasid_object_kind - what IOASID_OBJECTS says an object is
  * @IOASID_OBJECT_IOAS: an IO address space
  * @IOASID_OBJECT_DEVICE: a device bound to the context
+ * @IOASID_OBJECT_HWPT: a nested hwpt (IOASID_HWPT_ALLOC)
+ * @IOASID_OBJECT_FAULT: a fault object (IOASID_FAULT_ALLOC)
  */
 enum ioasid_object_kind {
 	IOASID_OBJECT_IOAS = 1,
 	IOASID_OBJECT_DEVICE = 2,
+	IOASID_OBJECT_HWPT = 3,
+	IOASID_OBJECT_FAULT = 4,
 };
 
 /**
  * struct ioasid_object_entry - one object of a context
  * @id: its id
  * @kind: enum ioasid_object_kind
- * @attached_ioas_id: for a device, the IOAS it is attached to, or 0; 0 for
- *	an IOAS
+ * @attached_ioas_id: for a device, the IOAS it is attached to (directly or
+ *	through a nested hwpt), or 0; for a nested hwpt, its IOAS; 0 for an
+ *	IOAS and a fault object
  * @__reserved: 0
  */
 struct ioasid_object_entry {
@@ -1358,6 +1381,435 @@ struct ioasid_device_share {
 };
 
 #define IOASID_DEVICE_SHARE _IO(IOASID_TYPE, IOASID_CMD_DEVICE_SHARE)
+
+/**
+ * DOC: Nested translation
+ *
+ * A VMM that shows its guest a virtual IOMMU of the same kind as the host's
+ * can let the hardware walk the guest's own IO page tables: the guest's
+ * table is stage 1 (guest IOVA to guest physical address), and the IOAS,
+ * which the VMM maps guest memory into as usual, is stage 2 (guest physical
+ * address to host memory).  IOASID_HWPT_ALLOC makes such a nested hardware
+ * page table (a hwpt object) on an IOAS, for a format the device's IOMMU
+ * reports in &ioasid_device_info.out_nesting_formats; IOASID_DEVICE_ATTACH
+ * then takes the hwpt's id where it takes an IOAS's, and moves devices
+ * onto it, off it, or between it and plain IOASes with REPLACE, in one
+ * step.  The guest's tables live in guest memory, which the IOAS maps: the
+ * IOMMU reads them through stage 2 like any DMA, so a table the guest
+ * corrupts translates only into what the IOAS maps, and the kernel never
+ * reads them itself.  The IOMMU caches what it walks; the guest's
+ * invalidations are passed on with IOASID_HWPT_INVALIDATE, and until then a
+ * change of a table may or may not be seen.  Faults of stage 1 are the
+ * guest's to handle: they go to a fault object (IOASID_FAULT_ALLOC) given
+ * at IOASID_HWPT_ALLOC, to be injected into the guest.  Faults of stage 2
+ * are the VMM's: the DMA fails as it would without nesting.
+ *
+ * Which hardware nests: VT-d with ECAP.NEST, SMMUv3 with both stages, AMD-Vi
+ * with a guest translation table.  Linux 6.12 lets only iommufd allocate
+ * nested domains in any of them, and QEMU 7.2 emulates none, so on this
+ * kernel ioasid nests only on the mock IOMMU, in IOASID_NESTING_MOCK_S1;
+ * every other format is refused with -EOPNOTSUPP.  A VMM then falls back to
+ * a kernel-managed IOAS whose mappings shadow the guest's tables.
+ *
+ * An enabled IOAS (IOASID_IOAS_ENABLE) takes nested hwpts only in the
+ * &ioasid_features.nesting_format it froze: with 0 (a kernel-managed IO page
+ * table) it takes none.  A refused allocation or attach fails with
+ * -EOPNOTSUPP and IOASID_UNMET_NESTING.
+ */
+
+/**
+ * struct ioasid_hwpt_mock_s1 - the IOASID_NESTING_MOCK_S1 data of
+ *	IOASID_HWPT_ALLOC
+ * @root: the stage-2 address (an IOVA of the IOAS) of the top table, 4 KiB
+ *	aligned
+ *
+ * The mock's stage 1 translates 39-bit IOVAs in 4 KiB pages through three
+ * levels of 4 KiB tables of 512 little-endian 64-bit entries, indexed by
+ * IOVA bits 38-30, 29-21 and 20-12.  Bit 0 of an entry is present, bit 1
+ * readable, bit 2 writable, bits 12-51 the stage-2 address of the next
+ * table, or, in the last level, of the page; the other bits must be 0.
+ * Only the last level's permissions count.  An IOVA at or above 1 << 39,
+ * an entry not present, one with other bits set, or one whose permissions
+ * forbid the access is a stage-1 fault.
+ */
+struct ioasid_hwpt_mock_s1 {
+	__aligned_u64 root;
+};
+
+/**
+ * struct ioasid_hwpt_alloc - ioctl(IOASID_HWPT_ALLOC)
+ * @size: sizeof(struct ioasid_hwpt_alloc)
+ * @flags: must be 0
+ * @dev_id: a bound device of this context, whose IOMMU the hwpt is for
+ * @ioas_id: the IOAS that is stage 2
+ * @format: the one enum ioasid_nesting_formats of the stage-1 table
+ * @fault_id: a fault object (IOASID_FAULT_ALLOC) to receive the faults of
+ *	stage 1, or 0: then they only fail the DMA
+ * @data_len: the size of the format's data at @data
+ * @__reserved: must be 0
+ * @data: a pointer to the format's data: struct ioasid_hwpt_mock_s1 for
+ *	IOASID_NESTING_MOCK_S1
+ * @out_hwpt_id: the id of the new hwpt
+ * @__reserved2: must be 0
+ * @out_unmet: when the device or the enabled IOAS refuses the format,
+ *	IOASID_UNMET_NESTING; else 0
+ *
+ * Make a nested hardware page table: the table at @data, in the memory of
+ * the IOAS, as stage 1 over the IOAS.  The hwpt holds the IOAS (destroying
+ * it fails with -EBUSY) and the fault object; IOASID_DESTROY of the hwpt
+ * fails with -EBUSY while a device is attached to it.  Devices whose IOMMU
+ * can share the hwpt's stage 2 may be attached to it, as to an IOAS.
+ * @data_len follows the rules of command structs.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags, or the device's IOMMU does not offer
+ * @format or the enabled IOAS froze another (@out_unmet is
+ * IOASID_UNMET_NESTING), or the kernel does not drive @format (@out_unmet
+ * is 0); -EINVAL @format is not one bit, a non-zero reserved member, a
+ * short @data_len, bad data (a @root not 4 KiB aligned), or an id of the
+ * wrong kind; -E2BIG see @data_len; -ENOENT no such device, IOAS or fault
+ * object; -EADDRINUSE a new stage-2 domain for the device cannot hold
+ * every mapping of the IOAS (see IOASID_DEVICE_ATTACH); -EOPNOTSUPP also
+ * when the enabled IOAS refuses the device itself (@out_unmet says why, as
+ * IOASID_DEVICE_ATTACH would), or its IOMMU driver fills a domain only
+ * once attached (virtio-iommu); -EFAULT; -ENOMEM.
+ */
+struct ioasid_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 ioas_id;
+	__u32 format;
+	__u32 fault_id;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data;
+	__u32 out_hwpt_id;
+	__u32 __reserved2;
+	__aligned_u64 out_unmet;
+};
+
+#define IOASID_HWPT_ALLOC _IO(IOASID_TYPE, IOASID_CMD_HWPT_ALLOC)
+
+/**
+ * enum ioasid_hwpt_invalidate_mock_flags - flags of struct
+ *	ioasid_hwpt_invalidate_mock
+ * @IOASID_HWPT_INVALIDATE_MOCK_ALL: every IOVA; @iova and @length must be 0
+ * @IOASID_HWPT_INVALIDATE_MOCK_PASID: only what DMA tagged with @pasid
+ *	cached; without it, what any DMA through the hwpt cached
+ */
+enum ioasid_hwpt_invalidate_mock_flags {
+	IOASID_HWPT_INVALIDATE_MOCK_ALL = 1 << 0,
+	IOASID_HWPT_INVALIDATE_MOCK_PASID = 1 << 1,
+};
+
+/**
+ * struct ioasid_hwpt_invalidate_mock - an invalidation of the mock IOMMU's
+ *	IOTLB, for a hwpt of IOASID_NESTING_MOCK_S1
+ * @flags: enum ioasid_hwpt_invalidate_mock_flags
+ * @pasid: with IOASID_HWPT_INVALIDATE_MOCK_PASID, the PASID (0 for the
+ *	untagged DMA)
+ * @iova: the first stage-1 IOVA of the range, 4 KiB aligned
+ * @length: its length, a non-zero multiple of 4 KiB
+ */
+struct ioasid_hwpt_invalidate_mock {
+	__u32 flags;
+	__u32 pasid;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+/**
+ * enum ioasid_hwpt_invalidate_error - why an invalidation entry failed
+ * @IOASID_HWPT_INVALIDATE_OK: none failed
+ * @IOASID_HWPT_INVALIDATE_ERR_FLAGS: unknown flags in the entry, or
+ *	non-zero bytes past the entry the kernel knows (-E2BIG)
+ * @IOASID_HWPT_INVALIDATE_ERR_RANGE: a bad range (unaligned, empty,
+ *	wrapping, or given with a flag that wants none)
+ * @IOASID_HWPT_INVALIDATE_ERR_PASID: a PASID beyond the IOMMU's
+ * @IOASID_HWPT_INVALIDATE_ERR_READ: the entry could not be read
+ */
+enum ioasid_hwpt_invalidate_error {
+	IOASID_HWPT_INVALIDATE_OK,
+	IOASID_HWPT_INVALIDATE_ERR_FLAGS,
+	IOASID_HWPT_INVALIDATE_ERR_RANGE,
+	IOASID_HWPT_INVALIDATE_ERR_PASID,
+	IOASID_HWPT_INVALIDATE_ERR_READ,
+};
+
+/**
+ * struct ioasid_hwpt_invalidate - ioctl(IOASID_HWPT_INVALIDATE)
+ * @size: sizeof(struct ioasid_hwpt_invalidate)
+ * @flags: must be 0
+ * @hwpt_id: a nested hwpt
+ * @entry_len: the size of one entry, in the hwpt's format:
+ *	sizeof(struct ioasid_hwpt_invalidate_mock) or more for
+ *	IOASID_NESTING_MOCK_S1, the bytes past what the kernel knows being 0
+ * @entry_num: in, the number of entries at @entries; out, the number done
+ * @__reserved: must be 0
+ * @entries: a pointer to the array of entries
+ * @out_error: enum ioasid_hwpt_invalidate_error: why entry @entry_num
+ *	(out) failed, or IOASID_HWPT_INVALIDATE_OK
+ * @__reserved2: must be 0
+ *
+ * Pass the guest's invalidations of its stage-1 table on to the IOMMU's
+ * caches, in order, many in one call, as a virtual IOMMU's invalidation
+ * queue holds them.  When the call returns, DMA through the hwpt no longer
+ * uses what the entries done invalidated.  An entry that fails stops the
+ * call: the ones before it are done, @entry_num says how many, and
+ * @out_error says why it failed; none after it is looked at.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags, or an entry with unknown flags;
+ * -EINVAL @hwpt_id is not a nested hwpt, @entry_len is short, a bad entry
+ * (@out_error), or a non-zero reserved member; -E2BIG @entry_len is longer
+ * than the kernel knows and the rest of an entry is not 0; -ENOENT no such
+ * hwpt; -EFAULT the command, or an entry (IOASID_HWPT_INVALIDATE_ERR_READ),
+ * cannot be read; -EINTR a fatal signal stopped the call.  @entry_num and
+ * @out_error are written on every error but those of the command itself
+ * (-EFAULT reading it, unknown @flags, -ENOENT, a bad id or @entry_len).
+ */
+struct ioasid_hwpt_invalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+	__aligned_u64 entries;
+	__u32 out_error;
+	__u32 __reserved2;
+};
+
+#define IOASID_HWPT_INVALIDATE _IO(IOASID_TYPE, IOASID_CMD_HWPT_INVALIDATE)
+
+/**
+ * DOC: Page faults
+ *
+ * A fault object gathers the stage-1 faults of the nested hwpts that name
+ * it, for the VMM to inject into its guest's virtual IOMMU.  Its file
+ * descriptor, from IOASID_FAULT_ALLOC, is read, polled (POLLIN when a record
+ * waits) and written:
+ *
+ * - read() returns whole struct ioasid_fault records, oldest first, as many
+ *   as fit (-EINVAL if not one does); it blocks while none waits, unless
+ *   the file is non-blocking (-EAGAIN).
+ * - A record with IOASID_FAULT_PAGE_REQUEST is a page request of a device
+ *   that can wait for one (PCIe PRI): the device retries once it is
+ *   answered.  The VMM answers it, when its guest has, by writing a struct
+ *   ioasid_fault_response with the record's cookie.  A write takes whole
+ *   responses, in order, and stops at the first whose cookie names no
+ *   request waiting (-EINVAL if it is the first); it returns the bytes of
+ *   the responses taken.
+ * - The queue holds the depth given at IOASID_FAULT_ALLOC, and as many page
+ *   requests may wait for an answer.  A fault that finds either full is
+ *   lost: a page request is answered at once with
+ *   IOASID_FAULT_RESPONSE_INVALID, and a record with IOASID_FAULT_LOST
+ *   takes the lost faults' place in the order, with their number.
+ * - A device that leaves the hwpt (detach, replace, unbind) has its page
+ *   requests answered with IOASID_FAULT_RESPONSE_INVALID; their cookies no
+ *   longer answer.  Closing the file answers every request waiting in the
+ *   same way, and the faults that come after are lost.
+ *
+ * The file holds what it has queued after the object is destroyed, or the
+ * context closed, and can still be read; a hwpt holds the fault object, so
+ * destroying it while a hwpt names it fails with -EBUSY.
+ */
+
+/**
+ * struct ioasid_fault_alloc - ioctl(IOASID_FAULT_ALLOC)
+ * @size: sizeof(struct ioasid_fault_alloc)
+ * @flags: must be 0
+ * @depth: the number of faults the queue holds, 1 to 65536
+ * @out_fault_id: the id of the new fault object
+ * @out_fault_fd: its file descriptor, close-on-exec
+ * @__reserved: must be 0
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL a @depth out of range or a
+ * non-zero @__reserved; -EMFILE; -ENOMEM.
+ */
+struct ioasid_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 depth;
+	__u32 out_fault_id;
+	__s32 out_fault_fd;
+	__u32 __reserved;
+};
+
+#define IOASID_FAULT_ALLOC _IO(IOASID_TYPE, IOASID_CMD_FAULT_ALLOC)
+
+/**
+ * enum ioasid_fault_flags - flags of struct ioasid_fault
+ * @IOASID_FAULT_READ: the access read
+ * @IOASID_FAULT_WRITE: the access wrote
+ * @IOASID_FAULT_PASID: the DMA was tagged with &ioasid_fault.pasid
+ * @IOASID_FAULT_PAGE_REQUEST: the device waits for an answer, with
+ *	&ioasid_fault.cookie
+ * @IOASID_FAULT_LOST: no fault: &ioasid_fault.lost faults were lost here
+ *	because the queue was full; only @lost is set
+ */
+enum ioasid_fault_flags {
+	IOASID_FAULT_READ = 1 << 0,
+	IOASID_FAULT_WRITE = 1 << 1,
+	IOASID_FAULT_PASID = 1 << 2,
+	IOASID_FAULT_PAGE_REQUEST = 1 << 3,
+	IOASID_FAULT_LOST = 1 << 4,
+};
+
+/**
+ * struct ioasid_fault - a record read from a fault object's file
+ * @flags: enum ioasid_fault_flags
+ * @dev_id: the device that faulted
+ * @hwpt_id: the nested hwpt its DMA went through
+ * @pasid: with IOASID_FAULT_PASID, the PASID of the DMA
+ * @addr: the stage-1 IOVA that faulted
+ * @cookie: with IOASID_FAULT_PAGE_REQUEST, what the answer names
+ * @lost: with IOASID_FAULT_LOST, the number of faults lost
+ */
+struct ioasid_fault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 pasid;
+	__aligned_u64 addr;
+	__u32 cookie;
+	__u32 lost;
+};
+
+/**
+ * enum ioasid_fault_response_code - how a page request is answered
+ * @IOASID_FAULT_RESPONSE_SUCCESS: the page is there now: the device retries
+ * @IOASID_FAULT_RESPONSE_INVALID: it is not, and will not be: the device
+ *	fails the access
+ */
+enum ioasid_fault_response_code {
+	IOASID_FAULT_RESPONSE_SUCCESS,
+	IOASID_FAULT_RESPONSE_INVALID,
+};
+
+/**
+ * struct ioasid_fault_response - written to a fault object's file
+ * @cookie: &ioasid_fault.cookie of the page request
+ * @code: enum ioasid_fault_response_code
+ */
+struct ioasid_fault_response {
+	__u32 cookie;
+	__u32 code;
+};
+
+/**
+ * DOC: Dirty tracking
+ *
+ * To migrate a guest, its VMM copies the guest's memory while the guest
+ * runs, then again what was written meanwhile, by the CPUs (the VMM tracks
+ * those itself) and by devices, which the IOMMU tracks for an IOAS between
+ * IOASID_IOAS_DIRTY_TRACKING on and off.  IOASID_IOAS_DIRTY_BITMAP reads,
+ * and clears, the pages devices wrote, by IOVA range.  Two modes:
+ *
+ * - IOASID_DIRTY_HARDWARE: every IOMMU domain of the IOAS sets dirty bits in
+ *   its page table as devices write (the mock IOMMU does; the dirty bits of
+ *   VT-d, AMD-Vi and SMMUv3 need iommufd's bitmap code, which Debian's 6.12
+ *   leaves out, and QEMU 7.2 emulates none of them);
+ * - IOASID_DIRTY_SOFTWARE: otherwise every page mapped writable counts as
+ *   written at every read, cleared or not, as VFIO type1 reports it for
+ *   devices whose writes it cannot see.
+ *
+ * The mode is chosen when tracking starts, and drops to software for good
+ * (until tracking stops) when a device whose IOMMU cannot track comes in.
+ * The dirty bits of a range are lost when it is unmapped, and those of a
+ * domain when its last device leaves: read the bitmap first.  A device
+ * writes through stage 2 of a nested hwpt too, so its writes are tracked
+ * in the IOAS.
+ */
+
+/**
+ * enum ioasid_dirty_mode - how an IOAS tracks what devices write
+ * @IOASID_DIRTY_OFF: it does not
+ * @IOASID_DIRTY_HARDWARE: by the dirty bits of the IOMMU page tables
+ * @IOASID_DIRTY_SOFTWARE: every page mapped writable is reported written
+ */
+enum ioasid_dirty_mode {
+	IOASID_DIRTY_OFF,
+	IOASID_DIRTY_HARDWARE,
+	IOASID_DIRTY_SOFTWARE,
+};
+
+/**
+ * enum ioasid_dirty_tracking_flags - flags of IOASID_IOAS_DIRTY_TRACKING
+ * @IOASID_DIRTY_TRACKING_ENABLE: start tracking; without it, stop
+ */
+enum ioasid_dirty_tracking_flags {
+	IOASID_DIRTY_TRACKING_ENABLE = 1 << 0,
+};
+
+/**
+ * struct ioasid_ioas_dirty_tracking - ioctl(IOASID_IOAS_DIRTY_TRACKING)
+ * @size: sizeof(struct ioasid_ioas_dirty_tracking)
+ * @flags: enum ioasid_dirty_tracking_flags
+ * @ioas_id: the IOAS
+ * @out_mode: enum ioasid_dirty_mode in force after the call
+ *
+ * Start or stop tracking what devices write into the IOAS.  Starting
+ * clears every dirty bit; starting while tracking, or stopping while not,
+ * changes nothing.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -EINVAL @ioas_id is not an IOAS;
+ * -ENOENT no such IOAS; or the errno of an IOMMU driver that could not
+ * start (then nothing tracks).
+ */
+struct ioasid_ioas_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 out_mode;
+};
+
+#define IOASID_IOAS_DIRTY_TRACKING _IO(IOASID_TYPE, IOASID_CMD_IOAS_DIRTY_TRACKING)
+
+/**
+ * enum ioasid_dirty_bitmap_flags - flags of IOASID_IOAS_DIRTY_BITMAP
+ * @IOASID_DIRTY_BITMAP_NO_CLEAR: read the dirty bits without clearing them
+ */
+enum ioasid_dirty_bitmap_flags {
+	IOASID_DIRTY_BITMAP_NO_CLEAR = 1 << 0,
+};
+
+/**
+ * struct ioasid_ioas_dirty_bitmap - ioctl(IOASID_IOAS_DIRTY_BITMAP)
+ * @size: sizeof(struct ioasid_ioas_dirty_bitmap)
+ * @flags: enum ioasid_dirty_bitmap_flags
+ * @ioas_id: an IOAS that tracks
+ * @out_mode: enum ioasid_dirty_mode of the bits read
+ * @iova: the first IOVA of the range, aligned to @page_size
+ * @length: its length, a non-zero multiple of @page_size, at most
+ *	@page_size * 2^31
+ * @page_size: what one bit stands for: a power of two, at least the CPU
+ *	page size
+ * @bitmap: a pointer to (@length / @page_size) bits, rounded up to 64-bit
+ *	words: bit n (bit n % 64 of the host-endian word n / 64) is set when
+ *	a device wrote into [@iova + n * @page_size, + @page_size), cleared
+ *	otherwise; the kernel writes every word
+ *
+ * Read which pages devices wrote since the bits were last cleared, and
+ * clear them (unless IOASID_DIRTY_BITMAP_NO_CLEAR).  A write that races
+ * with the read is in this bitmap or the next.
+ *
+ * Errors: -EOPNOTSUPP unknown @flags; -ENODATA the IOAS does not track;
+ * -EINVAL a bad @page_size, @iova or @length, or @ioas_id is not an IOAS;
+ * -ENOENT no such IOAS; -EFAULT @bitmap cannot be written: the bits of
+ * the part not written may be cleared, and lost; -ENOMEM.
+ */
+struct ioasid_ioas_dirty_bitmap {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 out_mode;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 bitmap;
+};
+
+#define IOASID_IOAS_DIRTY_BITMAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_DIRTY_BITMAP)
 
 enum {
 	IOASID_CMD_SVA_BIND = IOASID_CMD_BASE + 0x50,

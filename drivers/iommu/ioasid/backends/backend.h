@@ -88,5 +88,9 @@ bool ioasid_swpt_lookup(struct ioasid_swpt *pt, unsigned long iova,
 phys_addr_t ioasid_swpt_iova_to_phys(struct ioasid_swpt *pt, dma_addr_t iova);
 bool ioasid_swpt_next_run(struct ioasid_swpt *pt, unsigned long *iova,
 			  phys_addr_t *paddr, size_t *size, int *prot);
+void ioasid_swpt_set_dirty(struct ioasid_swpt *pt, unsigned long iova);
+void ioasid_swpt_read_dirty(struct ioasid_swpt *pt, unsigned long iova,
+			    unsigned long length, bool keep,
+			    struct ioasid_dirty_bitmap *bitmap);
 
 #endif /* __IOASID_BACKEND_H */

@@ -20,6 +20,15 @@
  * handling would, honouring the permissions of the mapping.  It keeps no
  * IOTLB: every DMA walks afresh, so munmap() and mprotect() apply at once.
  *
+ * Mock devices nest in IOASID_NESTING_MOCK_S1: a nested mock domain walks
+ * the user's stage-1 table through its parent's page table, as hardware
+ * walks through stage 2, and caches what it walked in an IOTLB of its own
+ * until IOASID_HWPT_INVALIDATE, so that a test sees what a missing
+ * invalidation does.  Stage-1 faults go to the nested hwpt's fault object,
+ * as page requests when the DMA asks to wait for an answer.  A mock domain
+ * of a device with IOASID_DEVICE_CAP_DIRTY_TRACKING sets the dirty bit of
+ * each page its devices write while tracking is on.
+ *
  * Mock devices are created through the test ioctl, which exists only when
  * the module is loaded with mock=1.
  */
@@ -46,37 +55,78 @@ MODULE_PARM_DESC(mock, "Offer the selftests' test ioctl and its software mock IO
 		   IOASID_DEVICE_CAP_ISOLATED_MSI |                 \
 		   IOASID_DEVICE_CAP_DIRTY_TRACKING |               \
 		   IOASID_DEVICE_CAP_SVA)
-#define MOCK_NESTING_FORMATS IOASID_NESTING_VTD_S1
+#define MOCK_NESTING_FORMATS (IOASID_NESTING_VTD_S1 | IOASID_NESTING_MOCK_S1)
 #define MOCK_MAX_PASID_LOG2 20
 #define MOCK_MIN_PAGE_SIZE 512
 #define MOCK_MAX_MIN_PAGE_SIZE SZ_1G
+
+/* The mock's stage 1: 39-bit IOVAs, three levels of 4 KiB tables. */
+#define MOCK_S1_IOVA_BITS 39
+#define MOCK_S1_LEVELS 3
+#define MOCK_S1_PAGE_SHIFT 12
+#define MOCK_S1_PRESENT BIT_ULL(0)
+#define MOCK_S1_READ BIT_ULL(1)
+#define MOCK_S1_WRITE BIT_ULL(2)
+#define MOCK_S1_ADDR GENMASK_ULL(51, 12)
+/* An IOTLB key: the PASID, then the stage-1 page number. */
+#define MOCK_IOTLB_PASID_SHIFT (MOCK_S1_IOVA_BITS - MOCK_S1_PAGE_SHIFT)
 
 /**
  * struct mock_domain - a software IOMMU page table
  * @domain: the paging domain the core maps through
  * @pt: its page table, of its smallest page size
+ * @dirty_capable: it can track what devices write
+ * @tracking: it does: each write sets the dirty bit of its page
  */
 struct mock_domain {
 	struct iommu_domain domain;
 	struct ioasid_swpt pt;
+	bool dirty_capable;
+	bool tracking;
+};
+
+/**
+ * struct mock_nested - a stage-1 table over a mock domain
+ * @domain: the nested domain
+ * @parent: the mock domain that is stage 2
+ * @root: the stage-2 address of the top table
+ * @lock: orders walks that fill @iotlb with invalidations that empty it
+ * @iotlb: the translations walked, by PASID and stage-1 page: xarray
+ *	values of the stage-2 page number and the permissions
+ */
+struct mock_nested {
+	struct iommu_domain domain;
+	struct mock_domain *parent;
+	u64 root;
+	struct mutex lock; /* guards iotlb */
+	struct xarray iotlb;
 };
 
 /**
  * struct mock_device - a software DMA device
  * @idev: the device object
  * @config: what the test asked for
+ * @responses: the answers to its page requests, by enum
+ *	ioasid_fault_response_code
  */
 struct mock_device {
 	struct ioasid_device idev;
 	struct ioasid_test_mock_device config;
+	atomic64_t responses[2];
 };
 
 static const struct iommu_domain_ops mock_domain_ops;
+static const struct iommu_domain_ops mock_nested_ops;
 static const struct ioasid_device_ops mock_device_ops;
 
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 {
 	return container_of(domain, struct mock_domain, domain);
+}
+
+static struct mock_nested *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested, domain);
 }
 
 static struct mock_device *to_mock_device(struct ioasid_device *idev)
@@ -137,6 +187,7 @@ static struct iommu_domain *mock_domain_alloc(struct ioasid_device *idev)
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	ioasid_swpt_init(&md->pt, __ffs(config->pgsize_bitmap));
+	md->dirty_capable = config->caps & IOASID_DEVICE_CAP_DIRTY_TRACKING;
 	md->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	md->domain.ops = &mock_domain_ops;
 	md->domain.pgsize_bitmap = config->pgsize_bitmap;
@@ -146,19 +197,35 @@ static struct iommu_domain *mock_domain_alloc(struct ioasid_device *idev)
 	return &md->domain;
 }
 
-/* A mock device uses a mock domain with its page sizes and aperture. */
+/*
+ * A mock device uses a mock domain with its page sizes, aperture and dirty
+ * tracking.
+ */
+static bool mock_domain_fits(struct ioasid_device *idev,
+			     struct iommu_domain *domain)
+{
+	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
+
+	return domain->ops == &mock_domain_ops &&
+	       domain->pgsize_bitmap == config->pgsize_bitmap &&
+	       domain->geometry.aperture_start == config->aperture_start &&
+	       domain->geometry.aperture_end == config->aperture_last &&
+	       to_mock_domain(domain)->dirty_capable ==
+			!!(config->caps & IOASID_DEVICE_CAP_DIRTY_TRACKING);
+}
+
+/* ... or a nested domain on such a domain, in a format it offers. */
 static int mock_set_domain(struct ioasid_device *idev,
 			   struct iommu_domain *domain,
 			   struct iommu_domain *old)
 {
 	struct ioasid_test_mock_device *config = &to_mock_device(idev)->config;
 
-	if (domain->ops != &mock_domain_ops ||
-	    domain->pgsize_bitmap != config->pgsize_bitmap ||
-	    domain->geometry.aperture_start != config->aperture_start ||
-	    domain->geometry.aperture_end != config->aperture_last)
-		return -EINVAL;
-	return 0;
+	if (domain->ops == &mock_nested_ops)
+		return mock_domain_fits(idev, &to_mock_nested(domain)->parent->domain) &&
+		       (config->nesting_formats & IOASID_NESTING_MOCK_S1) ?
+		       0 : -EINVAL;
+	return mock_domain_fits(idev, domain) ? 0 : -EINVAL;
 }
 
 static void mock_unset_domain(struct ioasid_device *idev,
@@ -228,6 +295,144 @@ static void mock_unbind(struct ioasid_device *idev)
 {
 }
 
+static void mock_nested_free(struct iommu_domain *domain)
+{
+	struct mock_nested *mn = to_mock_nested(domain);
+
+	xa_destroy(&mn->iotlb);
+	mutex_destroy(&mn->lock);
+	kfree(mn);
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.free = mock_nested_free,
+};
+
+static u32 mock_nested_data_len(u32 format)
+{
+	return format == IOASID_NESTING_MOCK_S1 ?
+	       sizeof(struct ioasid_hwpt_mock_s1) : 0;
+}
+
+static u32 mock_nested_entry_len(u32 format)
+{
+	return format == IOASID_NESTING_MOCK_S1 ?
+	       sizeof(struct ioasid_hwpt_invalidate_mock) : 0;
+}
+
+static struct iommu_domain *mock_nested_alloc(struct ioasid_device *idev,
+					      struct iommu_domain *parent,
+					      u32 format, const void *data,
+					      u32 len)
+{
+	const struct ioasid_hwpt_mock_s1 *s1 = data;
+	struct mock_nested *mn;
+
+	if (format != IOASID_NESTING_MOCK_S1)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!mock_domain_fits(idev, parent))
+		return ERR_PTR(-EMEDIUMTYPE);
+	if (!IS_ALIGNED(s1->root, SZ_4K))
+		return ERR_PTR(-EINVAL);
+	mn = ioasid_kzalloc(sizeof(*mn));
+	if (!mn)
+		return ERR_PTR(-ENOMEM);
+	mn->parent = to_mock_domain(parent);
+	mn->root = s1->root;
+	mutex_init(&mn->lock);
+	xa_init(&mn->iotlb);
+	mn->domain.type = IOMMU_DOMAIN_NESTED;
+	mn->domain.ops = &mock_nested_ops;
+	return &mn->domain;
+}
+
+/* Check an invalidation; its range, in stage-1 pages, in *@first, *@last. */
+static int mock_invalidate_check(const struct ioasid_hwpt_invalidate_mock *inv,
+				 u64 *first, u64 *last, u32 *error)
+{
+	u64 end;
+
+	if (inv->flags & ~(IOASID_HWPT_INVALIDATE_MOCK_ALL |
+			   IOASID_HWPT_INVALIDATE_MOCK_PASID)) {
+		*error = IOASID_HWPT_INVALIDATE_ERR_FLAGS;
+		return -EOPNOTSUPP;
+	}
+	if ((inv->flags & IOASID_HWPT_INVALIDATE_MOCK_PASID) &&
+	    inv->pasid >> MOCK_MAX_PASID_LOG2) {
+		*error = IOASID_HWPT_INVALIDATE_ERR_PASID;
+		return -EINVAL;
+	}
+	if (inv->flags & IOASID_HWPT_INVALIDATE_MOCK_ALL) {
+		*first = 0;
+		*last = U64_MAX;
+		if (!inv->iova && !inv->length)
+			return 0;
+	} else if (inv->length && IS_ALIGNED(inv->iova, SZ_4K) &&
+		   IS_ALIGNED(inv->length, SZ_4K) &&
+		   !check_add_overflow(inv->iova, inv->length - 1, &end)) {
+		*first = inv->iova >> MOCK_S1_PAGE_SHIFT;
+		*last = end >> MOCK_S1_PAGE_SHIFT;
+		return 0;
+	}
+	*error = IOASID_HWPT_INVALIDATE_ERR_RANGE;
+	return -EINVAL;
+}
+
+static int mock_nested_invalidate(struct iommu_domain *domain,
+				  const void *entry, u32 *error)
+{
+	const struct ioasid_hwpt_invalidate_mock *inv = entry;
+	struct mock_nested *mn = to_mock_nested(domain);
+	u64 page_mask = BIT_ULL(MOCK_IOTLB_PASID_SHIFT) - 1;
+	unsigned long key;
+	u64 first, last;
+	void *cached;
+	int rc;
+
+	rc = mock_invalidate_check(inv, &first, &last, error);
+	if (rc)
+		return rc;
+	mutex_lock(&mn->lock);
+	xa_for_each(&mn->iotlb, key, cached) {
+		if ((inv->flags & IOASID_HWPT_INVALIDATE_MOCK_PASID) &&
+		    key >> MOCK_IOTLB_PASID_SHIFT != inv->pasid)
+			continue;
+		if ((key & page_mask) < first || (key & page_mask) > last)
+			continue;
+		xa_erase(&mn->iotlb, key);
+	}
+	mutex_unlock(&mn->lock);
+	return 0;
+}
+
+static void mock_page_response(struct ioasid_device *idev, u32 pasid,
+			       u32 code)
+{
+	atomic64_inc(&to_mock_device(idev)->responses[code]);
+}
+
+static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	struct ioasid_dirty_bitmap none = {};
+
+	if (!md->dirty_capable)
+		return -EOPNOTSUPP;
+	/* What was written before tracking starts is no news. */
+	if (enable)
+		ioasid_swpt_read_dirty(&md->pt, 0, ULONG_MAX, false, &none);
+	WRITE_ONCE(md->tracking, enable);
+	return 0;
+}
+
+static void mock_read_dirty(struct iommu_domain *domain, unsigned long iova,
+			    unsigned long length, bool keep,
+			    struct ioasid_dirty_bitmap *bitmap)
+{
+	ioasid_swpt_read_dirty(&to_mock_domain(domain)->pt, iova, length, keep,
+			       bitmap);
+}
+
 static const struct ioasid_device_ops mock_device_ops = {
 	.domain_alloc = mock_domain_alloc,
 	.set_domain = mock_set_domain,
@@ -241,6 +446,13 @@ static const struct ioasid_device_ops mock_device_ops = {
 	/* Shared only with IOASID_DEVICE_CAP_SVA (idev->sva). */
 	.sva_bind = mock_sva_bind,
 	.sva_unbind = mock_sva_unbind,
+	.nested_alloc = mock_nested_alloc,
+	.nested_data_len = mock_nested_data_len,
+	.nested_entry_len = mock_nested_entry_len,
+	.nested_invalidate = mock_nested_invalidate,
+	.page_response = mock_page_response,
+	.set_dirty_tracking = mock_set_dirty_tracking,
+	.read_dirty = mock_read_dirty,
 };
 
 static bool mock_range_aligned(u64 start, u64 last, u64 align)
@@ -326,6 +538,8 @@ static int mock_dma_copy(struct iommu_domain *domain, u64 iova, void *buf,
 		else
 			memcpy(buf, va + offset_in_page(phys), chunk);
 		kunmap_local(va);
+		if (write && READ_ONCE(to_mock_domain(domain)->tracking))
+			ioasid_swpt_set_dirty(pt, iova);
 		iova += chunk;
 		buf += chunk;
 		length -= chunk;
@@ -393,29 +607,183 @@ static int mock_sva_copy(struct mm_struct *mm, u64 va, void *buf,
 	return rc;
 }
 
-/* DMA through @domain, with the mappings of @ioas held still. */
-static int mock_ioas_dma(struct ioasid_ioas *ioas, struct iommu_domain *domain,
-			 u64 iova, void *buf, size_t length, bool write)
-{
-	int rc;
+/**
+ * struct mock_walk - a DMA of a mock device on its way
+ * @idev: the device
+ * @pasid: the PASID it is tagged with, or 0
+ * @iova: where it is at
+ * @write: it writes
+ * @pri: it waits for the answer to a page request rather than fail
+ */
+struct mock_walk {
+	struct ioasid_device *idev;
+	u32 pasid;
+	u64 iova;
+	bool write;
+	bool pri;
+};
 
-	down_read(&ioas->iova_rwsem);
-	rc = mock_dma_copy(domain, iova, buf, length, write);
-	up_read(&ioas->iova_rwsem);
+/*
+ * Look up the stage-1 page of @walk in @mn's IOTLB: set *@s2 to the
+ * stage-2 address of the page, and *@prot to its permissions.
+ */
+static bool mock_iotlb_lookup(struct mock_nested *mn, unsigned long key,
+			      u64 *s2, u64 *prot)
+{
+	void *cached = xa_load(&mn->iotlb, key);
+
+	if (!cached)
+		return false;
+	*prot = xa_to_value(cached) & (MOCK_S1_READ | MOCK_S1_WRITE);
+	*s2 = (xa_to_value(cached) >> 3) << MOCK_S1_PAGE_SHIFT;
+	return true;
+}
+
+/*
+ * Walk @mn's stage-1 table for the page of @iova, reading it through stage
+ * 2.  Return: 0 with the leaf in *@pte; 1 for a stage-1 fault (no
+ * translation); or the errno of stage 2.
+ */
+static int mock_s1_walk(struct mock_nested *mn, u64 iova, u64 *pte)
+{
+	u64 table = mn->root;
+	__le64 entry;
+	int level, shift, rc;
+
+	for (level = 0; level < MOCK_S1_LEVELS; level++) {
+		shift = MOCK_S1_IOVA_BITS - 9 * (level + 1);
+		rc = mock_dma_copy(&mn->parent->domain,
+				   table + ((iova >> shift) & 511) * 8,
+				   &entry, sizeof(entry), false);
+		if (rc)
+			return rc;
+		*pte = le64_to_cpu(entry);
+		if (!(*pte & MOCK_S1_PRESENT) ||
+		    *pte & ~(MOCK_S1_ADDR | MOCK_S1_PRESENT | MOCK_S1_READ |
+			     MOCK_S1_WRITE))
+			return 1;
+		table = *pte & MOCK_S1_ADDR;
+	}
+	return 0;
+}
+
+/*
+ * Translate the stage-1 IOVA of @walk into a stage-2 address, from the
+ * IOTLB or by a walk whose result the IOTLB keeps.  Return: 0, -ENXIO or
+ * -EACCES for a stage-1 fault (*@s1_fault set), or the errno of stage 2.
+ */
+static int mock_s1_translate(struct mock_nested *mn, struct mock_walk *walk,
+			     u64 *s2, bool *s1_fault)
+{
+	unsigned long key = (unsigned long)walk->pasid << MOCK_IOTLB_PASID_SHIFT |
+			    walk->iova >> MOCK_S1_PAGE_SHIFT;
+	u64 need = walk->write ? MOCK_S1_WRITE : MOCK_S1_READ;
+	u64 pte, prot;
+	int rc = 0;
+
+	*s1_fault = walk->iova >> MOCK_S1_IOVA_BITS;
+	if (*s1_fault)
+		return -ENXIO;
+	mutex_lock(&mn->lock);
+	if (!mock_iotlb_lookup(mn, key, s2, &prot)) {
+		rc = mock_s1_walk(mn, walk->iova, &pte);
+		if (!rc) {
+			prot = pte & (MOCK_S1_READ | MOCK_S1_WRITE);
+			*s2 = pte & MOCK_S1_ADDR;
+			/* Not cached, the next DMA walks again. */
+			xa_store(&mn->iotlb, key,
+				 xa_mk_value((*s2 >> MOCK_S1_PAGE_SHIFT) << 3 |
+					     prot), GFP_KERNEL_ACCOUNT);
+		}
+	}
+	mutex_unlock(&mn->lock);
+	if (rc == 1) {
+		*s1_fault = true;
+		return -ENXIO;
+	}
+	if (rc)
+		return rc;
+	if (!(prot & need)) {
+		*s1_fault = true;
+		return -EACCES;
+	}
+	*s2 |= walk->iova & (BIT_ULL(MOCK_S1_PAGE_SHIFT) - 1);
+	return 0;
+}
+
+/*
+ * A stage-1 fault of @walk through @at: reported to the nested hwpt's fault
+ * object.  A page request that is queued waits for its answer: -EAGAIN.
+ */
+static int mock_s1_fault(const struct ioasid_attach_point *at,
+			 struct mock_walk *walk, int rc)
+{
+	u32 flags = walk->write ? IOASID_FAULT_WRITE : IOASID_FAULT_READ;
+
+	if (walk->pasid)
+		flags |= IOASID_FAULT_PASID;
+	if (walk->pri)
+		flags |= IOASID_FAULT_PAGE_REQUEST;
+	if (!ioasid_fault_report(at->nested, walk->idev, walk->pasid,
+				 walk->iova, flags) && walk->pri)
+		return -EAGAIN;
 	return rc;
 }
 
-/* DMA tagged with @pasid: through an IOAS, or in a process's memory. */
-static int mock_pasid_dma(struct ioasid_device *idev, u32 pasid, u64 iova,
-			  void *buf, size_t length, bool write)
+/* DMA through the nested hwpt of @at, one stage-1 page at a time. */
+static int mock_nested_dma(const struct ioasid_attach_point *at,
+			   struct mock_walk *walk, void *buf, size_t length)
 {
-	struct ioasid_pasid *ipasid = xa_load(&idev->pasids, pasid);
+	struct mock_nested *mn = to_mock_nested(at->nested->domain);
+	u64 page = BIT_ULL(MOCK_S1_PAGE_SHIFT);
+	bool s1_fault;
+	size_t chunk;
+	u64 s2;
+	int rc;
+
+	while (length) {
+		rc = mock_s1_translate(mn, walk, &s2, &s1_fault);
+		if (s1_fault)
+			return mock_s1_fault(at, walk, rc);
+		chunk = min_t(size_t, length, page - (walk->iova & (page - 1)));
+		if (!rc)
+			rc = mock_dma_copy(&mn->parent->domain, s2, buf, chunk,
+					   walk->write);
+		if (rc)
+			return rc;
+		walk->iova += chunk;
+		buf += chunk;
+		length -= chunk;
+	}
+	return 0;
+}
+
+/* DMA through the IOAS of @at, with its mappings held still. */
+static int mock_point_dma(const struct ioasid_attach_point *at,
+			  struct mock_walk *walk, void *buf, size_t length)
+{
+	int rc;
+
+	down_read(&at->ioas->iova_rwsem);
+	if (at->nested)
+		rc = mock_nested_dma(at, walk, buf, length);
+	else
+		rc = mock_dma_copy(at->hwpt->domain, walk->iova, buf, length,
+				   walk->write);
+	up_read(&at->ioas->iova_rwsem);
+	return rc;
+}
+
+/* DMA tagged with a PASID: through an IOAS, or in a process's memory. */
+static int mock_pasid_dma(struct mock_walk *walk, void *buf, size_t length)
+{
+	struct ioasid_pasid *ipasid = xa_load(&walk->idev->pasids, walk->pasid);
 
 	if (ipasid && ipasid->mm)
-		return mock_sva_copy(ipasid->mm, iova, buf, length, write);
-	if (ipasid && ipasid->ioas)
-		return mock_ioas_dma(ipasid->ioas, ipasid->hwpt->domain, iova,
-				     buf, length, write);
+		return mock_sva_copy(ipasid->mm, walk->iova, buf, length,
+				     walk->write);
+	if (ipasid && ipasid->at.ioas)
+		return mock_point_dma(&ipasid->at, walk, buf, length);
 	/* Blocked, or a binding ending. */
 	return -ENXIO;
 }
@@ -427,19 +795,22 @@ static int mock_pasid_dma(struct ioasid_device *idev, u32 pasid, u64 iova,
 static int mock_device_dma(struct ioasid_device *idev,
 			   struct ioasid_test_mock_dma *dma, void *buf)
 {
-	bool write = dma->flags & IOASID_TEST_DMA_WRITE;
-	struct ioasid_ioas *ioas;
+	const struct ioasid_attach_point *at;
+	struct mock_walk walk = {
+		.idev = idev,
+		.pasid = dma->pasid,
+		.iova = dma->iova,
+		.write = dma->flags & IOASID_TEST_DMA_WRITE,
+		.pri = dma->flags & IOASID_TEST_DMA_PRI,
+	};
 	int rc;
 
 	mutex_lock(&idev->ictx->attach_lock);
 	if (dma->flags & IOASID_TEST_DMA_PASID) {
-		rc = mock_pasid_dma(idev, dma->pasid, dma->iova, buf,
-				    dma->length, write);
+		rc = mock_pasid_dma(&walk, buf, dma->length);
 	} else {
-		ioas = ioasid_device_ioas(idev);
-		rc = ioas ? mock_ioas_dma(ioas, ioasid_device_domain(idev),
-					  dma->iova, buf, dma->length, write) :
-			    -ENXIO;
+		at = ioasid_device_point(idev);
+		rc = at ? mock_point_dma(at, &walk, buf, dma->length) : -ENXIO;
 	}
 	mutex_unlock(&idev->ictx->attach_lock);
 	return rc;
@@ -453,7 +824,8 @@ static int mock_dma(struct ioasid_ucmd *ucmd, struct ioasid_test_mock_dma *dma)
 	void *buf;
 	int rc;
 
-	if (dma->flags & ~(IOASID_TEST_DMA_WRITE | IOASID_TEST_DMA_PASID))
+	if (dma->flags & ~(IOASID_TEST_DMA_WRITE | IOASID_TEST_DMA_PASID |
+			   IOASID_TEST_DMA_PRI))
 		return -EOPNOTSUPP;
 	if (dma->__reserved ||
 	    (dma->pasid && !(dma->flags & IOASID_TEST_DMA_PASID)))
@@ -484,6 +856,28 @@ out_free:
 	return rc;
 }
 
+static int mock_responses(struct ioasid_ucmd *ucmd,
+			  struct ioasid_test_mock_responses *resp)
+{
+	struct ioasid_device *idev;
+	struct mock_device *mdev;
+	int rc = -EINVAL;
+
+	if (resp->__reserved)
+		return -EINVAL;
+	idev = ioasid_device_get(ucmd->ictx, resp->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (idev->ops == &mock_device_ops) {
+		mdev = to_mock_device(idev);
+		resp->out_success = atomic64_read(&mdev->responses[IOASID_FAULT_RESPONSE_SUCCESS]);
+		resp->out_invalid = atomic64_read(&mdev->responses[IOASID_FAULT_RESPONSE_INVALID]);
+		rc = 0;
+	}
+	ioasid_put_object(&idev->obj);
+	return rc ?: ioasid_ucmd_respond(ucmd);
+}
+
 static int mock_cmd_test(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_test_cmd *cmd = ucmd->cmd;
@@ -495,6 +889,8 @@ static int mock_cmd_test(struct ioasid_ucmd *ucmd)
 		return mock_dma(ucmd, &cmd->mock_dma);
 	case IOASID_TEST_OP_PCI_ERROR:
 		return ioasid_pci_test_error(ucmd, &cmd->pci_error);
+	case IOASID_TEST_OP_MOCK_RESPONSES:
+		return mock_responses(ucmd, &cmd->mock_responses);
 	}
 	return -EOPNOTSUPP;
 }

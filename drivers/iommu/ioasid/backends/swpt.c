@@ -8,11 +8,13 @@
  * to a domain: a domain's mappings must outlive its turn in them, to go
  * back there when a replace is undone.
  *
- * An entry is an xarray value: the IOMMU page frame, then the permissions.
- * The xarray's lock guards the entries; whoever maps and unmaps (the IOAS,
+ * An entry is an xarray value: the IOMMU page frame, then the permissions
+ * and the dirty bit, which the mock IOMMU sets as its devices write.  The
+ * xarray's lock guards the entries; whoever maps and unmaps (the IOAS,
  * under its iova_rwsem) keeps an entry's page alive for its readers.
  */
 #include <linux/iommu.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 
 #include "backend.h"
@@ -20,8 +22,12 @@
 enum {
 	SWPT_READ = 1 << 0,
 	SWPT_WRITE = 1 << 1,
-	SWPT_PFN_SHIFT = 2,
+	SWPT_DIRTY = 1 << 2,
+	SWPT_PFN_SHIFT = 3,
 };
+
+/* Entries read_dirty looks at under the xarray's lock at once. */
+#define SWPT_DIRTY_BATCH 256
 
 /**
  * ioasid_swpt_init() - an empty page table
@@ -167,8 +173,9 @@ bool ioasid_swpt_next_run(struct ioasid_swpt *pt, unsigned long *iova,
 	pte = xa_to_value(entry);
 	for (;;) {
 		entry = xa_load(&pt->ptes, index + 1);
-		if (!entry || xa_to_value(entry) !=
-			      pte + ((index + 1 - first) << SWPT_PFN_SHIFT))
+		if (!entry || (xa_to_value(entry) & ~SWPT_DIRTY) !=
+			      (pte & ~SWPT_DIRTY) +
+			      ((index + 1 - first) << SWPT_PFN_SHIFT))
 			break;
 		index++;
 	}
@@ -176,4 +183,66 @@ bool ioasid_swpt_next_run(struct ioasid_swpt *pt, unsigned long *iova,
 	ioasid_swpt_lookup(pt, *iova, paddr, prot);
 	*size = (index - first + 1) << pt->shift;
 	return true;
+}
+
+/**
+ * ioasid_swpt_set_dirty() - mark the page of an IOVA written
+ * @pt: the page table
+ * @iova: an IOVA of the page; nothing happens when it is not mapped
+ */
+void ioasid_swpt_set_dirty(struct ioasid_swpt *pt, unsigned long iova)
+{
+	unsigned long index = iova >> pt->shift;
+	void *entry;
+
+	xa_lock(&pt->ptes);
+	entry = xa_load(&pt->ptes, index);
+	if (entry && !(xa_to_value(entry) & SWPT_DIRTY))
+		__xa_store(&pt->ptes, index,
+			   xa_mk_value(xa_to_value(entry) | SWPT_DIRTY), 0);
+	xa_unlock(&pt->ptes);
+}
+
+/**
+ * ioasid_swpt_read_dirty() - find, and clear, the pages written
+ * @pt: the page table
+ * @iova: the first IOVA to look at
+ * @length: the bytes to look at
+ * @keep: leave the dirty bits set
+ * @bitmap: where to mark the pages written
+ *
+ * Replacing an entry takes no memory, so this cannot fail.
+ */
+void ioasid_swpt_read_dirty(struct ioasid_swpt *pt, unsigned long iova,
+			    unsigned long length, bool keep,
+			    struct ioasid_dirty_bitmap *bitmap)
+{
+	unsigned long last = (iova + length - 1) >> pt->shift;
+	unsigned long index = iova >> pt->shift, pte;
+	unsigned int n;
+	void *entry;
+
+	/* A batch of entries at a time, rescheduling between batches. */
+	for (;;) {
+		n = 0;
+		xa_lock(&pt->ptes);
+		xa_for_each_range(&pt->ptes, index, entry, index, last) {
+			pte = xa_to_value(entry);
+			if (pte & SWPT_DIRTY) {
+				ioasid_dirty_mark(bitmap, index << pt->shift,
+						  ((index + 1) << pt->shift) - 1);
+				if (!keep)
+					__xa_store(&pt->ptes, index,
+						   xa_mk_value(pte & ~SWPT_DIRTY),
+						   0);
+			}
+			if (++n == SWPT_DIRTY_BATCH)
+				break;
+		}
+		xa_unlock(&pt->ptes);
+		if (n < SWPT_DIRTY_BATCH || index == last)
+			return;
+		index++;
+		cond_resched();
+	}
 }
