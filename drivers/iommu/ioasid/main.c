@@ -414,14 +414,16 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
  * @ictx: the context
  * @cmd: IOASID_DESTROY, IOASID_IOAS_ALLOC, IOASID_IOAS_MAP,
  *	IOASID_IOAS_UNMAP, IOASID_IOAS_IOVA_RANGES, IOASID_DEVICE_ATTACH,
- *	IOASID_DEVICE_DETACH, IOASID_UADDR_INVALIDATE or IOASID_UADDR_SUPPLY
+ *	IOASID_DEVICE_DETACH, IOASID_UADDR_INVALIDATE, IOASID_UADDR_SUPPLY,
+ *	IOASID_IOAS_DIRTY_TRACKING or IOASID_IOAS_DIRTY_BITMAP
  * @data: the command's struct, in kernel memory, with its size set to the
  *	size of the struct this kernel knows; what the command returns is
  *	written into it, and the array of IOASID_IOAS_IOVA_RANGES is in kernel
  *	memory too
  *
  * The command runs as the ioctl of the current task would: the memory a
- * MAP or a SUPPLY names is the task's (a MAP's is charged to it), and
+ * MAP or a SUPPLY names, and the bitmap DIRTY_BITMAP writes, are the
+ * task's (a MAP's is charged to it), and
  * another process owning the context refuses it.
  *
  * Return: the command's result, or -EINVAL for another command or size.
@@ -442,6 +444,8 @@ int ioasid_kernel_cmd(struct ioasid_ctx *ictx, unsigned int cmd, void *data)
 	case IOASID_DEVICE_DETACH:
 	case IOASID_UADDR_INVALIDATE:
 	case IOASID_UADDR_SUPPLY:
+	case IOASID_IOAS_DIRTY_TRACKING:
+	case IOASID_IOAS_DIRTY_BITMAP:
 		break;
 	default:
 		return -EINVAL;

@@ -536,6 +536,29 @@ static int add_dma_avail_cap(struct vfio_info_cap *caps)
 	return 0;
 }
 
+/*
+ * Migration: dirty bitmaps of CPU pages, read from the IOAS's dirty
+ * tracking (IOASID_IOAS_DIRTY_BITMAP), of at most 2^31 bits.
+ */
+#define DIRTY_BITMAP_MAX_BYTES BIT_ULL(28)
+
+static int add_migration_cap(struct vfio_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_cap_migration *cap;
+	struct vfio_info_cap_header *header;
+
+	header = vfio_info_cap_add(caps, sizeof(*cap),
+				   VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	cap = container_of(header, struct vfio_iommu_type1_info_cap_migration,
+			   header);
+	cap->flags = 0;
+	cap->pgsize_bitmap = PAGE_SIZE;
+	cap->max_dirty_bitmap_size = DIRTY_BITMAP_MAX_BYTES;
+	return 0;
+}
+
 static int get_info(struct ioasid_vfio *iv, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
@@ -552,7 +575,8 @@ static int get_info(struct ioasid_vfio *iv, void __user *arg)
 	/* The caller's struct may be of the first version, without caps. */
 	minsz = min_t(size_t, info.argsz, sizeof(info));
 	rc = add_iova_range_cap(iv, &caps, &alignment) ?:
-	     add_dma_avail_cap(&caps);
+	     add_dma_avail_cap(&caps) ?:
+	     add_migration_cap(&caps);
 	if (rc)
 		goto out_free;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
@@ -659,6 +683,32 @@ static int invalidate_vaddr(struct ioasid_vfio *iv,
 	return rc == -EALREADY ? -EINVAL : type1_errno(rc);
 }
 
+/*
+ * Write the dirty bitmap @bitmap of [@iova, @iova + @size) from the IOAS's
+ * dirty tracking, and clear what it read, as type1 does; -EINVAL when the
+ * container does not track.
+ */
+static int read_dirty_bitmap(struct ioasid_vfio *iv, u64 iova, u64 size,
+			     const struct vfio_bitmap *bitmap)
+{
+	struct ioasid_ioas_dirty_bitmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = iv->ioas_id,
+		.iova = iova,
+		.length = size,
+		.page_size = bitmap->pgsize,
+		.bitmap = (uintptr_t)bitmap->data,
+	};
+	int rc;
+
+	if (bitmap->pgsize != PAGE_SIZE || !size ||
+	    bitmap->size < DIV_ROUND_UP(size / PAGE_SIZE, 64) * sizeof(u64) ||
+	    bitmap->size > DIRTY_BITMAP_MAX_BYTES)
+		return -EINVAL;
+	rc = ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_DIRTY_BITMAP, &cmd);
+	return rc == -ENODATA ? -EINVAL : rc;
+}
+
 static int remove_mappings(struct ioasid_vfio *iv,
 			   const struct vfio_iommu_type1_dma_unmap *unmap,
 			   u64 *length)
@@ -689,17 +739,30 @@ static int unmap_dma(struct ioasid_vfio *iv, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					  size);
+	u32 dirty = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap;
 	u64 length;
 	int rc;
 
 	if (copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
 	if (unmap.argsz < minsz ||
-	    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR))
+	    unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR |
+			    dirty))
 		return -EINVAL;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL && (unmap.iova || unmap.size))
 		return -EINVAL;
+	if (unmap.flags & dirty) {
+		/* The bits of what is unmapped, read first. */
+		if (unmap.flags != dirty || unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, arg + minsz, sizeof(bitmap)))
+			return -EFAULT;
+		rc = read_dirty_bitmap(iv, unmap.iova, unmap.size, &bitmap);
+		if (rc)
+			return rc;
+	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR)
 		rc = invalidate_vaddr(iv, &unmap, &length);
 	else
@@ -708,6 +771,37 @@ static int unmap_dma(struct ioasid_vfio *iv, void __user *arg)
 		return rc;
 	unmap.size = length;
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES on the IOAS's dirty tracking. */
+static int dirty_pages(struct ioasid_vfio *iv, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap,
+					  flags);
+	struct ioasid_ioas_dirty_tracking track = {
+		.size = sizeof(track),
+		.ioas_id = iv->ioas_id,
+	};
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct vfio_iommu_type1_dirty_bitmap_get get;
+
+	if (copy_from_user(&dirty, arg, minsz))
+		return -EFAULT;
+	if (dirty.argsz < minsz || hweight32(dirty.flags) != 1 ||
+	    dirty.flags & ~(VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+			    VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+			    VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP))
+		return -EINVAL;
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
+		if (dirty.argsz < minsz + sizeof(get))
+			return -EINVAL;
+		if (copy_from_user(&get, arg + minsz, sizeof(get)))
+			return -EFAULT;
+		return read_dirty_bitmap(iv, get.iova, get.size, &get.bitmap);
+	}
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START)
+		track.flags = IOASID_DIRTY_TRACKING_ENABLE;
+	return ioasid_kernel_cmd(iv->ictx, IOASID_IOAS_DIRTY_TRACKING, &track);
 }
 
 static long ioasid_vfio_ioctl(void *data, unsigned int cmd, unsigned long arg)
@@ -729,8 +823,7 @@ static long ioasid_vfio_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	case VFIO_IOMMU_UNMAP_DMA:
 		return unmap_dma(iv, uarg);
 	case VFIO_IOMMU_DIRTY_PAGES:
-		/* No dirty tracking: GET_INFO offers no migration capability. */
-		return -EOPNOTSUPP;
+		return dirty_pages(iv, uarg);
 	default:
 		return -ENOTTY;
 	}
