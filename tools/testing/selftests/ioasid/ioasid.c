@@ -247,6 +247,12 @@ static const struct first_version first_versions[] = {
 	{ IOASID_IOAS_MAPPINGS, 40, sizeof(struct ioasid_ioas_mappings) },
 	{ IOASID_IOAS_MAP_FILE, 40, sizeof(struct ioasid_ioas_map_file) },
 	{ IOASID_DEVICE_SHARE, 24, sizeof(struct ioasid_device_share) },
+	{ IOASID_HWPT_ALLOC, 56, sizeof(struct ioasid_hwpt_alloc) },
+	{ IOASID_HWPT_INVALIDATE, 40, sizeof(struct ioasid_hwpt_invalidate) },
+	{ IOASID_FAULT_ALLOC, 24, sizeof(struct ioasid_fault_alloc) },
+	{ IOASID_IOAS_DIRTY_TRACKING, 16,
+	  sizeof(struct ioasid_ioas_dirty_tracking) },
+	{ IOASID_IOAS_DIRTY_BITMAP, 48, sizeof(struct ioasid_ioas_dirty_bitmap) },
 };
 
 /* Each command takes its first version and nothing shorter. */

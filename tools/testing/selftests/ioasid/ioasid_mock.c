@@ -5,11 +5,13 @@
  * aperture, reserved region, PASID width and nesting formats each test
  * chooses, going through the same core paths as the hardware.  Then the
  * enable step on heterogeneous mock devices: every reason ENABLE gives for
- * a refusal, the same reasons at a later attach, the two-stage fallback,
- * and the features descriptor read back and given to another IOAS.
+ * a refusal, the same reasons at a later attach, the two-stage fallback
+ * carried out (a guest's stage-1 table on the nested plan, none on the
+ * kernel-managed one), and the features descriptor read back and given to
+ * another IOAS.  ioasid_nested tests nesting itself.
  *
  * Every test checks at teardown that closing the file gave back every
- * object, pin, accounted page and domain.
+ * object, pin, accounted page, domain, nested hwpt and fault queue.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,44 +45,13 @@ static struct ioasid_test_mock_device mock_capable(void)
 }
 
 /*
- * A context with one IOAS, and the counters as it found them; the
- * fixtures below share it.
+ * Open @ctx with mock_open(), and learn the CPU page size every test
+ * uses.
  */
-struct mock_ctx {
-	int fd;
-	__u32 ioas_id;
-	struct ioasid_counters start;
-};
-
-/*
- * Open @ctx (the caller checks ctx->fd); returns why the mock cannot be
- * tested, or NULL.
- */
-static const char *mock_open(struct mock_ctx *ctx)
+static const char *open_mock_ctx(struct mock_ctx *ctx)
 {
 	page = getpagesize();
-	ctx->fd = -1;
-	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&ctx->start))
-		return "ioasid.ko not loaded or debugfs not mounted";
-	ctx->fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
-	if (ctx->fd >= 0 && !mock_available(ctx->fd)) {
-		close(ctx->fd);
-		ctx->fd = -1;
-		return "ioasid.ko has no mock backend, or was loaded without mock=1";
-	}
-	return NULL;
-}
-
-/* Close @ctx; returns whether everything it held was given back. */
-static bool mock_close(struct mock_ctx *ctx)
-{
-	struct ioasid_counters end;
-
-	if (ctx->fd < 0)
-		return true;
-	close(ctx->fd);
-	return !ioasid_read_counters(&end) &&
-	       ioasid_counters_equal(&ctx->start, &end);
+	return mock_open(ctx);
 }
 
 /* A mock context and memory to map; mock=1 is required. */
@@ -91,7 +62,7 @@ FIXTURE(mock) {
 
 FIXTURE_SETUP(mock)
 {
-	const char *why = mock_open(&self->ctx);
+	const char *why = open_mock_ctx(&self->ctx);
 
 	if (why)
 		SKIP(return, "%s", why);
@@ -911,7 +882,7 @@ FIXTURE_VARIANT(unmet) {
 
 FIXTURE_SETUP(unmet)
 {
-	const char *why = mock_open(&self->ctx);
+	const char *why = open_mock_ctx(&self->ctx);
 
 	if (why)
 		SKIP(return, "%s", why);
@@ -1095,16 +1066,18 @@ TEST_F(unmet, at_replace)
 }
 
 /*
- * The two-stage fallback of a VMM over mock devices: the nested format
- * where every device offers it, else a kernel-managed IOAS where the pages
- * and the IOVA range fit, else nothing.
+ * The two-stage fallback of a VMM over mock devices: the mock's nested
+ * format where both devices offer it, else a kernel-managed IOAS where the
+ * pages and the IOVA range fit, else nothing.  The plan is then carried
+ * out: a guest's stage-1 table on the nested IOAS, which both devices DMA
+ * through; a kernel-managed IOAS takes no stage 1.
  */
 FIXTURE(fallback) {
 	struct mock_ctx ctx;
 };
 
 FIXTURE_VARIANT(fallback) {
-	__u32 nesting_formats;
+	__u32 nesting_formats[2];
 	__u64 pgsize;
 	__u64 aperture_last;
 	enum ioas_plan plan;
@@ -1113,7 +1086,7 @@ FIXTURE_VARIANT(fallback) {
 
 FIXTURE_SETUP(fallback)
 {
-	const char *why = mock_open(&self->ctx);
+	const char *why = open_mock_ctx(&self->ctx);
 
 	if (why)
 		SKIP(return, "%s", why);
@@ -1127,46 +1100,103 @@ FIXTURE_TEARDOWN(fallback)
 }
 
 FIXTURE_VARIANT_ADD(fallback, nested) {
-	.nesting_formats = IOASID_NESTING_VTD_S1, .pgsize = 0,
-	.aperture_last = APERTURE_LAST, .plan = PLAN_NESTED,
+	.nesting_formats = { IOASID_NESTING_MOCK_S1, IOASID_NESTING_MOCK_S1 },
+	.pgsize = 0, .aperture_last = APERTURE_LAST, .plan = PLAN_NESTED,
 };
 
 FIXTURE_VARIANT_ADD(fallback, kernel_managed) {
-	.nesting_formats = 0, .pgsize = 0, .aperture_last = APERTURE_LAST,
-	.plan = PLAN_KERNEL_MANAGED,
+	.nesting_formats = { 0, 0 }, .pgsize = 0,
+	.aperture_last = APERTURE_LAST, .plan = PLAN_KERNEL_MANAGED,
+};
+
+FIXTURE_VARIANT_ADD(fallback, nesting_on_one_device_only) {
+	.nesting_formats = { IOASID_NESTING_MOCK_S1, 0 }, .pgsize = 0,
+	.aperture_last = APERTURE_LAST, .plan = PLAN_KERNEL_MANAGED,
 };
 
 FIXTURE_VARIANT_ADD(fallback, pages_too_large) {
-	.nesting_formats = 0, .pgsize = 2 * MIB,
+	.nesting_formats = { 0, 0 }, .pgsize = 2 * MIB,
 	.aperture_last = APERTURE_LAST, .plan = PLAN_NONE,
 	.unmet = IOASID_UNMET_PAGE_SIZE,
 };
 
 FIXTURE_VARIANT_ADD(fallback, range_beyond_the_aperture) {
-	.nesting_formats = IOASID_NESTING_VTD_S1, .pgsize = 0,
-	.aperture_last = 64 * MIB - 1, .plan = PLAN_NONE,
+	.nesting_formats = { IOASID_NESTING_MOCK_S1, IOASID_NESTING_MOCK_S1 },
+	.pgsize = 0, .aperture_last = 64 * MIB - 1, .plan = PLAN_NONE,
 	.unmet = IOASID_UNMET_IOVA_RANGES,
 };
+
+/* Where the guest's memory starts in the IOAS, and an IOVA of its own. */
+#define GUEST_GPA (16 * MIB)
+#define GUEST_IOVA 0x12345000ULL
+
+/*
+ * The guest's stage-1 table (three tables and a page of data, at
+ * GUEST_GPA) maps GUEST_IOVA to the data; a nested hwpt takes it, the
+ * devices @a and @b move onto the hwpt, and DMA goes through it.
+ */
+static void take_stage1(struct __test_metadata *_metadata, int fd,
+			__u32 ioas_id, __u32 a, __u32 b)
+{
+	__u32 tag = 0x5eed1e55, got = 0, hwpt_id;
+	struct ioasid_hwpt_mock_s1 data;
+	__u64 gpa = GUEST_GPA, unmet;
+	struct mock_s1 s1;
+	char *mem;
+
+	mem = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0, 4 * page);
+	mock_s1_init(&s1, mem, GUEST_GPA, page, 3);
+	ASSERT_EQ(0, mock_s1_set(&s1, GUEST_IOVA, GUEST_GPA + 3 * page,
+				 MOCK_S1_RW));
+	ASSERT_EQ(0, ioas_map(fd, ioas_id, mem, 4 * page, &gpa, MAP_FIXED_RW));
+
+	data.root = mock_s1_root(&s1);
+	ASSERT_EQ(0, hwpt_alloc(fd, a, ioas_id, IOASID_NESTING_MOCK_S1, 0,
+				&data, sizeof(data), &hwpt_id, &unmet));
+	ASSERT_EQ(0, unmet);
+	ASSERT_EQ(0, device_attach(fd, a, hwpt_id,
+				   IOASID_DEVICE_ATTACH_REPLACE, &unmet));
+	ASSERT_EQ(0, unmet);
+	ASSERT_EQ(0, device_attach(fd, b, hwpt_id,
+				   IOASID_DEVICE_ATTACH_REPLACE, &unmet));
+	ASSERT_EQ(0, unmet);
+
+	/* What one device writes through stage 1, the other reads. */
+	ASSERT_EQ(0, mock_dma(fd, a, GUEST_IOVA + 8, &tag, sizeof(tag), true));
+	ASSERT_EQ(0, memcmp(mem + 3 * page + 8, &tag, sizeof(tag)));
+	ASSERT_EQ(0, mock_dma(fd, b, GUEST_IOVA + 8, &got, sizeof(got),
+			      false));
+	ASSERT_EQ(tag, got);
+	/* A guest physical address is no IOVA of stage 1. */
+	ASSERT_EQ(-ENXIO, mock_dma(fd, a, GUEST_GPA + 3 * page + 8, &tag,
+				   sizeof(tag), true));
+	munmap(mem, 4 * page);
+}
 
 TEST_F(fallback, picks_what_the_devices_honour)
 {
 	struct ioasid_test_mock_device config = mock_capable();
+	struct ioasid_hwpt_mock_s1 data = { .root = GUEST_GPA };
 	struct ioasid_features f;
 	__u32 a, b;
 	__u64 unmet;
 
-	config.nesting_formats = variant->nesting_formats;
 	config.aperture_last = variant->aperture_last;
 	if (variant->pgsize)
 		config.pgsize_bitmap = variant->pgsize;
+	config.nesting_formats = variant->nesting_formats[0];
 	ASSERT_EQ(0, mock_device(self->ctx.fd, &config, &a));
+	config.nesting_formats = variant->nesting_formats[1];
 	ASSERT_EQ(0, mock_device(self->ctx.fd, &config, &b));
 	ASSERT_EQ(0, device_attach(self->ctx.fd, a, self->ctx.ioas_id, 0, NULL));
 	ASSERT_EQ(0, device_attach(self->ctx.fd, b, self->ctx.ioas_id, 0, NULL));
 	/* A guest with pages of the host's size and 1 GiB of RAM. */
 	ASSERT_EQ(variant->plan,
 		  ioas_enable_with_fallback(self->ctx.fd, self->ctx.ioas_id,
-					    IOASID_NESTING_VTD_S1, 0,
+					    IOASID_NESTING_MOCK_S1, 0,
 					    (1ULL << 30) - 1, page, &unmet));
 	if (variant->plan == PLAN_NONE) {
 		ASSERT_EQ(variant->unmet, unmet);
@@ -1175,8 +1205,19 @@ TEST_F(fallback, picks_what_the_devices_honour)
 	}
 	ASSERT_EQ(0, unmet);
 	ASSERT_EQ(0, ioas_features(self->ctx.fd, self->ctx.ioas_id, &f));
-	ASSERT_EQ(variant->plan == PLAN_NESTED ? IOASID_NESTING_VTD_S1 : 0,
+	ASSERT_EQ(variant->plan == PLAN_NESTED ? IOASID_NESTING_MOCK_S1 : 0,
 		  le32toh(f.nesting_format));
+	if (variant->plan == PLAN_NESTED) {
+		take_stage1(_metadata, self->ctx.fd, self->ctx.ioas_id, a, b);
+		return;
+	}
+	/* Kernel-managed: even a device that offers the format is refused. */
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc(self->ctx.fd, a, self->ctx.ioas_id,
+			     IOASID_NESTING_MOCK_S1, 0, &data, sizeof(data),
+			     NULL, &unmet));
+	ASSERT_EQ(IOASID_UNMET_NESTING, unmet);
+	ASSERT_EQ(self->ctx.start.nested, ioasid_counter("nested"));
 }
 
 /*

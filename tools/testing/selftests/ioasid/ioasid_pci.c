@@ -1673,6 +1673,106 @@ TEST_F(edu_dma, attach_rejects_bad_ids)
 	ASSERT_EQ(-ENOENT, detach(self->fd, 999));
 }
 
+/*
+ * The dirty bits of DMA_IOVA(0) up to DMA_IOVA(4), a bit per CPU page,
+ * into @bitmap (room for 2 words, filled with ones first so that clean
+ * bits are seen written).
+ */
+static int edu_dirty_bits(struct _test_data_edu_dma *self, __u32 flags,
+			  __u64 bitmap[2], __u32 *mode)
+{
+	bitmap[0] = ~0ULL;
+	bitmap[1] = ~0ULL;
+	return ioas_dirty_bitmap(self->fd, self->ioas_id, flags, DMA_IOVA(0),
+				 DMA_IOVA(4) - DMA_IOVA(0), self->page, bitmap,
+				 mode);
+}
+
+/* Set bit @n of @bitmap. */
+static void set_bit64(__u64 *bitmap, unsigned long n)
+{
+	bitmap[n / 64] |= 1ULL << (n % 64);
+}
+
+/*
+ * No lane's IOMMU tracks what edu writes: an IOAS with edu tracks in
+ * software, where every page mapped writable is reported written at every
+ * read, cleared or not, and read-only mappings and holes never are.
+ */
+TEST_F(edu_dma, dirty_tracking_is_software)
+{
+	unsigned long bits = (DMA_IOVA(4) - DMA_IOVA(0)) / self->page;
+	__u64 bitmap[2], expect[2] = {};
+	__u32 mode, flags[3] = { 0, 0, IOASID_DIRTY_BITMAP_NO_CLEAR };
+	int i;
+
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 1, MAP_RW));
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 2,
+			      IOASID_IOAS_MAP_READABLE));
+	/* Page 3 is a hole. */
+	set_bit64(expect, 0);
+	set_bit64(expect, (DMA_IOVA(1) - DMA_IOVA(0)) / self->page);
+	if (bits < 64)
+		expect[0] |= ~0ULL << bits;
+	ASSERT_EQ(-ENODATA, edu_dirty_bits(self, 0, bitmap, NULL));
+
+	ASSERT_EQ(0, ioas_dirty_tracking(self->fd, self->ioas_id,
+					 IOASID_DIRTY_TRACKING_ENABLE, &mode));
+	ASSERT_EQ(IOASID_DIRTY_SOFTWARE, mode);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, edu_dirty_bits(self, flags[i], bitmap, &mode));
+		ASSERT_EQ(IOASID_DIRTY_SOFTWARE, mode);
+		/* The bits past the range are the kernel's to write or not. */
+		if (bits < 64)
+			bitmap[0] |= ~0ULL << bits;
+		ASSERT_EQ(expect[0], bitmap[0]) TH_LOG("read %d", i);
+		if (bits > 64)
+			ASSERT_EQ(expect[1], bitmap[1]);
+	}
+	/* What edu writes changes nothing of it. */
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, true));
+	ASSERT_EQ(0, edu_dirty_bits(self, 0, bitmap, &mode));
+	if (bits < 64)
+		bitmap[0] |= ~0ULL << bits;
+	ASSERT_EQ(expect[0], bitmap[0]);
+
+	ASSERT_EQ(0, ioas_dirty_tracking(self->fd, self->ioas_id, 0, &mode));
+	ASSERT_EQ(IOASID_DIRTY_OFF, mode);
+	ASSERT_EQ(-ENODATA, edu_dirty_bits(self, 0, bitmap, NULL));
+}
+
+/*
+ * No lane's IOMMU nests a table of the guest's for ioasid: a nested hwpt
+ * for edu is refused, the mock's format because edu's IOMMU does not
+ * offer it, VT-d's because this kernel does not drive it where it is
+ * offered.
+ */
+TEST_F(edu_dma, nested_hwpt_is_refused)
+{
+	struct ioasid_hwpt_mock_s1 s1_data = { .root = DMA_IOVA(0) };
+	struct ioasid_device_info info;
+	long nested = ioasid_counter("nested");
+	__u64 unmet;
+
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 0, MAP_RW));
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc(self->fd, self->dev_id, self->ioas_id,
+			     IOASID_NESTING_MOCK_S1, 0, &s1_data,
+			     sizeof(s1_data), NULL, &unmet));
+	ASSERT_EQ(IOASID_UNMET_NESTING, unmet);
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc(self->fd, self->dev_id, self->ioas_id,
+			     IOASID_NESTING_VTD_S1, 0, &s1_data,
+			     sizeof(s1_data), NULL, &unmet));
+	ASSERT_EQ(info.out_nesting_formats & IOASID_NESTING_VTD_S1 ? 0 :
+		  IOASID_UNMET_NESTING, unmet);
+	ASSERT_EQ(nested, ioasid_counter("nested"));
+	/* The device still does its DMA through the IOAS. */
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(0), 64, false));
+}
+
 /* Usable ranges shrink to the aperture; a mapping outside blocks attach. */
 TEST_F(edu_dma, aperture_bounds_the_iova_ranges)
 {

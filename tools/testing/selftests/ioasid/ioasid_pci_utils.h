@@ -465,6 +465,8 @@ static inline void edu_close(struct __test_metadata *_metadata, const char *bdf,
 	ASSERT_EQ(start->pasids, end.pasids);
 	ASSERT_EQ(start->sva_binds, end.sva_binds);
 	ASSERT_EQ(start->shares, end.shares);
+	ASSERT_EQ(start->nested, end.nested);
+	ASSERT_EQ(start->faults, end.faults);
 }
 #endif /* __KSELFTEST_HARNESS_H */
 

@@ -102,6 +102,8 @@ FIXTURE_TEARDOWN(sva)
 	EXPECT_EQ(self->start.pasids, end.pasids);
 	EXPECT_EQ(self->start.sva_binds, end.sva_binds);
 	EXPECT_EQ(self->start.shares, end.shares);
+	EXPECT_EQ(self->start.nested, end.nested);
+	EXPECT_EQ(self->start.faults, end.faults);
 }
 
 static int open_node(const char *node)

@@ -112,6 +112,8 @@ struct ioasid_counters {
 	long pasids;
 	long sva_binds;
 	long shares;
+	long nested;
+	long faults;
 };
 
 static inline int ioasid_read_counters(struct ioasid_counters *c)
@@ -124,9 +126,12 @@ static inline int ioasid_read_counters(struct ioasid_counters *c)
 	c->pasids = ioasid_counter("pasids");
 	c->sva_binds = ioasid_counter("sva_binds");
 	c->shares = ioasid_counter("shares");
+	c->nested = ioasid_counter("nested");
+	c->faults = ioasid_counter("faults");
 	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
 	       c->accounted_pages < 0 || c->domains < 0 || c->pasids < 0 ||
-	       c->sva_binds < 0 || c->shares < 0 ? -1 : 0;
+	       c->sva_binds < 0 || c->shares < 0 || c->nested < 0 ||
+	       c->faults < 0 ? -1 : 0;
 }
 
 static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
@@ -136,7 +141,8 @@ static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
 	       a->pinned_pages == b->pinned_pages &&
 	       a->accounted_pages == b->accounted_pages &&
 	       a->domains == b->domains && a->pasids == b->pasids &&
-	       a->sva_binds == b->sva_binds && a->shares == b->shares;
+	       a->sva_binds == b->sva_binds && a->shares == b->shares &&
+	       a->nested == b->nested && a->faults == b->faults;
 }
 
 /*
@@ -437,6 +443,129 @@ static inline int sva_unbind(int nodefd)
 	struct ioasid_sva_unbind cmd = { .size = sizeof(cmd) };
 
 	return ioasid_ioctl(nodefd, IOASID_SVA_UNBIND, &cmd);
+}
+
+/*
+ * IOASID_HWPT_ALLOC of a nested hwpt in @format over @ioas_id for @dev_id,
+ * with @data_len bytes of the format's data at @data, and the faults of
+ * stage 1 going to @fault_id (0: none); *@hwpt_id and *@unmet (either may
+ * be NULL) get out_hwpt_id and out_unmet.
+ */
+static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 ioas_id,
+			     __u32 format, __u32 fault_id, const void *data,
+			     __u32 data_len, __u32 *hwpt_id, __u64 *unmet)
+{
+	struct ioasid_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.ioas_id = ioas_id,
+		.format = format,
+		.fault_id = fault_id,
+		.data_len = data_len,
+		.data = (__u64)(uintptr_t)data,
+		.out_unmet = ~0ULL,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_HWPT_ALLOC, &cmd);
+	if (hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	if (unmet)
+		*unmet = cmd.out_unmet;
+	return rc;
+}
+
+/*
+ * IOASID_HWPT_INVALIDATE of *@entry_num entries of @entry_len bytes at
+ * @entries; *@entry_num gets the number done, *@error (may be NULL)
+ * out_error.
+ */
+static inline int hwpt_invalidate(int fd, __u32 hwpt_id, const void *entries,
+				  __u32 entry_len, __u32 *entry_num,
+				  __u32 *error)
+{
+	struct ioasid_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+		.entries = (__u64)(uintptr_t)entries,
+		.out_error = ~0U,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_HWPT_INVALIDATE, &cmd);
+	*entry_num = cmd.entry_num;
+	if (error)
+		*error = cmd.out_error;
+	return rc;
+}
+
+/* A fault object whose queue holds @depth faults, and its file. */
+static inline int fault_alloc(int fd, __u32 depth, __u32 *fault_id,
+			      int *fault_fd)
+{
+	struct ioasid_fault_alloc cmd = {
+		.size = sizeof(cmd),
+		.depth = depth,
+		.out_fault_fd = -1,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_FAULT_ALLOC, &cmd);
+	if (fault_id)
+		*fault_id = cmd.out_fault_id;
+	if (fault_fd)
+		*fault_fd = rc ? -1 : cmd.out_fault_fd;
+	return rc;
+}
+
+/*
+ * IOASID_IOAS_DIRTY_TRACKING with @flags (IOASID_DIRTY_TRACKING_ENABLE to
+ * start, 0 to stop); *@mode (may be NULL) gets out_mode.
+ */
+static inline int ioas_dirty_tracking(int fd, __u32 ioas_id, __u32 flags,
+				      __u32 *mode)
+{
+	struct ioasid_ioas_dirty_tracking cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.out_mode = ~0U,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_DIRTY_TRACKING, &cmd);
+	if (mode)
+		*mode = cmd.out_mode;
+	return rc;
+}
+
+/*
+ * Read the dirty bits of [@iova, @iova + @length) of @ioas_id, one bit per
+ * @page_size, into @bitmap, with @flags (IOASID_DIRTY_BITMAP_NO_CLEAR);
+ * *@mode (may be NULL) gets out_mode.
+ */
+static inline int ioas_dirty_bitmap(int fd, __u32 ioas_id, __u32 flags,
+				    __u64 iova, __u64 length, __u64 page_size,
+				    __u64 *bitmap, __u32 *mode)
+{
+	struct ioasid_ioas_dirty_bitmap cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.out_mode = ~0U,
+		.iova = iova,
+		.length = length,
+		.page_size = page_size,
+		.bitmap = (__u64)(uintptr_t)bitmap,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, IOASID_IOAS_DIRTY_BITMAP, &cmd);
+	if (mode)
+		*mode = cmd.out_mode;
+	return rc;
 }
 
 /* Features asking for nothing but a paging domain. */
