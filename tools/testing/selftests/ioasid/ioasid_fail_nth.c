@@ -42,8 +42,10 @@
 
 /* The state a sequence works on; set up unarmed, closed after each run. */
 struct seq_state {
-	int fd, devfd, memfd, nodefd;
+	int fd, devfd, memfd, nodefd, faultfd;
 	__u32 pasid, minor;
+	__u32 fault_id, hwpt_id, cookie;	/* for the nested sequence */
+	__u64 *leaf;	/* the stage-1 entry of NESTED_IOVA, in buf */
 	int group, container;	/* VFIO's, for the vfio sequences */
 	__u32 ioas[2], dev_id, mock[2];
 	char *buf, *big;
@@ -430,6 +432,158 @@ static int unshare_0(struct seq_state *s)
 	return device_unshare(s->fd, s->mock[0]);
 }
 
+/*
+ * The nested sequence: buf (mapped at 0x100000) holds a guest's stage-1
+ * tables in its pages 0 to 2 and data in page 3; NESTED_IOVA is not
+ * present until the page request for it is answered.
+ */
+#define NESTED_GPA 0x100000ULL
+#define NESTED_IOVA 0xc0a07000ULL
+
+static int mock_nested_0(struct seq_state *s)
+{
+	struct ioasid_test_mock_device config = {
+		.caps = IOASID_DEVICE_CAP_COHERENT |
+			IOASID_DEVICE_CAP_DIRTY_TRACKING |
+			IOASID_DEVICE_CAP_SVA,
+		.max_pasid_log2 = 8,
+		.nesting_formats = IOASID_NESTING_MOCK_S1,
+		.pgsize_bitmap = s->page,
+		.aperture_last = ~0ULL,
+	};
+
+	return mock_device(s->fd, &config, &s->mock[0]);
+}
+
+static int fault_alloc_0(struct seq_state *s)
+{
+	int rc;
+
+	rc = fault_alloc(s->fd, 4, &s->fault_id, &s->faultfd);
+	if (rc)
+		return rc;
+	return fcntl(s->faultfd, F_SETFL, O_NONBLOCK) ? -errno : 0;
+}
+
+static int hwpt_alloc_0(struct seq_state *s)
+{
+	struct ioasid_hwpt_mock_s1 data = { .root = NESTED_GPA };
+
+	return hwpt_alloc(s->fd, s->mock[0], s->ioas[0], IOASID_NESTING_MOCK_S1,
+			  s->fault_id, &data, sizeof(data), &s->hwpt_id, NULL);
+}
+
+static int attach_hwpt_0(struct seq_state *s)
+{
+	return device_attach(s->fd, s->mock[0], s->hwpt_id, 0, NULL);
+}
+
+/*
+ * A page request: the DMA waits for its answer (-EAGAIN).  A fault that
+ * cannot be queued is lost, its request answered INVALID at once, and the
+ * DMA fails as a fault with nowhere to go does (-ENXIO): that is how a
+ * failure injected there shows, and the run checks it was injected.
+ */
+static int fault_dma(struct seq_state *s)
+{
+	char data[64];
+	int rc;
+
+	rc = mock_dma_flags(s->fd, s->mock[0], IOASID_TEST_DMA_PRI, 0,
+			    NESTED_IOVA, data, sizeof(data));
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc == -ENXIO)
+		return -ENOMEM;
+	return rc ? rc : -EIO;
+}
+
+static int read_fault(struct seq_state *s)
+{
+	struct ioasid_fault f;
+	ssize_t n;
+
+	n = read(s->faultfd, &f, sizeof(f));
+	if (n < 0)
+		return -errno;
+	if (n != sizeof(f) || !(f.flags & IOASID_FAULT_PAGE_REQUEST))
+		return -EIO;
+	s->cookie = f.cookie;
+	return 0;
+}
+
+/* The guest maps the page; the VMM answers the request. */
+static int answer_fault(struct seq_state *s)
+{
+	struct ioasid_fault_response r = {
+		.cookie = s->cookie,
+		.code = IOASID_FAULT_RESPONSE_SUCCESS,
+	};
+	ssize_t n;
+
+	*s->leaf = htole64((NESTED_GPA + 3 * s->page) | MOCK_S1_RW);
+	n = write(s->faultfd, &r, sizeof(r));
+	if (n < 0)
+		return -errno;
+	return n == sizeof(r) ? 0 : -EIO;
+}
+
+static int invalidate_hwpt(struct seq_state *s)
+{
+	struct ioasid_hwpt_invalidate_mock entry = {
+		.flags = IOASID_HWPT_INVALIDATE_MOCK_ALL,
+	};
+	__u32 num = 1;
+
+	return hwpt_invalidate(s->fd, s->hwpt_id, &entry, sizeof(entry), &num,
+			       NULL);
+}
+
+static int dirty_start_0(struct seq_state *s)
+{
+	return ioas_dirty_tracking(s->fd, s->ioas[0],
+				   IOASID_DIRTY_TRACKING_ENABLE, NULL);
+}
+
+/* The device's retry, a write through stage 1. */
+static int retry_dma(struct seq_state *s)
+{
+	char data[64] = "retry";
+
+	return mock_dma_flags(s->fd, s->mock[0],
+			      IOASID_TEST_DMA_PRI | IOASID_TEST_DMA_WRITE, 0,
+			      NESTED_IOVA, data, sizeof(data));
+}
+
+static int dirty_read_0(struct seq_state *s)
+{
+	__u64 bitmap[(NR_PAGES + 63) / 64];
+
+	return ioas_dirty_bitmap(s->fd, s->ioas[0], 0, NESTED_GPA,
+				 NR_PAGES * s->page, s->page, bitmap, NULL);
+}
+
+static int replace_ioas_0(struct seq_state *s)
+{
+	return device_attach(s->fd, s->mock[0], s->ioas[0],
+			     IOASID_DEVICE_ATTACH_REPLACE, NULL);
+}
+
+static int dirty_stop_0(struct seq_state *s)
+{
+	return ioas_dirty_tracking(s->fd, s->ioas[0], 0, NULL);
+}
+
+static int destroy_hwpt(struct seq_state *s)
+{
+	return ioasid_destroy(s->fd, s->hwpt_id);
+}
+
+static int destroy_fault(struct seq_state *s)
+{
+	return ioasid_destroy(s->fd, s->fault_id);
+}
+
 static int invalidate_all(struct seq_state *s)
 {
 	return uaddr_invalidate(s->fd, 0, NULL);
@@ -569,6 +723,22 @@ static int prepare_mapped(struct seq_state *s)
 	return prepare_two_ioas(s) ?: map_fixed(s);
 }
 
+static int prepare_nested(struct seq_state *s)
+{
+	struct mock_s1 s1;
+	int rc;
+
+	rc = prepare_mapped(s);
+	if (rc)
+		return rc;
+	mock_s1_init(&s1, s->buf, NESTED_GPA, s->page, 3);
+	s->leaf = mock_s1_entry(&s1, NESTED_IOVA, MOCK_S1_LEVELS - 1);
+	if (!s->leaf)
+		return -ENOSPC;
+	*s->leaf = 0;
+	return 0;
+}
+
 FIXTURE(fail_nth) {
 	struct fail_knob module_knob, kernel_knob;
 	struct ioasid_counters start;
@@ -655,6 +825,16 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_sva) {
 	.steps = { mock_sva_0, attach_pasid_0, pasid_dma, replace_pasid_1,
 		   share_0, open_node_0, sva_bind_0, sva_dma, sva_unbind_0,
 		   sva_bind_0, unshare_0, detach_pasid_0 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, mock_nested) {
+	.name = "mock_nested",
+	.mock = true,
+	.prepare = prepare_nested,
+	.steps = { mock_nested_0, fault_alloc_0, hwpt_alloc_0, attach_hwpt_0,
+		   fault_dma, read_fault, answer_fault, invalidate_hwpt,
+		   dirty_start_0, retry_dma, dirty_read_0, replace_ioas_0,
+		   dirty_stop_0, destroy_hwpt, destroy_fault },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, vfio_type1) {
@@ -825,6 +1005,7 @@ static void run_open(struct __test_metadata *_metadata,
 	*s = (struct seq_state){
 		.devfd = -1,
 		.nodefd = -1,
+		.faultfd = -1,
 		.group = -1,
 		.container = -1,
 		.memfd = self->memfd,
@@ -856,9 +1037,10 @@ static const char *counters_str(const struct ioasid_counters *c, char *buf,
 				size_t size)
 {
 	snprintf(buf, size,
-		 "contexts %ld objects %ld pinned %ld accounted %ld domains %ld pasids %ld sva_binds %ld shares %ld",
+		 "contexts %ld objects %ld pinned %ld accounted %ld domains %ld pasids %ld sva_binds %ld shares %ld nested %ld faults %ld",
 		 c->contexts, c->objects, c->pinned_pages, c->accounted_pages,
-		 c->domains, c->pasids, c->sva_binds, c->shares);
+		 c->domains, c->pasids, c->sva_binds, c->shares, c->nested,
+		 c->faults);
 	return buf;
 }
 
@@ -867,7 +1049,7 @@ static void assert_same(struct __test_metadata *_metadata,
 			const struct ioasid_counters *b, const char *what,
 			unsigned int nth, int step)
 {
-	char sa[192], sb[192];
+	char sa[256], sb[256];
 
 	ASSERT_TRUE(ioasid_counters_equal(a, b))
 		TH_LOG("%s (run %u, step %d): %s, then %s", what, nth, step,
@@ -917,6 +1099,8 @@ static bool run_once(struct __test_metadata *_metadata,
 		close(s.devfd);
 	if (s.nodefd >= 0)
 		close(s.nodefd);
+	if (s.faultfd >= 0)
+		close(s.faultfd);
 	if (s.group >= 0)
 		close(s.group);
 	if (s.container >= 0)
