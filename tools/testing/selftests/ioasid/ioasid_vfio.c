@@ -285,11 +285,15 @@ TEST_F(vfio_edu, msi_reaches_its_eventfd)
 	close(pfd.fd);
 }
 
-/* GET_INFO tells the page sizes, the usable IOVAs and the DMA limit. */
+/*
+ * GET_INFO tells the page sizes, the usable IOVAs, the DMA limit and the
+ * migration capability: dirty bitmaps of CPU pages.
+ */
 TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
 {
 	char raw[512] = {};
 	struct vfio_iommu_type1_info *info = (void *)raw;
+	struct vfio_iommu_type1_info_cap_migration *mig = NULL;
 	struct vfio_info_cap_header *hdr;
 	bool ranges = false, avail = false;
 	__u32 off;
@@ -318,15 +322,31 @@ TEST_F(vfio_edu, get_info_has_ranges_and_dma_avail)
 		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
 			avail = ((struct vfio_iommu_type1_info_dma_avail *)
 				 hdr)->avail > 0;
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION)
+			mig = (void *)hdr;
 	}
 	ASSERT_TRUE(ranges);
 	ASSERT_TRUE(avail);
-	/* No dirty tracking is offered, and none is done. */
-	ASSERT_EQ(-1, ioctl(self->v.container, VFIO_IOMMU_DIRTY_PAGES,
-			    &(struct vfio_iommu_type1_dirty_bitmap){
-				    .argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap),
-				    .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START }));
-	ASSERT_EQ(EOPNOTSUPP, errno);
+	ASSERT_NE(NULL, mig);
+	ASSERT_EQ(page_size, mig->pgsize_bitmap);
+	ASSERT_EQ(1ULL << 28, mig->max_dirty_bitmap_size);
+}
+
+/*
+ * A container closed while it tracks dirty pages gives everything back:
+ * the teardown checks the counters and unloads the backend.
+ */
+TEST_F(vfio_edu, closing_while_tracking_releases_everything)
+{
+	struct vfio_iommu_type1_dirty_bitmap start = {
+		.argsz = sizeof(start),
+		.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+	};
+
+	ASSERT_EQ(0, map_dma(self->v.container, self->buf, DMA_IOVA(0),
+			     NPAGES * page_size, RW));
+	ASSERT_EQ(0, ioctl(self->v.container, VFIO_IOMMU_DIRTY_PAGES, &start));
+	ASSERT_EQ(0, edu_dma(&self->v.bar, DMA_IOVA(0), 64, true));
 }
 
 /*
@@ -1157,31 +1177,39 @@ static void oracle_check_memory(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, unmap_dma(r->container, marker, 2 * page_size, 0, NULL));
 }
 
+/* The capability @id of GET_INFO, read into @raw; NULL if there is none. */
+static void *info_cap(int container, __u16 id, char raw[512])
+{
+	struct vfio_iommu_type1_info *info = (void *)raw;
+	struct vfio_info_cap_header *hdr;
+	__u32 off;
+
+	memset(raw, 0, 512);
+	info->argsz = 512;
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info))
+		return NULL;
+	for (off = info->cap_offset; off && off < 512; off = hdr->next) {
+		hdr = (void *)(raw + off);
+		if (hdr->id == id)
+			return hdr;
+	}
+	return NULL;
+}
+
 /* The usable IOVA ranges GET_INFO tells, up to 8, into @ranges. */
 static unsigned int oracle_iova_ranges(struct __test_metadata *_metadata,
 				       int container,
 				       struct vfio_iova_range *ranges)
 {
-	char raw[512] = {};
-	struct vfio_iommu_type1_info *info = (void *)raw;
 	struct vfio_iommu_type1_info_cap_iova_range *cap;
-	struct vfio_info_cap_header *hdr;
-	__u32 off;
+	char raw[512];
 
-	info->argsz = sizeof(raw);
-	EXPECT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, info));
-	for (off = info->cap_offset; off && off < sizeof(raw); off = hdr->next) {
-		hdr = (void *)(raw + off);
-		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
-			continue;
-		cap = (void *)hdr;
-		if (cap->nr_iovas > 8)
-			break;
-		memcpy(ranges, cap->iova_ranges,
-		       cap->nr_iovas * sizeof(*ranges));
-		return cap->nr_iovas;
-	}
-	return 0;
+	cap = info_cap(container, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, raw);
+	EXPECT_NE(NULL, cap);
+	if (!cap || cap->nr_iovas > 8)
+		return 0;
+	memcpy(ranges, cap->iova_ranges, cap->nr_iovas * sizeof(*ranges));
+	return cap->nr_iovas;
 }
 
 /*
@@ -1189,13 +1217,14 @@ static unsigned int oracle_iova_ranges(struct __test_metadata *_metadata,
  * says who must serve; results into @res, and what the container offers
  * and holds at the end into *@end.
  */
-static void oracle_run(struct __test_metadata *_metadata, struct vfio_edu *v,
-		       struct oracle_run *r, unsigned long type, bool ioasid,
-		       struct oracle_op *ops, struct oracle_result *res,
-		       struct oracle_end *end, __u64 *probe)
+/*
+ * A new container of @type for edu, which @ioasid says who must serve,
+ * with edu's BAR mapped and bus mastering on.
+ */
+static void oracle_open(struct __test_metadata *_metadata, struct vfio_edu *v,
+			struct oracle_run *r, unsigned long type, bool ioasid)
 {
 	long contexts = ioasid_counter("contexts");
-	unsigned int i;
 
 	ASSERT_EQ(0, sysfs_write(TYPE1_PARAM, ioasid ? "1" : "0"));
 	r->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
@@ -1210,7 +1239,25 @@ static void oracle_run(struct __test_metadata *_metadata, struct vfio_edu *v,
 	ASSERT_EQ(0, vfio_bus_master(r->devfd));
 	r->v2 = type == VFIO_TYPE1v2_IOMMU;
 	r->nmaps = 0;
+}
 
+static void oracle_close(struct __test_metadata *_metadata,
+			 struct vfio_edu *v, struct oracle_run *r)
+{
+	munmap(r->bar.regs, r->bar_size);
+	close(r->devfd);
+	ASSERT_EQ(0, ioctl(v->group, VFIO_GROUP_UNSET_CONTAINER));
+	close(r->container);
+}
+
+static void oracle_run(struct __test_metadata *_metadata, struct vfio_edu *v,
+		       struct oracle_run *r, unsigned long type, bool ioasid,
+		       struct oracle_op *ops, struct oracle_result *res,
+		       struct oracle_end *end, __u64 *probe)
+{
+	unsigned int i;
+
+	oracle_open(_metadata, v, r, type, ioasid);
 	for (i = 0; i < ORACLE_OPS; i++) {
 		pick_op(r, &ops[i]);
 		res[i] = oracle_call(r, &ops[i]);
@@ -1221,11 +1268,7 @@ static void oracle_run(struct __test_metadata *_metadata, struct vfio_edu *v,
 					  end->ranges);
 	ASSERT_EQ(0, unmap_dma(r->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 			       &end->total));
-
-	munmap(r->bar.regs, r->bar_size);
-	close(r->devfd);
-	ASSERT_EQ(0, ioctl(v->group, VFIO_GROUP_UNSET_CONTAINER));
-	close(r->container);
+	oracle_close(_metadata, v, r);
 }
 
 /* The memory the sequences map, tagged page by page, and its aliases. */
@@ -1362,6 +1405,152 @@ TEST_F(type1_oracle, same_results_as_type1v2)
 TEST_F(type1_oracle, same_results_as_type1)
 {
 	oracle_compare(_metadata, self, VFIO_TYPE1_IOMMU, 2);
+}
+
+/*
+ * Dirty tracking, as a VMM migrating with a type1 container does it.  The
+ * sequence maps only writable memory: type1 reports every page of its
+ * mappings dirty, read-only ones included, where ioasid reports only the
+ * pages a device may write ("Dirty tracking" in ioasid.rst).
+ */
+#define DIRTY_STEPS 12
+
+struct dirty_end {
+	int rc[DIRTY_STEPS];
+	__u64 bits[DIRTY_STEPS];
+	__u64 cap_pgsize;	/* the smallest page of the migration cap */
+	__u64 cap_max;		/* its max_dirty_bitmap_size */
+};
+
+static int dirty_pages(int container, __u32 flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap dirty = {
+		.argsz = sizeof(dirty),
+		.flags = flags,
+	};
+
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &dirty) ? -errno : 0;
+}
+
+/* GET_BITMAP of [@iova, + @size) at @pgsize into @bits, of @bytes. */
+static int dirty_bitmap(int container, __u64 iova, __u64 size, __u64 pgsize,
+			__u64 *bits, __u64 bytes)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap dirty;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} arg = {
+		.dirty = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.get = {
+			.iova = iova,
+			.size = size,
+			.bitmap = { .pgsize = pgsize, .size = bytes,
+				    .data = bits },
+		},
+	};
+
+	*bits = 0;
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &arg) ? -errno : 0;
+}
+
+/* UNMAP_DMA of [@iova, + @size) with the dirty bitmap of what it unmaps. */
+static int unmap_dirty(int container, __u64 iova, __u64 size, __u64 *bits)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vfio_bitmap bitmap;
+	} arg = {
+		.unmap = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = iova,
+			.size = size,
+		},
+		.bitmap = { .pgsize = page_size, .size = sizeof(*bits),
+			    .data = bits },
+	};
+
+	*bits = 0;
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &arg) ? -errno : 0;
+}
+
+/* The migration capability of GET_INFO; false when there is none. */
+static bool migration_cap(int container, struct dirty_end *end)
+{
+	struct vfio_iommu_type1_info_cap_migration *cap;
+	char raw[512];
+
+	cap = info_cap(container, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, raw);
+	if (!cap)
+		return false;
+	end->cap_pgsize = cap->pgsize_bitmap & -cap->pgsize_bitmap;
+	end->cap_max = cap->max_dirty_bitmap_size;
+	return true;
+}
+
+static void dirty_sequence(struct __test_metadata *_metadata,
+			   struct oracle_run *r, struct dirty_end *end)
+{
+	int c = r->container, i = 0;
+	__u64 *b = end->bits;
+
+	ASSERT_TRUE(migration_cap(c, end));
+	end->rc[i++] = map_dma(c, r->mem, slot_iova(0), 2 * page_size, RW);
+	end->rc[i++] = map_dma(c, r->mem + 2 * page_size, slot_iova(4),
+			       page_size, RW);
+	/* Not tracking yet. */
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size, page_size,
+				  &b[i], 8), i++;
+	end->rc[i++] = dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	EXPECT_EQ(0, edu_dma(&r->bar, slot_iova(1), 64, true));
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size, page_size,
+				  &b[i], 8), i++;
+	/* Read again: what cannot be seen is dirty at every read. */
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size, page_size,
+				  &b[i], 8), i++;
+	/* Another page size; a bitmap too small; two flags. */
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size,
+				  2 * page_size, &b[i], 8), i++;
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size, page_size,
+				  &b[i], 0), i++;
+	end->rc[i++] = dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+				      VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+	end->rc[i] = unmap_dirty(c, slot_iova(4), page_size, &b[i]), i++;
+	end->rc[i++] = dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+	end->rc[i] = dirty_bitmap(c, slot_iova(0), 2 * page_size, page_size,
+				  &b[i], 8), i++;
+	ASSERT_EQ(DIRTY_STEPS, i);
+	ASSERT_EQ(0, unmap_dma(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+}
+
+TEST_F(type1_oracle, dirty_pages_as_type1)
+{
+	struct dirty_end end[2] = {};
+	unsigned int b, i;
+
+	for (b = 0; b < 2; b++) {
+		oracle_open(_metadata, &self->v, &self->run,
+			    VFIO_TYPE1v2_IOMMU, b);
+		dirty_sequence(_metadata, &self->run, &end[b]);
+		oracle_close(_metadata, &self->v, &self->run);
+	}
+	for (i = 0; i < DIRTY_STEPS; i++) {
+		EXPECT_EQ(end[0].rc[i], end[1].rc[i])
+			TH_LOG("step %u", i);
+		EXPECT_EQ(end[0].bits[i], end[1].bits[i])
+			TH_LOG("step %u", i);
+	}
+	/* The sequence proves something: tracking worked in both. */
+	EXPECT_EQ(0, end[1].rc[4]);
+	EXPECT_EQ(3, end[1].bits[4]);
+	EXPECT_EQ(1, end[1].bits[9]);
+	EXPECT_EQ(-EINVAL, end[1].rc[2]);
+	EXPECT_EQ(page_size, end[0].cap_pgsize);
+	EXPECT_EQ(page_size, end[1].cap_pgsize);
+	EXPECT_EQ(end[0].cap_max, end[1].cap_max);
 }
 
 TEST_HARNESS_MAIN
