@@ -71,24 +71,42 @@ static size_t area_chunk(struct ioasid_area *area, struct iommu_domain *domain,
 	return area_chunk_length(domain, *iova, *phys, npages << PAGE_SHIFT);
 }
 
-/* Unmap the chunks of @area below page @stop, with one IOTLB flush. */
+/*
+ * Unmap the chunks of @area below page @stop, gathering what the IOTLB
+ * must forget into @gather: the caller flushes it.
+ */
 static void area_unmap_chunks(struct ioasid_area *area,
-			      struct iommu_domain *domain, unsigned long stop)
+			      struct iommu_domain *domain, unsigned long stop,
+			      struct iommu_iotlb_gather *gather)
 {
-	struct iommu_iotlb_gather gather;
 	unsigned long index = area->pgoff;
 	size_t length, unmapped;
 	unsigned long iova;
 	phys_addr_t phys;
 
-	iommu_iotlb_gather_init(&gather);
 	while (index < stop) {
 		length = area_chunk(area, domain, index, &iova, &phys);
-		unmapped = iommu_unmap_fast(domain, iova, length, &gather);
+		unmapped = iommu_unmap_fast(domain, iova, length, gather);
 		WARN_ON(unmapped != length);
 		index += length >> PAGE_SHIFT;
 		cond_resched();
 	}
+}
+
+/* The index in its pages of the page after @area. */
+static unsigned long area_end_index(struct ioasid_area *area)
+{
+	return area->pgoff + (ioasid_area_length(area) >> PAGE_SHIFT);
+}
+
+/* Unmap the chunks of @area below page @stop, with one IOTLB flush. */
+static void area_unmap_flush(struct ioasid_area *area,
+			     struct iommu_domain *domain, unsigned long stop)
+{
+	struct iommu_iotlb_gather gather;
+
+	iommu_iotlb_gather_init(&gather);
+	area_unmap_chunks(area, domain, stop, &gather);
 	iommu_iotlb_sync(domain, &gather);
 }
 
@@ -121,7 +139,7 @@ int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
 			rc = iommu_map(domain, iova, phys, length, prot,
 				       GFP_KERNEL_ACCOUNT);
 		if (rc) {
-			area_unmap_chunks(area, domain, index);
+			area_unmap_flush(area, domain, index);
 			return rc;
 		}
 		index += length >> PAGE_SHIFT;
@@ -141,8 +159,39 @@ int ioasid_area_map_domain(struct ioasid_area *area, struct ioasid_hwpt *hwpt)
 void ioasid_area_unmap_domain(struct ioasid_area *area,
 			      struct ioasid_hwpt *hwpt)
 {
-	area_unmap_chunks(area, hwpt->domain,
-			  area->pgoff + (ioasid_area_length(area) >> PAGE_SHIFT));
+	area_unmap_flush(area, hwpt->domain, area_end_index(area));
+}
+
+/**
+ * ioasid_hwpt_unmap_areas() - unmap areas from a domain, with one IOTLB
+ *	flush
+ * @hwpt: the hardware page table of the domain
+ * @areas: areas mapped in it, listed by their link
+ *
+ * The IOTLB is flushed once, after the last area is unmapped, over the
+ * whole span of the areas: gathered from the start, the span is never
+ * disjoint from what the IOMMU driver adds, which would make it flush at
+ * each area.  IOVAs between the areas are flushed too, which costs their
+ * translations a walk, nothing more.  The caller unpins the pages only
+ * after this returns.
+ */
+void ioasid_hwpt_unmap_areas(struct ioasid_hwpt *hwpt, struct list_head *areas)
+{
+	struct iommu_iotlb_gather gather;
+	struct ioasid_area *area;
+	unsigned long start, last;
+
+	if (list_empty(areas))
+		return;
+	/* The areas are in IOVA order. */
+	start = list_first_entry(areas, struct ioasid_area, link)->node.start;
+	last = list_last_entry(areas, struct ioasid_area, link)->node.last;
+	iommu_iotlb_gather_init(&gather);
+	iommu_iotlb_gather_add_range(&gather, start, last - start + 1);
+	list_for_each_entry(area, areas, link)
+		area_unmap_chunks(area, hwpt->domain, area_end_index(area),
+				  &gather);
+	iommu_iotlb_sync(hwpt->domain, &gather);
 }
 
 /* Reserve what lies outside the domain's aperture. */

@@ -721,25 +721,31 @@ void ioasid_free_areas(struct list_head *areas)
 	}
 }
 
-/* Take every area inside [start, last] out of the tree onto @freed. */
+/*
+ * Take every area inside [start, last] out of the tree onto @freed, an
+ * empty list, and unmap them from every domain, with one IOTLB flush per
+ * domain.
+ */
 static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 				       unsigned long start, unsigned long last,
 				       struct list_head *freed)
 {
 	unsigned long removed = 0;
 	struct ioasid_area *area;
+	struct ioasid_hwpt *hwpt;
 	size_t count = 0;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	while ((area = area_first(ioas, start, last))) {
-		area_unmap_hwpts(ioas, area);
 		areas_remove(&ioas->areas, &area->node);
 		list_add_tail(&area->link, freed);
 		removed += ioasid_area_length(area);
 		count++;
 		cond_resched();
 	}
+	list_for_each_entry(hwpt, &ioas->hwpts, link)
+		ioasid_hwpt_unmap_areas(hwpt, freed);
 	ctx_uncharge_mappings(ioas->ictx, count);
 	return removed;
 }

@@ -810,6 +810,7 @@ int ioasid_area_map_domain(struct ioasid_area *area,
 			   struct ioasid_hwpt *hwpt);
 void ioasid_area_unmap_domain(struct ioasid_area *area,
 			      struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_unmap_areas(struct ioasid_hwpt *hwpt, struct list_head *areas);
 struct iommu_domain *ioasid_domain_alloc(struct ioasid_device *idev);
 void ioasid_domain_free(struct iommu_domain *domain);
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_device *idev);
