@@ -195,8 +195,10 @@ static struct ioasid_object *nested_create(struct ioasid_ctx *ictx,
 	     nested_check_data(idev, cmd->format, data, cmd->data_len);
 	if (!rc) {
 		down_write(&ioas->iova_rwsem);
+		/* The bytes past NESTED_MAX_DATA were checked to be 0. */
 		rc = nested_domain_alloc(nested, ioas, idev, data,
-					 cmd->data_len);
+					 min_t(u32, cmd->data_len,
+					       NESTED_MAX_DATA));
 		up_write(&ioas->iova_rwsem);
 	}
 	if (!rc)
