@@ -409,8 +409,7 @@ static struct ioasid_hwpt *ioas_take_group(struct ioasid_ioas *ioas,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
-		if (hwpt->ops != idev->ops ||
-		    hwpt->enforced != idev->enforce_coherent)
+		if (!ioasid_hwpt_fits(hwpt, idev))
 			continue;
 		rc = group_set_domain(idev, pasid, hwpt->domain, old);
 		if (!rc)
@@ -451,7 +450,7 @@ static struct ioasid_hwpt *nested_take_group(struct ioasid_nested *nested,
 
 	lockdep_assert_held_write(&nested->ioas->iova_rwsem);
 
-	if (hwpt->ops != idev->ops || hwpt->enforced != idev->enforce_coherent)
+	if (!ioasid_hwpt_fits(hwpt, idev))
 		return ERR_PTR(-EINVAL);
 	rc = group_set_domain(idev, pasid, nested->domain, old);
 	if (rc)
@@ -598,10 +597,7 @@ static int check_device(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 
 	if (rc || !nested)
 		return rc;
-	rc = ioasid_device_offers_format(idev, nested->format);
-	if (rc == -EOPNOTSUPP)
-		*unmet = IOASID_UNMET_NESTING;
-	return rc;
+	return ioasid_device_check_format(idev, nested->format, unmet);
 }
 
 /*
@@ -708,10 +704,7 @@ static int check_pasid(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	rc = ioasid_ioas_check_pasid(ioas, idev, pasid, unmet);
 	if (rc || !nested)
 		return rc;
-	rc = ioasid_device_offers_format(idev, nested->format);
-	if (rc == -EOPNOTSUPP)
-		*unmet = IOASID_UNMET_NESTING;
-	return rc;
+	return ioasid_device_check_format(idev, nested->format, unmet);
 }
 
 /* Attach @pasid of @idev, which nothing uses, to @nested or @ioas. */

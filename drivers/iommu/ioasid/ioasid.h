@@ -717,6 +717,18 @@ struct ioasid_hwpt {
 	bool dirty_hw;
 };
 
+/*
+ * May the group of @idev use the domain of @hwpt, as far as ioasid can tell
+ * (the IOMMU driver may still refuse it)?  The same backend, and the same
+ * enforcement of cache coherency.
+ */
+static inline bool ioasid_hwpt_fits(const struct ioasid_hwpt *hwpt,
+				    const struct ioasid_device *idev)
+{
+	return hwpt->ops == idev->ops &&
+	       hwpt->enforced == idev->enforce_coherent;
+}
+
 /**
  * struct ioasid_reserved - an IOVA range no mapping may use
  * @node: [first, last] IOVA in ioas->reserved
@@ -924,7 +936,8 @@ int ioasid_cmd_hwpt_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_hwpt_invalidate(struct ioasid_ucmd *ucmd);
 void ioasid_nested_destroy(struct ioasid_object *obj);
 struct ioasid_nested *ioasid_nested_get(struct ioasid_ctx *ictx, u32 id);
-int ioasid_device_offers_format(struct ioasid_device *idev, u32 format);
+int ioasid_device_check_format(struct ioasid_device *idev, u32 format,
+			       u64 *unmet);
 
 int ioasid_cmd_fault_alloc(struct ioasid_ucmd *ucmd);
 void ioasid_fault_destroy(struct ioasid_object *obj);

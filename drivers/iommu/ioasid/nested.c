@@ -32,14 +32,16 @@
 #define NESTED_MAX_DATA 64
 
 /**
- * ioasid_device_offers_format() - does a device's IOMMU offer a nesting
+ * ioasid_device_check_format() - does a device's IOMMU offer a nesting
  *	format?
  * @idev: the device
  * @format: one enum ioasid_nesting_formats
+ * @unmet: set to IOASID_UNMET_NESTING when it does not
  *
  * Return: 0 if it does, -EOPNOTSUPP if not, or the backend's errno.
  */
-int ioasid_device_offers_format(struct ioasid_device *idev, u32 format)
+int ioasid_device_check_format(struct ioasid_device *idev, u32 format,
+			       u64 *unmet)
 {
 	struct ioasid_device_info info = {};
 	int rc;
@@ -47,7 +49,10 @@ int ioasid_device_offers_format(struct ioasid_device *idev, u32 format)
 	rc = idev->ops->describe(idev, &info);
 	if (rc)
 		return rc;
-	return info.out_nesting_formats & format ? 0 : -EOPNOTSUPP;
+	if (info.out_nesting_formats & format)
+		return 0;
+	*unmet = IOASID_UNMET_NESTING;
+	return -EOPNOTSUPP;
 }
 
 /**
@@ -85,8 +90,7 @@ static int nested_domain_alloc(struct ioasid_nested *nested,
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 
 	list_for_each_entry(hwpt, &ioas->hwpts, link) {
-		if (hwpt->ops != ops ||
-		    hwpt->enforced != idev->enforce_coherent)
+		if (!ioasid_hwpt_fits(hwpt, idev))
 			continue;
 		domain = ops->nested_alloc(idev, hwpt->domain, nested->format,
 					   data, len);
@@ -134,17 +138,14 @@ static int nested_check(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 {
 	int rc;
 
-	rc = ioasid_ioas_check_device(ioas, idev, unmet);
+	rc = ioasid_ioas_check_device(ioas, idev, unmet) ?:
+	     ioasid_device_check_format(idev, format, unmet);
 	if (rc)
 		return rc;
-	rc = ioasid_device_offers_format(idev, format);
-	if (!rc && ioas->features &&
-	    le32_to_cpu(ioas->features->nesting_format) != format)
-		rc = -EOPNOTSUPP;
-	if (rc) {
-		if (rc == -EOPNOTSUPP)
-			*unmet = IOASID_UNMET_NESTING;
-		return rc;
+	if (ioas->features &&
+	    le32_to_cpu(ioas->features->nesting_format) != format) {
+		*unmet = IOASID_UNMET_NESTING;
+		return -EOPNOTSUPP;
 	}
 	if (!idev->ops->nested_alloc || !idev->ops->nested_data_len(format))
 		return -EOPNOTSUPP;
