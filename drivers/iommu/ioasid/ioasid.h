@@ -525,8 +525,8 @@ struct ioasid_run {
  *	unpinned dirty
  * @building: the MAP that makes it is still adding batches to it: its runs
  *	may move; once false, they never change
- * @folios: pages of a file, holding one pin on each folio its runs touch
- *	rather than one on each page
+ * @folios: hugetlb pages or pages of a file, holding one pin on each folio
+ *	each of its runs touches rather than one on each page
  * @whole: a complete struct ioasid_pages of exactly this pin, which MAPs
  *	that fall within the pin share rather than making their own; NULL
  *	when there is none

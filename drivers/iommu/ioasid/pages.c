@@ -54,10 +54,11 @@
  * pinset under ictx->acct_lock before the next is pinned: the pages a pin of
  * the set holds already are unpinned again and that pin shared, the others
  * are charged and added to the pin the MAP is building.  So a MAP holds at
- * most one batch more pinned than charged, and N concurrent MAPs at most N
- * batches, whatever their lengths; a MAP longer than the limit is refused
- * before anything is pinned.  A pin is in its set, and may be shared, from
- * its first batch on; it grows batch by batch while its MAP builds it.
+ * most one batch (or 1 GiB and a huge page) more pinned than charged, and N
+ * concurrent MAPs at most N of them, whatever their lengths; a MAP longer
+ * than the limit is refused before anything is pinned.  A pin is in its
+ * set, and may be shared, from its first batch on; it grows batch by batch
+ * while its MAP builds it.
  *
  * Dirty pages.  Devices may write what a writable MAP maps.  A pin made by a
  * writable MAP was pinned for writing, all of it, and is unpinned dirty,
@@ -65,14 +66,30 @@
  * that shares a pin made for reading marks its own pages of it dirty when
  * it is released, after its areas have left the IOMMUs.
  *
+ * Huge pages.  Each batch starts with its first page pinned alone.  When
+ * that page is of a hugetlb folio, which is only ever mapped whole, so that
+ * the pages after it at the following user addresses are the rest of the
+ * folio, the batch is of hugetlb folios: a page of each of the next ones is
+ * pinned, while they come to less than 1 GiB, and each folio's one pin is
+ * kept for all of its pages.  Pinning a huge page costs one call of GUP, as
+ * a base page does, whatever its size (its charge is still a page for each
+ * base page).  Such pins hold one pin on each folio each of their runs
+ * touches, rather than one on each page, and are marked so (pin->folios);
+ * they are unpinned a folio at a time.  The rest of a folio that a pin of
+ * the set cut short is pinned again, into another pin.  A MAP whose memory
+ * goes from huge pages to others, or back, starts a new pin.  Other memory,
+ * transparent huge pages included, is pinned a page at a time, as no
+ * exported interface tells how a large folio is mapped; its frames are still
+ * recorded and unpinned a piece of a folio at a time.
+ *
  * Files.  A MAP_FILE pins the pages of a file (memfd_pin_folios()), which
  * takes one pin on each folio of the range, a huge page with one; its pins
- * are marked so (pin->folios) and unpinned a folio at a time.  They are
- * keyed by index in the file, in a pinset of the MAP's own, so nothing
- * shares them but the areas of the MAP and of COPYs made from it; they are
- * charged as user pins are, a page for each page mapped.  A batch is as
- * many folios as a page of pointers holds, and the next batch starts after
- * its last folio, so no folio is pinned twice by one pin.
+ * are pins of folios as well.  They are keyed by index in the file, in a
+ * pinset of the MAP's own, so nothing shares them but the areas of the MAP
+ * and of COPYs made from it; they are charged as user pins are, a page for
+ * each page mapped.  A batch is as many folios as a page of pointers holds,
+ * and the next batch starts after its last folio, so no folio is pinned
+ * twice by one pin.
  *
  * Vocabulary: a user page number (upn) is a user address >> PAGE_SHIFT; a
  * page "index" counts pages from the start of a pin.  Ranges named "last"
@@ -90,6 +107,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "ioasid.h"
@@ -180,35 +198,75 @@ static int pin_add_frames(struct ioasid_pin *pin, unsigned long index,
 }
 
 /*
- * Frames just pinned, to add to a pin: user pages, a page each, or folios
- * of a file, from @offset pages into the first one.
+ * Frames just pinned, to add to a pin: user pages, a page each; or with
+ * @huge, one page of each of several hugetlb folios, pinned once, each
+ * followed in the memory by the rest of its folio; or folios of a file,
+ * from @offset pages into the first one.
  */
 struct pin_source {
 	struct page **pages;
+	bool huge;
 	struct folio **folios;
 	unsigned long offset;
 };
 
+/* How many pages of its folio @page and those after it are. */
+static unsigned long folio_len_from(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_nr_pages(folio) - folio_page_idx(folio, page);
+}
+
 /*
- * Append the frames of @src[0..n) to @pin, from page @index on.
- * Contiguous pages are counted in a tight loop, so a huge page costs a
- * compare per base page.  On error the runs may hold part of the batch:
+ * How many of @batch[0..n) are the pages that follow @batch[0] in its
+ * folio: a compare of page pointers each, the struct pages of a folio
+ * being contiguous.
+ */
+static unsigned long batch_folio_len(struct page **batch, unsigned long n)
+{
+	unsigned long i, max = min(n, folio_len_from(batch[0]));
+
+	for (i = 1; i < max && batch[i] == batch[0] + i; i++)
+		;
+	return i;
+}
+
+/*
+ * Append the frames of @batch[0..n) to @pin, from page @index on, a piece
+ * of a folio at a time.  On error the runs may hold part of the batch:
  * pin_trim_runs() takes it back.
  */
 static int pin_add_pages(struct ioasid_pin *pin, unsigned long index,
 			 struct page **batch, unsigned long n)
 {
-	unsigned long i = 0, j, pfn;
+	unsigned long i, len;
 	int rc;
 
-	while (i < n) {
-		pfn = page_to_pfn(batch[i]);
-		for (j = i + 1; j < n && page_to_pfn(batch[j]) == pfn + j - i; j++)
-			;
-		rc = pin_add_frames(pin, index + i, pfn, j - i);
+	for (i = 0; i < n; i += len) {
+		len = batch_folio_len(batch + i, n - i);
+		rc = pin_add_frames(pin, index + i, page_to_pfn(batch[i]), len);
 		if (rc)
 			return rc;
-		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Append the first @n pages of hugetlb folios, from the page of @batch[k]
+ * on in the k-th, to @pin from page @index on.
+ */
+static int pin_add_huge(struct ioasid_pin *pin, unsigned long index,
+			struct page **batch, unsigned long n)
+{
+	unsigned long done, len;
+	int rc;
+
+	for (done = 0; done < n; done += len, batch++) {
+		len = min(folio_len_from(*batch), n - done);
+		rc = pin_add_frames(pin, index + done, page_to_pfn(*batch), len);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -237,6 +295,8 @@ static int pin_add_batch(struct ioasid_pin *pin, unsigned long index,
 {
 	if (src->folios)
 		return pin_add_folios(pin, index, src->folios, src->offset, n);
+	if (src->huge)
+		return pin_add_huge(pin, index, src->pages, n);
 	return pin_add_pages(pin, index, src->pages, n);
 }
 
@@ -541,46 +601,72 @@ static void cursor_stop_building(struct pin_cursor *cur)
 }
 
 /*
- * Share @pin, which holds user page @upn, for as many of the pages of
- * @batch[0..n), pinned from @upn on, as it holds with the same frames, and
- * unpin those: they are pinned once already.  Returns how many; 0 when the
- * pin holds another frame at @upn.
+ * How many of the first @n pages of @src, pinned from user page @upn on,
+ * @pin holds with the same frames; @pin holds @upn.  Of hugetlb folios,
+ * only the first is looked at: @n must be within it.
  */
-static unsigned long commit_shared(struct pin_cursor *cur,
-				   struct ioasid_pin *pin, unsigned long upn,
-				   struct page **batch, unsigned long n)
+static unsigned long src_shared_len(struct ioasid_pin *pin, unsigned long upn,
+				    const struct pin_source *src,
+				    unsigned long n)
 {
-	unsigned long pfn, run_last, i;
+	unsigned long pfn, run_last, i, len;
 
 	pfn = pin_pfn_at(pin, upn, &run_last);
 	n = min(n, run_last - upn + 1);
-	for (i = 0; i < n && page_to_pfn(batch[i]) == pfn + i; i++)
-		;
-	if (!i)
+	if (src->huge)
+		return page_to_pfn(src->pages[0]) == pfn ? n : 0;
+	for (i = 0; i < n; i += len) {
+		if (page_to_pfn(src->pages[i]) != pfn + i)
+			break;
+		len = batch_folio_len(src->pages + i, n - i);
+	}
+	return i;
+}
+
+/*
+ * Share @pin, which holds user page @upn, for as many of the first @n
+ * pages of @src, pinned from @upn on, as it holds with the same frames,
+ * and unpin those of a batch of pages: they are pinned once already.
+ * Returns how many; 0 when the pin holds another frame at @upn.
+ */
+static unsigned long commit_shared(struct pin_cursor *cur,
+				   struct ioasid_pin *pin, unsigned long upn,
+				   const struct pin_source *src,
+				   unsigned long n)
+{
+	unsigned long len = src_shared_len(pin, upn, src, n);
+
+	if (!len)
 		return 0;
 	if (cur->pin != pin) {
 		cursor_stop_building(cur);
 		pin->users++;
 		cur->pin = pin;
 	}
-	unpin_batch(batch, i);
-	return i;
+	if (!src->huge)
+		unpin_batch(src->pages, len);
+	return len;
 }
 
 /*
  * Add the first @n pages of @src, pinned from user page @upn on, where no
  * pin of @set is, to the pin the MAP is building, made if need be; charge
- * them.
+ * them.  Folios go to a pin of folios, pages to a pin of pages: a MAP
+ * whose memory changes from one to the other starts a new pin.
  */
 static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
 		      unsigned long upn, const struct pin_source *src,
 		      unsigned long n)
 {
 	struct ioasid_pinset *set = pages->set;
-	struct ioasid_pin *pin = cur->building ? cur->pin : pin_alloc(upn);
+	struct ioasid_pin *pin;
 	unsigned long index;
+	bool folios = src->folios || src->huge;
 	int rc;
 
+	if (cur->building && cur->pin->folios != folios)
+		cursor_stop_building(cur);
+	pin = cur->building ? cur->pin : pin_alloc(upn);
 	if (!pin)
 		return -ENOMEM;
 	index = upn - pin->node.start;
@@ -604,11 +690,13 @@ static int commit_new(struct ioasid_pages *pages, struct pin_cursor *cur,
 	if (!cur->building) {
 		pin->users = 1;
 		pin->writable = pages->writable;
-		pin->folios = !!pages->file;
+		pin->folios = folios;
 		pin->building = true;
 		cur->pin = pin;
 		cur->building = true;
 	}
+	if (folios)
+		ioasid_count(IOASID_CNT_PINNED, n);
 	return 0;
 }
 
@@ -646,6 +734,7 @@ static int pages_commit_batch(struct ioasid_pages *pages,
 			      struct pin_cursor *cur, unsigned long upn,
 			      struct page **batch, unsigned long n)
 {
+	struct pin_source src;
 	unsigned long i = 0, len = 0;
 	struct ioasid_pinset *set;
 	struct ioasid_pin *pin;
@@ -656,16 +745,15 @@ static int pages_commit_batch(struct ioasid_pages *pages,
 	set = pages->set;
 	while (!rc && i < n) {
 		pin = pinset_find(set, upn + i);
+		src = (struct pin_source){ .pages = batch + i };
 		if (pin) {
-			len = commit_shared(cur, pin, upn + i, batch + i, n - i);
+			len = commit_shared(cur, pin, upn + i, &src, n - i);
 			if (!len)
 				rc = -EXDEV;
 		} else {
 			len = pinset_gap_last(set, upn + i, upn + n - 1) -
 			      (upn + i) + 1;
-			rc = commit_new(pages, cur, upn + i,
-					&(struct pin_source){ .pages = batch + i },
-					len);
+			rc = commit_new(pages, cur, upn + i, &src, len);
 		}
 		if (rc)
 			break;
@@ -692,21 +780,149 @@ static int gup_errno(long rc)
 	return rc == -ENOMEM || rc == -EINTR ? rc : -EFAULT;
 }
 
+/*
+ * How many pages of the hugetlb folios of @batch[0..nr), from user page
+ * @upn on, go to a new pin: those of the whole folios that fit in the gap
+ * there, within the @left pages still to commit, or the part of the first
+ * that does.  *@used: how many folios that takes.
+ */
+static unsigned long huge_gap_len(struct ioasid_pinset *set, unsigned long upn,
+				  struct page **batch, unsigned long nr,
+				  unsigned long left, unsigned long *used)
+{
+	unsigned long gap = pinset_gap_last(set, upn, upn + left - 1) - upn + 1;
+	unsigned long len = 0, span, k;
+
+	for (k = 0; k < nr && len < left; k++) {
+		span = min(folio_len_from(batch[k]), left - len);
+		if (len + span > gap)
+			break;
+		len += span;
+	}
+	*used = k ?: 1;
+	return k ? len : gap;
+}
+
+/*
+ * Commit @nr hugetlb folios, pinned once each from user page @upn on (see
+ * struct pin_source), each folio shared with the pin of the set that holds
+ * its first page, or added to the pin of folios the MAP builds, which
+ * keeps the folio's one pin.  A folio a pin of the set holds only part of
+ * ends the commit there; the caller pins the rest again.  The folios not
+ * kept are unpinned.
+ */
+static int pages_commit_huge(struct ioasid_pages *pages,
+			     struct pin_cursor *cur, unsigned long upn,
+			     struct page **batch, unsigned long nr)
+{
+	unsigned long k = 0, len, span, used, left;
+	struct pin_source src;
+	struct ioasid_pin *pin;
+	bool part = false;
+	int rc;
+
+	mutex_lock(&pages->ictx->acct_lock);
+	rc = pages_bind_account(pages);
+	while (!rc && !part && k < nr) {
+		src = (struct pin_source){ .pages = batch + k, .huge = true };
+		left = pages->npages - pages->done;
+		span = min(folio_len_from(batch[k]), left);
+		pin = pinset_find(pages->set, upn);
+		if (pin) {
+			len = commit_shared(cur, pin, upn, &src, span);
+			if (!len) {
+				rc = -EXDEV;
+				break;
+			}
+			unpin_folio(page_folio(batch[k]));
+			used = 1;
+		} else {
+			len = huge_gap_len(pages->set, upn, batch + k, nr - k,
+					   left, &used);
+			rc = commit_new(pages, cur, upn, &src, len);
+			if (rc)
+				break;
+		}
+		part = len < span;
+		k += used;
+		upn += len;
+		pages->done += len;
+	}
+	/*
+	 * The rest of a folio committed in part is pinned again, with a pin
+	 * of its own: it must not join the run of the first part.
+	 */
+	if (rc || part)
+		cursor_stop_building(cur);
+	if (!rc && pages->done == pages->npages)
+		pages_pin_done(pages, cur);
+	mutex_unlock(&pages->ictx->acct_lock);
+	for (; k < nr; k++)
+		unpin_folio(page_folio(batch[k]));
+	return rc;
+}
+
+/*
+ * The most pages of huge pages a MAP pins before it charges them: 1 GiB,
+ * or one huge page if larger.
+ */
+#define PIN_HUGE_PAGES (SZ_1G >> PAGE_SHIFT)
+
+/*
+ * Pin a page of each of the hugetlb folios that follow the one of
+ * @batch[0], pinned at the next page of @pages, up to @batch_len folios,
+ * and commit them all.
+ */
+static int pages_pin_huge(struct ioasid_pages *pages, struct pin_cursor *cur,
+			  unsigned int gup_flags, struct page **batch,
+			  unsigned long batch_len)
+{
+	unsigned long upn = pages->start + pages->done;
+	unsigned long end = pages->start + pages->npages;
+	unsigned long next = upn + folio_len_from(batch[0]), nr = 1;
+
+	while (nr < batch_len && next < end && next - upn < PIN_HUGE_PAGES) {
+		if (pin_user_pages_fast(next << PAGE_SHIFT, 1, gup_flags,
+					batch + nr) != 1)
+			break;
+		if (!folio_test_hugetlb(page_folio(batch[nr]))) {
+			unpin_user_page(batch[nr]);
+			break;
+		}
+		next += folio_len_from(batch[nr++]);
+	}
+	return pages_commit_huge(pages, cur, upn, batch, nr);
+}
+
+/*
+ * Pin the next batch of @pages and commit it.  Its first page is pinned
+ * alone: when it is of a hugetlb folio, the batch is of hugetlb folios,
+ * each pinned once (pages_pin_huge()), a huge page for the price of a base
+ * page.
+ */
 static int pages_pin_batch(struct ioasid_pages *pages, struct pin_cursor *cur,
 			   struct page **batch, unsigned long batch_len)
 {
 	unsigned long upn = pages->start + pages->done;
 	unsigned long n = min(pages->npages - pages->done, batch_len);
 	unsigned int gup_flags = FOLL_LONGTERM;
-	long pinned;
+	long pinned, more;
 
 	if (pages->writable)
 		gup_flags |= FOLL_WRITE;
 	if (ioasid_should_fail())
 		return -ENOMEM;
-	pinned = pin_user_pages_fast(upn << PAGE_SHIFT, n, gup_flags, batch);
+	pinned = pin_user_pages_fast(upn << PAGE_SHIFT, 1, gup_flags, batch);
 	if (pinned <= 0)
 		return gup_errno(pinned);
+	if (folio_test_hugetlb(page_folio(batch[0])))
+		return pages_pin_huge(pages, cur, gup_flags, batch, batch_len);
+	/* What the rest fails on, the next batch fails on first. */
+	if (n > 1) {
+		more = pin_user_pages_fast((upn + 1) << PAGE_SHIFT, n - 1,
+					   gup_flags, batch + 1);
+		pinned += max(more, 0L);
+	}
 	ioasid_count(IOASID_CNT_PINNED, pinned);
 	return pages_commit_batch(pages, cur, upn, batch, pinned);
 }
@@ -866,7 +1082,6 @@ static int pages_pin_file_batch(struct ioasid_pages *pages,
 	for (i = 0; i < nr; i++)
 		n += folio_nr_pages(folios[i]);
 	n = min(n - src.offset, pages->npages - pages->done);
-	ioasid_count(IOASID_CNT_PINNED, n);
 
 	mutex_lock(&pages->ictx->acct_lock);
 	rc = commit_new(pages, cur, index, &src, n);
@@ -878,10 +1093,8 @@ static int pages_pin_file_batch(struct ioasid_pages *pages,
 			pages_pin_done(pages, cur);
 	}
 	mutex_unlock(&pages->ictx->acct_lock);
-	if (rc) {
+	if (rc)
 		unpin_folios(folios, nr);
-		ioasid_count(IOASID_CNT_PINNED, -(long)n);
-	}
 	return rc;
 }
 
