@@ -609,11 +609,33 @@ static void ctx_uncharge_mappings(struct ioasid_ctx *ictx, size_t count)
 	atomic_long_sub(count, &ictx->nr_mappings);
 }
 
+/*
+ * Take the areas of @areas before @stop out of the tree and the domains
+ * again, and move every area up to @stop back by @iova.
+ */
+static void ioas_uninsert_areas(struct ioasid_ioas *ioas,
+				struct list_head *areas,
+				struct ioasid_area *stop, unsigned long iova)
+{
+	struct ioasid_area *area;
+
+	list_for_each_entry(area, areas, link) {
+		if (area != stop) {
+			areas_remove(&ioas->areas, &area->node);
+			area_unmap_hwpts(ioas, area);
+		}
+		area->node.start -= iova;
+		area->node.last -= iova;
+		if (area == stop)
+			break;
+	}
+}
+
 /* Insert @areas at @iova and map them everywhere, or leave all as it was. */
 static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 			     unsigned long iova)
 {
-	struct ioasid_area *area, *done;
+	struct ioasid_area *area;
 	int rc = 0;
 
 	list_for_each_entry(area, areas, link) {
@@ -629,18 +651,7 @@ static int ioas_insert_areas(struct ioasid_ioas *ioas, struct list_head *areas,
 		INIT_LIST_HEAD(areas);
 		return 0;
 	}
-
-	done = area;
-	list_for_each_entry(area, areas, link) {
-		if (area != done) {
-			areas_remove(&ioas->areas, &area->node);
-			area_unmap_hwpts(ioas, area);
-		}
-		area->node.start -= iova;
-		area->node.last -= iova;
-		if (area == done)
-			break;
-	}
+	ioas_uninsert_areas(ioas, areas, area, iova);
 	return rc;
 }
 
@@ -707,6 +718,61 @@ int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 }
 
 /**
+ * ioasid_ioas_map_batch() - insert prepared areas, each at its own IOVA, all
+ *	or none
+ * @ioas: the IO address space
+ * @areas: areas whose node holds their IOVA range; emptied on success, left
+ *	to the caller on error
+ * @failed: set on error to the index in @areas of the area the error is
+ *	about, or to their number when it is about none in particular
+ *
+ * Each area is checked (alignment, usable IOVAs, no mapping there, the
+ * areas inserted before it included), mapped into every domain and
+ * inserted in turn, with the IOAS locked once for all of them.
+ *
+ * Return: 0, or as ioasid_ioas_map_pages() for a fixed IOVA; then nothing
+ * of @areas is mapped.
+ */
+int ioasid_ioas_map_batch(struct ioasid_ioas *ioas, struct list_head *areas,
+			  u32 *failed)
+{
+	size_t count = list_count_nodes(areas);
+	struct ioasid_area *area;
+	unsigned long align;
+	u32 index = 0;
+	int rc;
+
+	*failed = count;
+	rc = ctx_charge_mappings(ioas->ictx, count);
+	if (rc)
+		return rc;
+	down_write(&ioas->iova_rwsem);
+	align = ioas_alignment(ioas);
+	list_for_each_entry(area, areas, link) {
+		rc = area_aligned(area, align) ?
+		     ioas_check_fixed(ioas, area->node.start,
+				      ioasid_area_length(area)) : -EINVAL;
+		if (!rc)
+			rc = area_map_hwpts(ioas, area);
+		if (rc)
+			break;
+		areas_insert(&ioas->areas, &area->node);
+		index++;
+		cond_resched();
+	}
+	if (rc) {
+		ioas_uninsert_areas(ioas, areas, area, 0);
+		*failed = index;
+	} else {
+		INIT_LIST_HEAD(areas);
+	}
+	up_write(&ioas->iova_rwsem);
+	if (rc)
+		ctx_uncharge_mappings(ioas->ictx, count);
+	return rc;
+}
+
+/**
  * ioasid_free_areas() - free areas that are not in any tree
  * @areas: a list of areas; each drops its reference on its pages
  */
@@ -722,6 +788,43 @@ void ioasid_free_areas(struct list_head *areas)
 }
 
 /*
+ * Take every area inside [start, last] out of the tree onto the end of
+ * @freed, adding their number to *@count; returns their bytes.
+ */
+static unsigned long ioas_take_areas(struct ioasid_ioas *ioas,
+				     unsigned long start, unsigned long last,
+				     struct list_head *freed, size_t *count)
+{
+	unsigned long removed = 0;
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	while ((area = area_first(ioas, start, last))) {
+		areas_remove(&ioas->areas, &area->node);
+		list_add_tail(&area->link, freed);
+		removed += ioasid_area_length(area);
+		(*count)++;
+		cond_resched();
+	}
+	return removed;
+}
+
+/*
+ * Unmap the @count areas taken onto @freed, in IOVA order, from every
+ * domain, with one IOTLB flush per domain.
+ */
+static void ioas_unmap_taken(struct ioasid_ioas *ioas, struct list_head *freed,
+			     size_t count)
+{
+	struct ioasid_hwpt *hwpt;
+
+	list_for_each_entry(hwpt, &ioas->hwpts, link)
+		ioasid_hwpt_unmap_areas(hwpt, freed);
+	ctx_uncharge_mappings(ioas->ictx, count);
+}
+
+/*
  * Take every area inside [start, last] out of the tree onto @freed, an
  * empty list, and unmap them from every domain, with one IOTLB flush per
  * domain.
@@ -730,24 +833,34 @@ static unsigned long ioas_remove_areas(struct ioasid_ioas *ioas,
 				       unsigned long start, unsigned long last,
 				       struct list_head *freed)
 {
-	unsigned long removed = 0;
-	struct ioasid_area *area;
-	struct ioasid_hwpt *hwpt;
 	size_t count = 0;
+	unsigned long removed;
 
-	lockdep_assert_held_write(&ioas->iova_rwsem);
+	removed = ioas_take_areas(ioas, start, last, freed, &count);
+	ioas_unmap_taken(ioas, freed, count);
+	return removed;
+}
 
-	while ((area = area_first(ioas, start, last))) {
-		areas_remove(&ioas->areas, &area->node);
-		list_add_tail(&area->link, freed);
-		removed += ioasid_area_length(area);
-		count++;
+/*
+ * Can the areas inside [@iova, @last] be unmapped: does the range cut none
+ * (-EINVAL)?  -EINTR: a fatal signal arrived.
+ */
+static int ioas_check_unmap(struct ioasid_ioas *ioas, unsigned long iova,
+			    unsigned long last)
+{
+	struct ioasid_area *area;
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+
+	for (area = area_first(ioas, iova, last); area;
+	     area = area_next(area, last)) {
+		if (area->node.start < iova || area->node.last > last)
+			return -EINVAL;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
-	list_for_each_entry(hwpt, &ioas->hwpts, link)
-		ioasid_hwpt_unmap_areas(hwpt, freed);
-	ctx_uncharge_mappings(ioas->ictx, count);
-	return removed;
+	return 0;
 }
 
 /**
@@ -765,29 +878,62 @@ int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, unsigned long *unmapped)
 {
 	unsigned long last = iova + length - 1;
-	struct ioasid_area *area;
 	LIST_HEAD(freed);
-	int rc = 0;
+	int rc;
 
 	down_write(&ioas->iova_rwsem);
-	for (area = area_first(ioas, iova, last); area;
-	     area = area_next(area, last)) {
-		if (area->node.start < iova || area->node.last > last) {
-			rc = -EINVAL;
-			break;
-		}
-		if (fatal_signal_pending(current)) {
-			rc = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
+	rc = ioas_check_unmap(ioas, iova, last);
 	if (!rc)
 		*unmapped = ioas_remove_areas(ioas, iova, last, &freed);
 	up_write(&ioas->iova_rwsem);
 
 	if (!rc && list_empty(&freed))
 		rc = -ENOENT;
+	ioasid_free_areas(&freed);
+	return rc;
+}
+
+/**
+ * ioasid_ioas_unmap_batch() - unmap the areas inside several ranges, all
+ *	or none
+ * @ioas: the IO address space
+ * @ranges: the ranges, none of which wraps, in IOVA order and disjoint
+ * @num: their number
+ * @failed: set on -EINVAL and -ENOENT to the index in @ranges of the
+ *	range the error is about
+ *
+ * Every range is checked, then the areas of all of them are unmapped, with
+ * one IOTLB flush per domain, before any is freed.
+ *
+ * Return: 0, -EINVAL a range cuts an area, -ENOENT one holds none, -EINTR a
+ * fatal signal arrived while they were checked; then nothing is unmapped.
+ */
+int ioasid_ioas_unmap_batch(struct ioasid_ioas *ioas,
+			    const struct ioasid_iova_range *ranges, u32 num,
+			    u32 *failed)
+{
+	LIST_HEAD(freed);
+	size_t count = 0;
+	int rc = 0;
+	u32 i;
+
+	down_write(&ioas->iova_rwsem);
+	for (i = 0; i < num; i++) {
+		rc = ioas_check_unmap(ioas, ranges[i].start, ranges[i].last);
+		if (!rc && !area_first(ioas, ranges[i].start, ranges[i].last))
+			rc = -ENOENT;
+		if (rc)
+			break;
+	}
+	if (rc == -EINVAL || rc == -ENOENT) {
+		*failed = i;
+	} else if (!rc) {
+		for (i = 0; i < num; i++)
+			ioas_take_areas(ioas, ranges[i].start, ranges[i].last,
+					&freed, &count);
+		ioas_unmap_taken(ioas, &freed, count);
+	}
+	up_write(&ioas->iova_rwsem);
 	ioasid_free_areas(&freed);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
 
@@ -136,18 +137,16 @@ static int check_fixed_iova(struct ioasid_ioas *ioas, u32 flags, u64 iova,
 }
 
 /*
- * Map @pages, just pinned, from its page @pgoff on as one area at *@iova,
- * and tell the caller where.  The area takes over the caller's reference
- * on @pages; on error it is put.  @uaddr: the user address of the memory,
- * 0 for a file's.
+ * A new area of @length bytes of @pages, just pinned, from its page @pgoff
+ * on, at IOVA 0, added to @areas.  The area takes over the caller's
+ * reference on @pages; on error it is put.  @uaddr: the user address of
+ * the memory, 0 for a file's.
  */
-static int map_new_area(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
-			struct ioasid_pages *pages, unsigned long pgoff,
-			unsigned long uaddr, u64 *iova, u64 length, u32 flags,
-			unsigned long phase)
+static int add_new_area(struct list_head *areas, struct ioasid_pages *pages,
+			unsigned long pgoff, unsigned long uaddr, u64 length,
+			u32 flags)
 {
 	struct ioasid_area *area;
-	LIST_HEAD(areas);
 
 	area = ioasid_kzalloc(sizeof(*area));
 	if (!area) {
@@ -159,7 +158,25 @@ static int map_new_area(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 	area->prot = map_prot(flags);
 	area->uaddr = uaddr;
 	area->node.last = length - 1;
-	list_add(&area->link, &areas);
+	list_add_tail(&area->link, areas);
+	return 0;
+}
+
+/*
+ * Map @pages, just pinned, from its page @pgoff on as one area at *@iova,
+ * and tell the caller where; as add_new_area().
+ */
+static int map_new_area(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
+			struct ioasid_pages *pages, unsigned long pgoff,
+			unsigned long uaddr, u64 *iova, u64 length, u32 flags,
+			unsigned long phase)
+{
+	LIST_HEAD(areas);
+	int rc;
+
+	rc = add_new_area(&areas, pages, pgoff, uaddr, length, flags);
+	if (rc)
+		return rc;
 	return map_and_respond(ucmd, ioas, &areas, iova, length, flags, phase);
 }
 
@@ -304,6 +321,265 @@ int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
 	}
 	ioas_put(ioas);
 	return rc;
+}
+
+/**
+ * struct ioas_batch - the ranges of a batch command, read in
+ * @ranges: the ranges, as the caller gave them
+ * @sorted: the IOVA ranges of @ranges in IOVA order, once sorted
+ * @order: @order[k] is the index in @ranges of @sorted[k]
+ * @num: the number of ranges
+ */
+struct ioas_batch {
+	struct ioasid_batch_range *ranges;
+	struct ioasid_iova_range *sorted;
+	u32 *order;
+	u32 num;
+};
+
+static void batch_free(struct ioas_batch *batch)
+{
+	kvfree(batch->sorted);
+	kvfree(batch->ranges);
+}
+
+/* Check the flags and size of a batch, and read its ranges in. */
+static int batch_read(const struct ioasid_ioas_batch *cmd,
+		      struct ioas_batch *batch)
+{
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || !cmd->num || cmd->num > IOASID_BATCH_MAX)
+		return -EINVAL;
+	if (ioasid_should_fail())
+		return -ENOMEM;
+	batch->num = cmd->num;
+	batch->sorted = kvmalloc_array(cmd->num, sizeof(*batch->sorted) +
+				       sizeof(*batch->order),
+				       GFP_KERNEL_ACCOUNT);
+	if (!batch->sorted)
+		return -ENOMEM;
+	batch->order = (u32 *)(batch->sorted + cmd->num);
+	batch->ranges = vmemdup_array_user(u64_to_user_ptr(cmd->ranges),
+					   cmd->num, sizeof(*batch->ranges));
+	if (IS_ERR(batch->ranges)) {
+		kvfree(batch->sorted);
+		return PTR_ERR(batch->ranges);
+	}
+	return 0;
+}
+
+/* By IOVA, then by index: of two ranges at one IOVA, the later is named. */
+static int cmp_range_start(const void *a, const void *b, const void *priv)
+{
+	const struct ioasid_batch_range *ranges = priv;
+	u32 i = *(const u32 *)a, j = *(const u32 *)b;
+	u64 x = ranges[i].iova, y = ranges[j].iova;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * Sort the ranges of @batch, checked not to wrap, by IOVA; return the
+ * index in batch->ranges of the first range that overlaps the one before
+ * it in that order, or batch->num when none does.
+ */
+static u32 batch_sort(struct ioas_batch *batch)
+{
+	struct ioasid_iova_range *sorted = batch->sorted;
+	const struct ioasid_batch_range *range;
+	u32 i;
+
+	for (i = 0; i < batch->num; i++)
+		batch->order[i] = i;
+	sort_r(batch->order, batch->num, sizeof(*batch->order),
+	       cmp_range_start, NULL, batch->ranges);
+	for (i = 0; i < batch->num; i++) {
+		range = &batch->ranges[batch->order[i]];
+		sorted[i].start = range->iova;
+		sorted[i].last = range->iova + range->length - 1;
+		if (i && sorted[i].start <= sorted[i - 1].last)
+			return batch->order[i];
+	}
+	return batch->num;
+}
+
+/* A range of IOASID_IOAS_MAP_BATCH, checked as IOASID_IOAS_MAP checks. */
+static int check_map_range(const struct ioasid_batch_range *range)
+{
+	u32 flags = range->flags | IOASID_IOAS_MAP_FIXED_IOVA;
+	int rc;
+
+	if (range->flags & ~(IOASID_IOAS_MAP_READABLE |
+			     IOASID_IOAS_MAP_WRITEABLE))
+		return -EOPNOTSUPP;
+	if (range->__reserved)
+		return -EINVAL;
+	rc = check_map_flags(flags, range->iova, range->length);
+	return rc ?: check_range(range->user_va, range->length);
+}
+
+/* A range of IOASID_IOAS_UNMAP_BATCH, checked as IOASID_IOAS_UNMAP checks. */
+static int check_unmap_range(const struct ioasid_batch_range *range)
+{
+	if (range->flags)
+		return -EOPNOTSUPP;
+	if (range->__reserved || range->user_va)
+		return -EINVAL;
+	return check_range(range->iova, range->length);
+}
+
+/*
+ * Check every range of @batch with @check, then that no two overlap
+ * (@overlap_errno); *@failed: the index of the range that failed.
+ */
+static int batch_check(struct ioas_batch *batch,
+		       int (*check)(const struct ioasid_batch_range *range),
+		       int overlap_errno, u32 *failed)
+{
+	int rc;
+	u32 i;
+
+	for (i = 0; i < batch->num; i++) {
+		rc = check(&batch->ranges[i]);
+		if (rc) {
+			*failed = i;
+			return rc;
+		}
+	}
+	*failed = batch_sort(batch);
+	return *failed < batch->num ? overlap_errno : 0;
+}
+
+/* Pin the memory of a range of a MAP_BATCH into a new area of @areas. */
+static int pin_map_range(struct ioasid_ucmd *ucmd,
+			 const struct ioasid_batch_range *range,
+			 struct list_head *areas)
+{
+	struct ioasid_pages *pages;
+	struct ioasid_area *area;
+	unsigned long pgoff;
+	int rc;
+
+	pages = ioasid_pages_pin(ucmd->ictx, range->user_va, range->length,
+				 range->flags & IOASID_IOAS_MAP_WRITEABLE, &pgoff);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	rc = add_new_area(areas, pages, pgoff, range->user_va, range->length,
+			  range->flags);
+	if (!rc) {
+		area = list_last_entry(areas, struct ioasid_area, link);
+		area->node.start = range->iova;
+		area->node.last += range->iova;
+	}
+	return rc;
+}
+
+/*
+ * Check the IOVAs of the ranges of a MAP_BATCH against the IOAS, then pin
+ * the memory of each into an area of @areas, at its IOVA: everything that
+ * can fail before the IOAS is locked.  *@failed: the index of the range
+ * that failed.
+ */
+static int prepare_map_batch(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
+			     const struct ioasid_batch_range *ranges, u32 num,
+			     struct list_head *areas, u32 *failed)
+{
+	int rc;
+	u32 i;
+
+	for (i = 0; i < num; i++) {
+		rc = ioasid_ioas_check_iova(ioas, ranges[i].iova,
+					    ranges[i].length);
+		if (rc)
+			goto fail;
+	}
+	for (i = 0; i < num; i++) {
+		rc = i && fatal_signal_pending(current) ? -EINTR :
+		     pin_map_range(ucmd, &ranges[i], areas);
+		if (rc)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	*failed = i;
+	return rc;
+}
+
+/*
+ * Tell the caller of a batch which range failed, on error too: the
+ * dispatcher has checked that the reply can be written.
+ */
+static int respond_batch(struct ioasid_ucmd *ucmd, u32 failed, int rc)
+{
+	struct ioasid_ioas_batch *cmd = ucmd->cmd;
+	int reply;
+
+	cmd->out_failed = failed;
+	reply = ioasid_ucmd_respond(ucmd);
+	return rc ?: reply;
+}
+
+int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_batch *cmd = ucmd->cmd;
+	struct ioas_batch batch;
+	struct ioasid_ioas *ioas;
+	u32 failed = cmd->num;
+	LIST_HEAD(areas);
+	int rc;
+
+	rc = batch_read(cmd, &batch);
+	if (rc)
+		return respond_batch(ucmd, failed, rc);
+	rc = batch_check(&batch, check_map_range, -EEXIST, &failed);
+	if (rc)
+		goto out;
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out;
+	}
+	rc = prepare_map_batch(ucmd, ioas, batch.ranges, batch.num, &areas,
+			       &failed);
+	if (!rc)
+		rc = ioasid_ioas_map_batch(ioas, &areas, &failed);
+	ioasid_free_areas(&areas);
+	ioas_put(ioas);
+out:
+	batch_free(&batch);
+	return respond_batch(ucmd, failed, rc);
+}
+
+int ioasid_cmd_ioas_unmap_batch(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_batch *cmd = ucmd->cmd;
+	struct ioas_batch batch;
+	struct ioasid_ioas *ioas;
+	u32 failed = cmd->num;
+	int rc;
+
+	rc = batch_read(cmd, &batch);
+	if (rc)
+		return respond_batch(ucmd, failed, rc);
+	rc = batch_check(&batch, check_unmap_range, -EINVAL, &failed);
+	if (rc)
+		goto out;
+	ioas = ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out;
+	}
+	rc = ioasid_ioas_unmap_batch(ioas, batch.sorted, batch.num, &failed);
+	if (failed < batch.num)
+		failed = batch.order[failed];
+	ioas_put(ioas);
+out:
+	batch_free(&batch);
+	return respond_batch(ucmd, failed, rc);
 }
 
 /*

@@ -802,8 +802,13 @@ int ioasid_ioas_check_iova(struct ioasid_ioas *ioas, unsigned long iova,
 int ioasid_ioas_map_pages(struct ioasid_ioas *ioas, struct list_head *areas,
 			  unsigned long *iova, unsigned long length, bool fixed,
 			  unsigned long phase);
+int ioasid_ioas_map_batch(struct ioasid_ioas *ioas, struct list_head *areas,
+			  u32 *failed);
 int ioasid_ioas_unmap(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, unsigned long *unmapped);
+int ioasid_ioas_unmap_batch(struct ioasid_ioas *ioas,
+			    const struct ioasid_iova_range *ranges, u32 num,
+			    u32 *failed);
 unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
 int ioasid_ioas_slice(struct ioasid_ioas *ioas, unsigned long iova,
 		      unsigned long length, int prot, struct list_head *areas);
@@ -993,6 +998,8 @@ int ioasid_cmd_ioas_alloc(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd);
+int ioasid_cmd_ioas_unmap_batch(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_allow_iovas(struct ioasid_ucmd *ucmd);

@@ -265,6 +265,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_fault_alloc fault_alloc;
 	struct ioasid_ioas_dirty_tracking ioas_dirty_tracking;
 	struct ioasid_ioas_dirty_bitmap ioas_dirty_bitmap;
+	struct ioasid_ioas_batch ioas_batch;
 	struct ioasid_pci_error_notify pci_error_notify;
 	struct ioasid_device_attach device_attach;
 	struct ioasid_device_detach device_detach;
@@ -396,6 +397,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 struct ioasid_ioas_dirty_tracking, out_mode),
 	IOCTL_OP(IOASID_CMD_IOAS_DIRTY_BITMAP, ioasid_cmd_ioas_dirty_bitmap,
 		 struct ioasid_ioas_dirty_bitmap, bitmap),
+	IOCTL_OP(IOASID_CMD_IOAS_MAP_BATCH, ioasid_cmd_ioas_map_batch,
+		 struct ioasid_ioas_batch, __reserved),
+	IOCTL_OP(IOASID_CMD_IOAS_UNMAP_BATCH, ioasid_cmd_ioas_unmap_batch,
+		 struct ioasid_ioas_batch, __reserved),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

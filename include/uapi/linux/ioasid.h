@@ -73,6 +73,8 @@ enum {
 	IOASID_CMD_FAULT_ALLOC,
 	IOASID_CMD_IOAS_DIRTY_TRACKING,
 	IOASID_CMD_IOAS_DIRTY_BITMAP,
+	IOASID_CMD_IOAS_MAP_BATCH,
+	IOASID_CMD_IOAS_UNMAP_BATCH,
 };
 
 /**
@@ -1810,6 +1812,85 @@ struct ioasid_ioas_dirty_bitmap {
 };
 
 #define IOASID_IOAS_DIRTY_BITMAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_DIRTY_BITMAP)
+
+/* The most ranges one IOASID_IOAS_MAP_BATCH or IOASID_IOAS_UNMAP_BATCH takes. */
+#define IOASID_BATCH_MAX 16384
+
+/**
+ * struct ioasid_batch_range - one range of a batch
+ * @flags: for IOASID_IOAS_MAP_BATCH, IOASID_IOAS_MAP_READABLE,
+ *	IOASID_IOAS_MAP_WRITEABLE or both; for IOASID_IOAS_UNMAP_BATCH, 0
+ * @__reserved: must be 0
+ * @user_va: for IOASID_IOAS_MAP_BATCH, the start of the caller's memory to
+ *	map; for IOASID_IOAS_UNMAP_BATCH, 0
+ * @length: the number of bytes
+ * @iova: the start of the range in the IOAS
+ */
+struct ioasid_batch_range {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/**
+ * struct ioasid_ioas_batch - ioctl(IOASID_IOAS_MAP_BATCH) and
+ *	ioctl(IOASID_IOAS_UNMAP_BATCH)
+ * @size: sizeof(struct ioasid_ioas_batch)
+ * @flags: must be 0
+ * @ioas_id: the IOAS
+ * @num: the number of ranges, 1 to IOASID_BATCH_MAX
+ * @ranges: the address of an array of @num struct ioasid_batch_range; the
+ *	kernel does not write it
+ * @out_failed: set by the kernel, on error too, to the index in @ranges of
+ *	the range the error is about (of two that overlap, the later in
+ *	IOVA order, or in @ranges at one IOVA); to @num when it is about none
+ *	in particular, and on success
+ * @__reserved: must be 0
+ *
+ * IOASID_IOAS_MAP_BATCH maps each range as IOASID_IOAS_MAP with
+ * IOASID_IOAS_MAP_FIXED_IOVA would, a mapping each, all or none: a virtual
+ * IOMMU shadowing many small mappings of its guest, or a VMM mapping the
+ * pieces of guest memory at boot, pays one call and takes the IOAS's lock
+ * once.  The ranges must not overlap in IOVA, one another or the mappings
+ * there; their memory may overlap, and is then pinned and charged once, as
+ * IOASID_IOAS_MAP shares it.  Every range's IOVAs are checked, against the
+ * other ranges and the IOAS, before any memory is pinned; a fatal signal
+ * stops the pinning between two ranges (-EINTR).  The IOMMU maps each
+ * range with a call of its own and Linux 6.12 syncs its IOTLB at each;
+ * where the IOMMU must be told of new translations (a virtual IOMMU in
+ * caching mode), a batch of many ranges costs that many syncs.
+ *
+ * IOASID_IOAS_UNMAP_BATCH removes, all or none, every mapping inside each
+ * range, as IOASID_IOAS_UNMAP would: no range may cut a mapping or hold
+ * none, and no two ranges may overlap.  Each IOMMU's IOTLB is flushed once
+ * for the whole batch, before any of its pages is unpinned.  @user_va and
+ * @flags of each range must be 0.
+ *
+ * Errors: -EOPNOTSUPP non-zero @flags, or a range's flags other than
+ * READABLE and WRITEABLE (UNMAP_BATCH: any); -EINVAL @num 0 or above
+ * IOASID_BATCH_MAX, a non-zero @__reserved, a range that IOASID_IOAS_MAP
+ * (MAP_BATCH) or IOASID_IOAS_UNMAP (UNMAP_BATCH) refuses with -EINVAL, a
+ * non-zero @user_va of UNMAP_BATCH, or two ranges of UNMAP_BATCH that
+ * overlap; -EFAULT @ranges cannot be read, or a range's memory as
+ * IOASID_IOAS_MAP; -EEXIST a range overlaps a mapping or, for MAP_BATCH,
+ * another range; -ENOENT a range of UNMAP_BATCH holds no mapping; and the
+ * other errors of IOASID_IOAS_MAP and IOASID_IOAS_UNMAP, for the same
+ * reasons.  On any error nothing is mapped, pinned, charged or unmapped.
+ */
+struct ioasid_ioas_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 num;
+	__aligned_u64 ranges;
+	__u32 out_failed;
+	__u32 __reserved;
+};
+
+#define IOASID_IOAS_MAP_BATCH _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP_BATCH)
+#define IOASID_IOAS_UNMAP_BATCH _IO(IOASID_TYPE, IOASID_CMD_IOAS_UNMAP_BATCH)
 
 enum {
 	IOASID_CMD_SVA_BIND = IOASID_CMD_BASE + 0x50,
