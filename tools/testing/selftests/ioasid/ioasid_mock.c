@@ -573,6 +573,273 @@ TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
 	ASSERT_EQ(pool, huge_pages("nr_hugepages"));
 }
 
+/* Base pages of anonymous memory on either side of the huge pages. */
+#define SMALL_PAGES 4
+
+/*
+ * Two huge pages of anonymous hugetlb memory, with SMALL_PAGES small pages
+ * of anonymous memory just before and just after them, in one reservation
+ * of address space; and the huge page pool as it was before.
+ */
+struct huge_mem {
+	size_t huge, n;		/* bytes, and base pages, of a huge page */
+	long pool, in_use, surplus;
+	char *raw, *mem;	/* the reservation; the first huge page */
+	size_t raw_len;
+};
+
+/*
+ * Grow the pool by three huge pages (the third for a page that a long-term
+ * pin must move out of a movable zone) and map two, @share (MAP_PRIVATE or
+ * MAP_SHARED), at a huge page boundary of the reservation, the small pages
+ * around them, all of it written; returns why it cannot, the pool as it
+ * was, or NULL.
+ */
+static const char *huge_mem_map(struct huge_mem *hm, int share)
+{
+	long huge_kib = read_meminfo("Hugepagesize: %ld kB");
+	const size_t small = SMALL_PAGES * page;
+	const int rw = PROT_READ | PROT_WRITE;
+	char *before, *after;
+
+	hm->huge = huge_kib > 0 ? huge_kib * 1024 : 0;
+	hm->n = hm->huge / page;
+	hm->pool = huge_pages("nr_hugepages");
+	hm->in_use = read_meminfo("HugePages_Total: %ld") -
+		     read_meminfo("HugePages_Free: %ld");
+	hm->surplus = read_meminfo("HugePages_Surp: %ld");
+	if (!hm->huge || hm->pool < 0 || hm->surplus < 0)
+		return "no hugetlbfs huge pages on this kernel";
+	if (set_huge_pages(hm->pool + 3) ||
+	    huge_pages("nr_hugepages") < hm->pool + 3) {
+		set_huge_pages(hm->pool);
+		return "the huge page pool cannot grow by three pages";
+	}
+	hm->raw_len = 2 * small + 3 * hm->huge;
+	hm->raw = mmap(NULL, hm->raw_len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hm->raw == MAP_FAILED) {
+		set_huge_pages(hm->pool);
+		return "no room for the huge pages";
+	}
+	hm->mem = (char *)(((uintptr_t)hm->raw + small + hm->huge - 1) &
+			   ~(hm->huge - 1));
+	before = hm->mem - small;
+	after = hm->mem + 2 * hm->huge;
+	if (mmap(before, small, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) != before ||
+	    mmap(hm->mem, 2 * hm->huge, rw,
+		 share | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED,
+		 -1, 0) != hm->mem ||
+	    mmap(after, small, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) != after) {
+		munmap(hm->raw, hm->raw_len);
+		set_huge_pages(hm->pool);
+		return "two huge pages of anonymous memory cannot be mapped";
+	}
+	memset(before, 0, 2 * small + 2 * hm->huge);
+	return NULL;
+}
+
+/*
+ * Unmap the memory of @hm: every huge page must go back to the pool (a
+ * huge page still pinned would not be free), and the pool must shrink back
+ * to its size, with no surplus page left (a huge page in use becomes one).
+ */
+static void huge_mem_unmap(struct __test_metadata *_metadata,
+			   struct huge_mem *hm)
+{
+	ASSERT_EQ(0, munmap(hm->raw, hm->raw_len));
+	ASSERT_EQ(hm->in_use, read_meminfo("HugePages_Total: %ld") -
+			      read_meminfo("HugePages_Free: %ld"));
+	ASSERT_EQ(0, set_huge_pages(hm->pool));
+	ASSERT_EQ(hm->pool, huge_pages("nr_hugepages"));
+	ASSERT_EQ(hm->surplus, read_meminfo("HugePages_Surp: %ld"));
+}
+
+/*
+ * The IOVA of slot @slot (32 huge pages apart) for memory at @addr, in the
+ * phase of @addr in its huge page, so that an IOMMU could map huge pages.
+ */
+static __u64 iova_in_phase(int slot, const void *addr, size_t huge)
+{
+	return slot * 32 * (__u64)huge + ((uintptr_t)addr & (huge - 1));
+}
+
+/*
+ * Have the mock device read, through @iova, from each page i of the @n
+ * pages at @mem, at the offset dma_tag_every_page() writes at, what the
+ * CPU reads there.
+ */
+static void dma_read_every_page(struct __test_metadata *_metadata, int fd,
+				__u32 dev_id, __u64 iova, const char *mem,
+				size_t n)
+{
+	__u32 tag, want;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, mock_dma(fd, dev_id, iova + i * page + i % 64 * 8,
+				      &tag, sizeof(tag), false));
+		memcpy(&want, mem + i * page + i % 64 * 8, sizeof(want));
+		ASSERT_EQ(want, tag);
+	}
+}
+
+/*
+ * Private anonymous hugetlb memory, between small pages: a MAP from the
+ * middle of one huge page to the middle of the next pins each of its base
+ * pages once (a huge folio with one pin); a MAP inside it pins nothing
+ * more; one that begins before it and ends after it pins only the pages it
+ * adds; and one from the small pages before the huge pages to those after
+ * them pins only what no MAP holds, in a new pin where the memory goes from
+ * small pages to huge pages and back.  A DMA to each page of each MAP
+ * lands in that page.  The last MAP keeps every page it maps pinned when
+ * the others go, and when it goes too, every pin is let go: the huge pages
+ * go back to the pool, which shrinks back.
+ */
+TEST_F(mock, dma_through_maps_sharing_pins_of_huge_pages)
+{
+	long pinned = ioasid_counter("pinned_pages");
+	const size_t s = SMALL_PAGES;
+	__u64 iova_a, iova_b, iova_c, iova_d;
+	char *a, *b, *c, *d;
+	struct huge_mem hm;
+	const char *why;
+	__u32 dev_id;
+	size_t n;
+
+	why = huge_mem_map(&hm, MAP_PRIVATE);
+	if (why)
+		SKIP(return, "%s", why);
+	n = hm.n;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0,
+				   NULL));
+
+	a = hm.mem + hm.huge / 2;
+	iova_a = iova_in_phase(1, a, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, a, n * page,
+			      &iova_a, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_a, a, n,
+			   0xa0000000);
+
+	/* Inside it, across the boundary of the huge pages. */
+	b = hm.mem + hm.huge / 4 * 3;
+	iova_b = iova_in_phase(2, b, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, b,
+			      n / 2 * page, &iova_b, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)n, ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_b, b, n / 2,
+			   0xb0000000);
+
+	/* A quarter of a huge page more on either side. */
+	c = hm.mem + hm.huge / 4;
+	iova_c = iova_in_phase(3, c, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, c,
+			      n / 2 * 3 * page, &iova_c, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)(n + n / 2), ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_c, c,
+			   n / 2 * 3, 0xc0000000);
+
+	/* Small pages, the two huge pages, small pages. */
+	d = hm.mem - s * page;
+	iova_d = iova_in_phase(4, d, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, d,
+			      (2 * n + 2 * s) * page, &iova_d, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)(2 * n + 2 * s),
+		  ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_d, d,
+			   2 * n + 2 * s, 0xd0000000);
+
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova_a,
+				n * page, NULL));
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova_b,
+				n / 2 * page, NULL));
+	ASSERT_EQ(0, ioas_unmap(self->ctx.fd, self->ctx.ioas_id, iova_c,
+				n / 2 * 3 * page, NULL));
+	ASSERT_EQ(pinned + (long)(2 * n + 2 * s),
+		  ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_d, d,
+			   2 * n + 2 * s, 0xe0000000);
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	huge_mem_unmap(_metadata, &hm);
+}
+
+/*
+ * Shared anonymous hugetlb memory, between small pages: a read-only MAP of
+ * both huge pages shares the pins of a writable MAP of the small pages
+ * before them and the first huge page, pins only the second, reads what
+ * the memory holds and refuses a DMA write; a writable MAP of the second
+ * huge page and the small pages after it shares the read-only pins, and
+ * its DMA to each page lands in that page.  Unmapped, every pin is let go:
+ * the huge pages go back to the pool, which shrinks back.
+ */
+TEST_F(mock, dma_through_a_read_only_map_of_shared_huge_pages)
+{
+	long pinned = ioasid_counter("pinned_pages");
+	const size_t s = SMALL_PAGES;
+	__u64 iova_w, iova_r, iova_v;
+	struct huge_mem hm;
+	char *w, *v;
+	const char *why;
+	__u32 dev_id, tag;
+	size_t n, i;
+
+	why = huge_mem_map(&hm, MAP_SHARED);
+	if (why)
+		SKIP(return, "%s", why);
+	n = hm.n;
+	ASSERT_EQ(0, add_mock(self, mock_capable(), &dev_id));
+	ASSERT_EQ(0, device_attach(self->ctx.fd, dev_id, self->ctx.ioas_id, 0,
+				   NULL));
+
+	w = hm.mem - s * page;
+	iova_w = iova_in_phase(1, w, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, w,
+			      (s + n) * page, &iova_w, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)(s + n), ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_w, w, s + n,
+			   0xa0000000);
+	/* Tags from the CPU too, beside those the device wrote. */
+	for (i = 0; i < 2 * n; i++) {
+		tag = 0xb0000000 | i;
+		memcpy(hm.mem + i * page + i % 64 * 8, &tag, sizeof(tag));
+	}
+
+	iova_r = iova_in_phase(2, hm.mem, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, hm.mem,
+			      2 * n * page, &iova_r,
+			      IOASID_IOAS_MAP_FIXED_IOVA |
+			      IOASID_IOAS_MAP_READABLE));
+	ASSERT_EQ(pinned + (long)(s + 2 * n), ioasid_counter("pinned_pages"));
+	dma_read_every_page(_metadata, self->ctx.fd, dev_id, iova_r, hm.mem,
+			    2 * n);
+	tag = 0x77777777;
+	ASSERT_EQ(-EACCES, mock_dma(self->ctx.fd, dev_id, iova_r + n * page,
+				    &tag, sizeof(tag), true));
+	memcpy(&tag, hm.mem + n * page, sizeof(tag));
+	ASSERT_EQ(0xb0000000 | n, tag);
+
+	v = hm.mem + hm.huge;
+	iova_v = iova_in_phase(3, v, hm.huge);
+	ASSERT_EQ(0, ioas_map(self->ctx.fd, self->ctx.ioas_id, v,
+			      (n + s) * page, &iova_v, MAP_FIXED_RW));
+	ASSERT_EQ(pinned + (long)(2 * s + 2 * n),
+		  ioasid_counter("pinned_pages"));
+	dma_tag_every_page(_metadata, self->ctx.fd, dev_id, iova_v, v, n + s,
+			   0xc0000000);
+	/* The read-only MAP reads what the device wrote. */
+	dma_read_every_page(_metadata, self->ctx.fd, dev_id, iova_r, hm.mem,
+			    2 * n);
+
+	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
+	ASSERT_EQ(pinned, ioasid_counter("pinned_pages"));
+	huge_mem_unmap(_metadata, &hm);
+}
+
 TEST_F(mock, device_info_lists_the_reserved_region)
 {
 	struct ioasid_test_mock_device config = mock_capable();
