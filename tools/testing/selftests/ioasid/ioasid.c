@@ -253,6 +253,8 @@ static const struct first_version first_versions[] = {
 	{ IOASID_IOAS_DIRTY_TRACKING, 16,
 	  sizeof(struct ioasid_ioas_dirty_tracking) },
 	{ IOASID_IOAS_DIRTY_BITMAP, 48, sizeof(struct ioasid_ioas_dirty_bitmap) },
+	{ IOASID_IOAS_MAP_BATCH, 32, sizeof(struct ioasid_ioas_batch) },
+	{ IOASID_IOAS_UNMAP_BATCH, 32, sizeof(struct ioasid_ioas_batch) },
 };
 
 /* Each command takes its first version and nothing shorter. */
@@ -713,6 +715,268 @@ TEST_F(ioas, unmap_rejects_bad_ranges)
 				      page_size - 1, NULL));
 	ASSERT_EQ(-EOVERFLOW, ioas_unmap(self->fd, self->ioas_id, -page_size,
 					 2 * page_size, NULL));
+}
+
+/* A range of a batch: @n pages of the buffer from page @first, at @iova. */
+static struct ioasid_batch_range batch_range(struct _test_data_ioas *self,
+					     unsigned long first,
+					     unsigned long n, __u64 iova)
+{
+	return (struct ioasid_batch_range){
+		.flags = MAP_RW,
+		.user_va = (__u64)(uintptr_t)(self->buf + first * page_size),
+		.length = n * page_size,
+		.iova = iova,
+	};
+}
+
+/*
+ * One MAP_BATCH makes a mapping of each range, sharing the pins of memory
+ * two ranges name; one UNMAP_BATCH, its ranges in any order, removes them.
+ */
+TEST_F(ioas, map_batch_maps_each_range_and_unmap_batch_removes_them)
+{
+	struct ioasid_batch_range ranges[3] = {
+		batch_range(self, 0, 2, FIXED_IOVA(2)),
+		batch_range(self, 1, 2, FIXED_IOVA(1)),
+		batch_range(self, 8, 1, FIXED_IOVA(3)),
+	};
+	struct ioasid_batch_range gone[2] = {
+		{ .iova = FIXED_IOVA(3), .length = huge_size },
+		{ .iova = FIXED_IOVA(1), .length = 2 * huge_size },
+	};
+	__u64 iova = FIXED_IOVA(2);
+	__u32 failed = 0;
+
+	ASSERT_EQ(0, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+				    &failed));
+	ASSERT_EQ(3, failed);
+	/* Pages 0 to 2 and page 8, pinned once. */
+	ASSERT_COUNTERS(&self->start, 4, 4);
+	/* Each range is a mapping of its own: an UNMAP may not cut one. */
+	ASSERT_EQ(-EEXIST, ioas_map(self->fd, self->ioas_id, self->buf,
+				    page_size, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(-EINVAL, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(2),
+				      page_size, NULL));
+	/* The second range of the unmap holds the first two mappings. */
+	gone[1].length = FIXED_IOVA(2) - FIXED_IOVA(1) + 2 * page_size;
+	ASSERT_EQ(0, ioas_unmap_batch(self->fd, self->ioas_id, gone, 2,
+				      &failed));
+	ASSERT_EQ(2, failed);
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, 0, -page_size,
+				      NULL));
+}
+
+/*
+ * A range that fails anywhere in a MAP_BATCH leaves nothing of the batch
+ * mapped, pinned or charged, and out_failed names it: ranges checked
+ * before the memory is pinned, memory that cannot be pinned, and IOVAs
+ * that two ranges of the batch share.
+ */
+TEST_F(ioas, map_batch_is_all_or_nothing)
+{
+	struct ioasid_batch_range ranges[3] = {
+		batch_range(self, 0, 1, FIXED_IOVA(1)),
+		batch_range(self, 1, 1, FIXED_IOVA(2)),
+		batch_range(self, 2, 1, FIXED_IOVA(3)),
+	};
+	__u64 iova = FIXED_IOVA(4);
+	__u32 failed;
+
+	ranges[2].length = page_size - 1;
+	ASSERT_EQ(-EINVAL, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(2, failed);
+	ranges[2].length = page_size;
+	ranges[1].flags = 0;
+	ASSERT_EQ(-EINVAL, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].flags = IOASID_IOAS_MAP_FIXED_IOVA | MAP_RW;
+	ASSERT_EQ(-EOPNOTSUPP, ioas_map_batch(self->fd, self->ioas_id, ranges,
+					      3, &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].flags = MAP_RW;
+	ranges[1].__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].__reserved = 0;
+	ranges[0].iova = -page_size;
+	ranges[0].length = 2 * page_size;
+	ASSERT_EQ(-EOVERFLOW, ioas_map_batch(self->fd, self->ioas_id, ranges,
+					     3, &failed));
+	ASSERT_EQ(0, failed);
+	ranges[0].iova = FIXED_IOVA(1);
+	ranges[0].length = page_size;
+	/* A mapping in the way of the last range. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, page_size,
+			      &iova, MAP_FIXED_RW));
+	ranges[2].iova = FIXED_IOVA(4);
+	ASSERT_EQ(-EEXIST, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(2, failed);
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	/*
+	 * The last range overlaps the first: found before any memory is
+	 * pinned, the middle range's, which is not there, included.
+	 */
+	ranges[2].iova = FIXED_IOVA(1);
+	ranges[1].user_va = 0;
+	ASSERT_EQ(-EEXIST, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(2, failed);
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	ranges[1].user_va = (__u64)(uintptr_t)(self->buf + page_size);
+	/* Memory that is not there, after two ranges pinned theirs. */
+	ranges[2].iova = FIXED_IOVA(3);
+	ranges[2].user_va = 0;
+	ASSERT_EQ(-EFAULT, ioas_map_batch(self->fd, self->ioas_id, ranges, 3,
+					  &failed));
+	ASSERT_EQ(2, failed);
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, FIXED_IOVA(4),
+				page_size, NULL));
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, 0, -page_size,
+				      NULL));
+}
+
+/* The checks of the batch itself, and of the ranges of an UNMAP_BATCH. */
+TEST_F(ioas, batches_reject_bad_input)
+{
+	struct ioasid_batch_range map = batch_range(self, 0, 1, FIXED_IOVA(1));
+	struct ioasid_batch_range ranges[2] = {
+		{ .iova = FIXED_IOVA(1), .length = page_size },
+		{ .iova = FIXED_IOVA(2), .length = page_size },
+	};
+	struct ioasid_ioas_batch cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.num = 1,
+		.ranges = (__u64)(uintptr_t)&map,
+	};
+	__u32 failed;
+
+	cmd.flags = 1;
+	cmd.out_failed = 7;
+	ASSERT_EQ(-EOPNOTSUPP, ioasid_ioctl(self->fd, IOASID_IOAS_MAP_BATCH,
+					    &cmd));
+	ASSERT_EQ(1, cmd.out_failed);
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_MAP_BATCH, &cmd));
+	cmd.__reserved = 0;
+	cmd.num = 0;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_MAP_BATCH, &cmd));
+	cmd.num = IOASID_BATCH_MAX + 1;
+	ASSERT_EQ(-EINVAL, ioasid_ioctl(self->fd, IOASID_IOAS_UNMAP_BATCH,
+					&cmd));
+	cmd.num = 1;
+	cmd.ranges = 8;
+	cmd.out_failed = 7;
+	ASSERT_EQ(-EFAULT, ioasid_ioctl(self->fd, IOASID_IOAS_MAP_BATCH, &cmd));
+	ASSERT_EQ(1, cmd.out_failed);
+	cmd.ranges = (__u64)(uintptr_t)&map;
+	cmd.ioas_id = 0;
+	ASSERT_EQ(-ENOENT, ioasid_ioctl(self->fd, IOASID_IOAS_MAP_BATCH, &cmd));
+	ASSERT_EQ(1, cmd.out_failed);
+
+	ASSERT_EQ(0, ioas_map_batch(self->fd, self->ioas_id, &map, 1, &failed));
+	/* Nothing at the second: -ENOENT, and the first stays. */
+	ASSERT_EQ(-ENOENT, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	/* The range named is the caller's, not its place in IOVA order. */
+	ranges[1].iova = FIXED_IOVA(1) - page_size;
+	ASSERT_EQ(-ENOENT, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].iova = FIXED_IOVA(2);
+	ranges[1].iova = FIXED_IOVA(1);
+	ASSERT_EQ(-EINVAL, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].iova = FIXED_IOVA(2);
+	ranges[1].user_va = page_size;
+	ASSERT_EQ(-EINVAL, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].user_va = 0;
+	ranges[1].flags = IOASID_IOAS_MAP_READABLE;
+	ASSERT_EQ(-EOPNOTSUPP, ioas_unmap_batch(self->fd, self->ioas_id,
+						ranges, 2, &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].flags = 0;
+	ranges[1].length = 0;
+	ASSERT_EQ(-EINVAL, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	ranges[1].length = page_size;
+	ranges[0].length = page_size / 2;
+	ASSERT_EQ(-EINVAL, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 1,
+					    &failed));
+	ASSERT_EQ(0, failed);
+	ASSERT_COUNTERS(&self->start, 1, 1);
+	ranges[0].length = page_size;
+	ASSERT_EQ(0, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 1,
+				      &failed));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+/* An UNMAP_BATCH whose range would cut a mapping unmaps nothing. */
+TEST_F(ioas, unmap_batch_refuses_to_cut_a_mapping)
+{
+	struct ioasid_batch_range ranges[2] = {
+		batch_range(self, 0, 1, FIXED_IOVA(1)),
+		batch_range(self, 0, 4, FIXED_IOVA(2)),
+	};
+	__u32 failed;
+
+	ASSERT_EQ(0, ioas_map_batch(self->fd, self->ioas_id, ranges, 2,
+				    &failed));
+	ranges[0] = (struct ioasid_batch_range){
+		.iova = FIXED_IOVA(1),
+		.length = page_size,
+	};
+	ranges[1] = (struct ioasid_batch_range){
+		.iova = FIXED_IOVA(2),
+		.length = 2 * page_size,
+	};
+	ASSERT_EQ(-EINVAL, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+					    &failed));
+	ASSERT_EQ(1, failed);
+	ASSERT_COUNTERS(&self->start, 4, 4);
+	ranges[1].length = 4 * page_size;
+	ASSERT_EQ(0, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 2,
+				      &failed));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+}
+
+/* A batch of IOASID_BATCH_MAX ranges, the most one takes, both ways. */
+TEST_F(ioas, batches_of_the_largest_size)
+{
+	struct ioasid_batch_range *ranges;
+	__u32 failed, i;
+
+	ranges = calloc(IOASID_BATCH_MAX, sizeof(*ranges));
+	ASSERT_NE(NULL, ranges);
+	for (i = 0; i < IOASID_BATCH_MAX; i++)
+		ranges[i] = batch_range(self, i % self->npages, 1,
+					FIXED_IOVA(1) + 2 * i * page_size);
+	ASSERT_EQ(0, ioas_map_batch(self->fd, self->ioas_id, ranges,
+				    IOASID_BATCH_MAX, &failed));
+	/* The buffer has fewer pages than the batch has ranges. */
+	ASSERT_GT(IOASID_BATCH_MAX, self->npages);
+	ASSERT_COUNTERS(&self->start, self->npages, self->npages);
+	for (i = 0; i < IOASID_BATCH_MAX; i++) {
+		ranges[i].flags = 0;
+		ranges[i].user_va = 0;
+	}
+	ASSERT_EQ(0, ioas_unmap_batch(self->fd, self->ioas_id, ranges,
+				      IOASID_BATCH_MAX, &failed));
+	ASSERT_COUNTERS(&self->start, 0, 0);
+	free(ranges);
 }
 
 TEST_F(ioas, unmap_all_mappings)

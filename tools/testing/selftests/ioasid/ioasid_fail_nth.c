@@ -210,6 +210,34 @@ static int unmap_fixed(struct seq_state *s)
 			  NULL);
 }
 
+/*
+ * Three ranges in one batch, two of them sharing pages, one longer than a
+ * pin batch.
+ */
+static int map_batch_0(struct seq_state *s)
+{
+	struct ioasid_batch_range ranges[3] = {
+		{ MAP_RW, 0, (uintptr_t)s->buf, NR_PAGES * s->page, 0x100000 },
+		{ MAP_RW, 0, (uintptr_t)s->buf + s->page, s->page, 0x400000 },
+		{ MAP_RW, 0, (uintptr_t)s->big, s->big_len, 0x10000000 },
+	};
+	__u32 failed;
+
+	return ioas_map_batch(s->fd, s->ioas[0], ranges, 3, &failed);
+}
+
+static int unmap_batch_0(struct seq_state *s)
+{
+	struct ioasid_batch_range ranges[3] = {
+		{ .iova = 0x10000000, .length = s->big_len },
+		{ .iova = 0x100000, .length = NR_PAGES * s->page },
+		{ .iova = 0x400000, .length = s->page },
+	};
+	__u32 failed;
+
+	return ioas_unmap_batch(s->fd, s->ioas[0], ranges, 3, &failed);
+}
+
 static int unmap_all_0(struct seq_state *s)
 {
 	return ioas_unmap_all(s->fd, s->ioas[0], NULL);
@@ -816,6 +844,14 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_enable) {
 	.steps = { mock_0, attach_mock_0, enable_0, features_0, mock_1,
 		   attach_mock_1, info_ioas_0, replace_mock_1, mock_dma_0,
 		   detach_dev_mock_1, destroy_mock_0 },
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, mock_batch) {
+	.name = "mock_batch",
+	.mock = true,
+	.prepare = ioas_alloc_0,
+	.steps = { mock_0, attach_mock_0, map_batch_0, mock_dma_0,
+		   unmap_batch_0, map_batch_0, unmap_all_0, destroy_mock_0 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, mock_sva) {

@@ -1494,6 +1494,60 @@ TEST_F(edu_dma, unmap_of_several_mappings_forgets_each)
 	ASSERT_TRUE(all(keep, 0, self->page));
 }
 
+/*
+ * A MAP_BATCH maps each of its ranges for the device; an UNMAP_BATCH, its
+ * ranges in no order, makes the IOMMU forget each, its IOTLB included,
+ * with one flush, and leaves a mapping outside its ranges in place.
+ */
+TEST_F(edu_dma, batches_map_and_forget_each_range)
+{
+	struct ioasid_batch_range ranges[4];
+	char *keep = self->buf + 4 * self->page;
+	__u32 failed;
+	int n;
+
+	for (n = 0; n < 4; n++) {
+		fill(self->buf + n * self->page, 0x40 + n, self->page);
+		ranges[n] = (struct ioasid_batch_range){
+			.flags = MAP_RW,
+			.user_va = (__u64)(uintptr_t)(self->buf + n * self->page),
+			.length = self->page,
+			.iova = DMA_IOVA(n),
+		};
+	}
+	ASSERT_EQ(0, ioas_map_batch(self->fd, self->ioas_id, ranges, 4,
+				    &failed));
+	ASSERT_EQ(4, failed);
+	ASSERT_EQ(0, map_page(self, self->ioas_id, 4, MAP_RW));
+	/* The device reads each page through its own range. */
+	for (n = 0; n < 4; n++) {
+		fill(keep, 0, self->page);
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(n), 64, false));
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, true));
+		ASSERT_TRUE(all(keep, 0x40 + n, 64));
+	}
+
+	for (n = 0; n < 4; n++) {
+		ranges[n] = (struct ioasid_batch_range){
+			.length = self->page,
+			.iova = DMA_IOVA(3 - n),
+		};
+	}
+	fill(keep, 0x99, self->page);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, false));
+	ASSERT_EQ(0, ioas_unmap_batch(self->fd, self->ioas_id, ranges, 4,
+				      &failed));
+	for (n = 0; n < 4; n++)
+		ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(n), 64, true));
+	for (n = 0; n < 4; n++)
+		ASSERT_TRUE(all(self->buf + n * self->page, 0x40 + n,
+				self->page));
+	/* The mapping outside the batch still works. */
+	fill(keep, 0, self->page);
+	ASSERT_EQ(0, edu_dma(&self->bar, DMA_IOVA(4), 64, true));
+	ASSERT_TRUE(all(keep, 0x99, 64));
+}
+
 TEST_F(edu_dma, detach_blocks_dma)
 {
 	__u64 limit = edu_dma_is_wide(_metadata, self) ? ~0ULL : 1ULL << 28;

@@ -231,6 +231,41 @@ static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
 	return rc;
 }
 
+/* IOASID_IOAS_MAP_BATCH or UNMAP_BATCH of @num ranges; sets *@failed. */
+static inline int ioas_batch(int fd, unsigned long cmd, __u32 ioas_id,
+			     const struct ioasid_batch_range *ranges,
+			     __u32 num, __u32 *failed)
+{
+	struct ioasid_ioas_batch batch = {
+		.size = sizeof(batch),
+		.ioas_id = ioas_id,
+		.num = num,
+		.ranges = (__u64)(uintptr_t)ranges,
+		.out_failed = UINT32_MAX,
+	};
+	int rc;
+
+	rc = ioasid_ioctl(fd, cmd, &batch);
+	*failed = batch.out_failed;
+	return rc;
+}
+
+static inline int ioas_map_batch(int fd, __u32 ioas_id,
+				 const struct ioasid_batch_range *ranges,
+				 __u32 num, __u32 *failed)
+{
+	return ioas_batch(fd, IOASID_IOAS_MAP_BATCH, ioas_id, ranges, num,
+			  failed);
+}
+
+static inline int ioas_unmap_batch(int fd, __u32 ioas_id,
+				   const struct ioasid_batch_range *ranges,
+				   __u32 num, __u32 *failed)
+{
+	return ioas_batch(fd, IOASID_IOAS_UNMAP_BATCH, ioas_id, ranges, num,
+			  failed);
+}
+
 static inline int ioas_unmap_all(int fd, __u32 ioas_id, __u64 *unmapped)
 {
 	struct ioasid_ioas_unmap cmd = {
