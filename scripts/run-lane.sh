@@ -16,9 +16,10 @@ set -uo pipefail
 lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
-# The benchmark's buffers (256 MiB of hugepages, THP, 4 KiB pages, and a
-# 1 GiB memfd for the handover row) want room.
-case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 3G} ;; esac
+# The benchmark's buffers (1 GiB of hugepages held, THP, 4 KiB pages, a
+# 1 GiB memfd for the handover row, and 10^6 mappings of each interface)
+# want room.
+case $mode in bench*) lane_qemu=${lane_qemu/-m 1G/-m 4G} ;; esac
 # dpdk-testpmd wants two e1000e NICs joined by a hub to forward between,
 # and on x86 SSE4.2 and POPCNT (plain qemu64 kills it with SIGILL); the
 # arm64 lane's CPU is "max" already.

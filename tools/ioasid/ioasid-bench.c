@@ -33,6 +33,16 @@
  * processes that hold the node open bind (a floor: objects that free room
  * in slabs already there take no new page).
  *
+ * The row "4K maps batched 10000" maps 10,000 pages, two pages apart, and
+ * unmaps them: through ioasid in batches of MAP_BATCH ranges
+ * (IOASID_IOAS_MAP_BATCH, IOASID_IOAS_UNMAP_BATCH), through type1, which
+ * has no batches, one at a time; per map.  The rows "map 4K at 10^N
+ * mappings", run once per interface and not in quick mode, fill an
+ * address space with that many 4 KiB maps (in batches where there are
+ * some), then time SCALE_PROBES more, one at a time, and report the
+ * median; "bytes per mapping" is the growth of the slab over the 10^6
+ * maps, per map (the IOMMU's page tables are not slab).
+ *
  * Usage: ioasid-bench [-q] [-c FILE] IOASID_BDF VFIO_BDF
  *   -q  quick: fewer repetitions and smaller loops, to prove it works
  */
@@ -60,6 +70,10 @@
 #define SZ_256M (256UL << 20)
 #define SZ_1G (1024UL << 20)
 #define BENCH_IOVA (1024UL << 20)
+/* Above 4 GiB, clear of the MSI window that x86 reserves below it. */
+#define SCALE_IOVA (16ULL << 30)
+/* The maps timed, one at a time, at each scale. */
+#define SCALE_PROBES 1001
 #define MAX_REPS 9
 
 /* One interface under test. */
@@ -69,6 +83,10 @@ struct iface {
 	int (*unmap)(struct iface *i, __u64 iova, size_t len);
 	int (*unmap_all)(struct iface *i);
 	int (*noop)(struct iface *i);
+	/* @n maps of a page of @va, two pages apart from @iova on; undone. */
+	int (*map_n)(struct iface *i, void *va, __u64 iova, int n);
+	int (*unmap_n)(struct iface *i, __u64 iova, int n);
+	double slab_per_map;	/* set by the row at 10^6 mappings */
 	int fd;		/* /dev/ioasid, or the VFIO container */
 	__u32 ioas;	/* ioasid only */
 	int group;	/* VFIO only: the group in the container */
@@ -77,6 +95,7 @@ struct iface {
 #define TYPE1_PARAM "/sys/module/ioasid_vfio/parameters/type1"
 
 static int reps = 5, pairs = 10000, small_maps = 10000, noops = 100000;
+static int quick;
 static int sva_pairs = 10000, sva_procs = 1000, sva_held = 500;
 
 /* The node of the shared mock device, empty without the mock. */
@@ -106,7 +125,6 @@ static int ioasid_unmap_all(struct iface *i)
 	return ioas_unmap_all(i->fd, i->ioas, NULL);
 }
 
-/* The cheapest command that succeeds: the IOVA ranges, to a small room. */
 /*
  * The cheapest command: DESTROY of an id no object has, which copies its
  * struct in, looks the id up and fails.  VFIO's is GET_API_VERSION.
@@ -114,6 +132,40 @@ static int ioasid_unmap_all(struct iface *i)
 static int ioasid_noop(struct iface *i)
 {
 	return ioasid_destroy(i->fd, 0) == -ENOENT ? 0 : -EIO;
+}
+
+/* The ranges of a batch of maps ioasid_map_n() makes at a time. */
+#define MAP_BATCH 1000
+
+/* Maps in batches of MAP_BATCH (IOASID_IOAS_MAP_BATCH), unmaps likewise. */
+static int ioasid_batch_n(struct iface *i, unsigned long cmd, void *va,
+			  __u64 iova, int n)
+{
+	struct ioasid_batch_range ranges[MAP_BATCH];
+	int done, k, rc = 0;
+	__u32 failed;
+
+	for (done = 0; done < n && !rc; done += k) {
+		for (k = 0; k < MAP_BATCH && done + k < n; k++)
+			ranges[k] = (struct ioasid_batch_range){
+				.flags = va ? MAP_RW : 0,
+				.user_va = (__u64)(uintptr_t)va,
+				.length = SZ_4K,
+				.iova = iova + (done + k) * 2 * SZ_4K,
+			};
+		rc = ioas_batch(i->fd, cmd, i->ioas, ranges, k, &failed);
+	}
+	return rc;
+}
+
+static int ioasid_map_n(struct iface *i, void *va, __u64 iova, int n)
+{
+	return ioasid_batch_n(i, IOASID_IOAS_MAP_BATCH, va, iova, n);
+}
+
+static int ioasid_unmap_n(struct iface *i, __u64 iova, int n)
+{
+	return ioasid_batch_n(i, IOASID_IOAS_UNMAP_BATCH, NULL, iova, n);
 }
 
 static int vfio_ioctl(int fd, unsigned long cmd, void *arg)
@@ -150,6 +202,27 @@ static int vfio_unmap_all(struct iface *i)
 	};
 
 	return vfio_ioctl(i->fd, VFIO_IOMMU_UNMAP_DMA, &cmd);
+}
+
+/* Type1 has no batches: a map, or an unmap, each. */
+static int vfio_map_n(struct iface *i, void *va, __u64 iova, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (vfio_map(i, va, iova + k * 2 * SZ_4K, SZ_4K))
+			return -1;
+	return 0;
+}
+
+static int vfio_unmap_n(struct iface *i, __u64 iova, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (vfio_unmap(i, iova + k * 2 * SZ_4K, SZ_4K))
+			return -1;
+	return 0;
 }
 
 static int vfio_noop(struct iface *i)
@@ -332,6 +405,73 @@ static double row_unmap_all(struct iface *i, char *buf, size_t len)
 			return -1;
 	start = now_us();
 	return i->unmap_all(i) ? -1 : now_us() - start;
+}
+
+/*
+ * 10,000 separate 4 KiB maps, then their unmaps: ioasid's in batches,
+ * type1's one at a time; per map.
+ */
+static double row_batched(struct iface *i, char *buf, size_t len)
+{
+	double start = now_us();
+
+	if (i->map_n(i, buf, BENCH_IOVA, small_maps) ||
+	    i->unmap_n(i, BENCH_IOVA, small_maps))
+		return -1;
+	return (now_us() - start) / small_maps;
+}
+
+/* The kernel's slab memory in bytes, or -1. */
+static double slab_bytes(void);
+
+/*
+ * The median time of one more 4 KiB map into an address space that holds
+ * @held maps already (made in batches where the interface has them); the
+ * slab growth per map is kept for the row "bytes per mapping".
+ */
+static double map_when_holding(struct iface *i, char *buf, int held)
+{
+	__u64 iova = SCALE_IOVA + (__u64)held * 2 * SZ_4K;
+	double before = slab_bytes(), t[SCALE_PROBES], start;
+	int k;
+
+	if (i->map_n(i, buf, SCALE_IOVA, held))
+		goto fail;
+	i->slab_per_map = (slab_bytes() - before) / held;
+	for (k = 0; k < SCALE_PROBES; k++) {
+		start = now_us();
+		if (i->map(i, buf, iova + k * 2 * SZ_4K, SZ_4K))
+			goto fail;
+		t[k] = now_us() - start;
+	}
+	return i->unmap_all(i) ? -1 : median(t, SCALE_PROBES);
+
+fail:
+	fprintf(stderr, "%s: a map when holding %d failed: %m\n", i->name,
+		held);
+	i->unmap_all(i);
+	return -1;
+}
+
+static double row_at_1k(struct iface *i, char *buf, size_t len)
+{
+	return map_when_holding(i, buf, 1000);
+}
+
+static double row_at_100k(struct iface *i, char *buf, size_t len)
+{
+	return map_when_holding(i, buf, 100000);
+}
+
+static double row_at_1m(struct iface *i, char *buf, size_t len)
+{
+	return map_when_holding(i, buf, 1000000);
+}
+
+/* What the row at 10^6 mappings measured of the slab, per mapping. */
+static double row_bytes(struct iface *i, char *buf, size_t len)
+{
+	return i->slab_per_map;
 }
 
 /* Invalidate, supply again (every page checked), take ownership. */
@@ -565,16 +705,19 @@ struct row {
 	int served;	/* both columns type1: served by ioasid, and not */
 	int sva;	/* on the shared mock device */
 	int signed_value;	/* may be below 0; NAN is a failure */
+	int once;	/* one repetition, and none in quick mode */
 };
 
 static const struct row rows[] = {
 	{ "4K map+unmap pair", row_pairs, SZ_4K, BACK_4K, "us/pair", 1 },
 	{ "4K pair without a domain", row_pairs, SZ_4K, BACK_4K, "us/pair", 0,
 	  1 },
+	{ "4K maps batched 10000", row_batched, SZ_4K, BACK_4K, "us/map", 1 },
 	{ "map 64M hugetlb", row_map, SZ_64M, BACK_HUGETLB, "us", 1 },
 	{ "unmap 64M hugetlb", row_unmap, SZ_64M, BACK_HUGETLB, "us", 1 },
 	{ "map 256M hugetlb", row_map, SZ_256M, BACK_HUGETLB, "us", 1 },
 	{ "unmap 256M hugetlb", row_unmap, SZ_256M, BACK_HUGETLB, "us", 1 },
+	{ "map 1G hugetlb", row_map, SZ_1G, BACK_HUGETLB, "us", 1 },
 	{ "map 64M THP", row_map, SZ_64M, BACK_THP, "us", 1 },
 	{ "unmap 64M THP", row_unmap, SZ_64M, BACK_THP, "us", 1 },
 	{ "map 256M THP", row_map, SZ_256M, BACK_THP, "us", 1 },
@@ -610,6 +753,15 @@ static const struct row rows[] = {
 	  "us/process", 0, 1, .sva = 1 },
 	{ "SVA: slab growth per binding", row_sva_memory, 0, BACK_4K,
 	  "bytes", 0, 1, .sva = 1, .signed_value = 1 },
+	/* Last: tearing 10^6 mappings down leaves the machine busy a while. */
+	{ "map 4K at 10^3 mappings", row_at_1k, SZ_4K, BACK_4K, "us", 0,
+	  .once = 1 },
+	{ "map 4K at 10^5 mappings", row_at_100k, SZ_4K, BACK_4K, "us", 0,
+	  .once = 1 },
+	{ "map 4K at 10^6 mappings", row_at_1m, SZ_4K, BACK_4K, "us", 0,
+	  .once = 1 },
+	{ "bytes per mapping", row_bytes, 0, BACK_4K, "bytes", 0, .once = 1,
+	  .signed_value = 1 },
 };
 
 /* The interfaces, in the order of the table's columns. */
@@ -640,7 +792,7 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 	row_fn fn[2] = { r->fn, r->fn };
 	size_t len = r->other ? handover_len : r->len;
 	double t[2][MAX_REPS], med[2];
-	int k, n, sides = 2;
+	int k, n, sides = 2, row_reps = reps;
 	char *buf = NULL;
 
 	if (r->bare) {
@@ -651,6 +803,12 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 		fn[1] = r->other;
 	if (r->other_ioasid)
 		side[1] = &ifs[IF_IOASID];
+	if (r->once && quick) {
+		printf("%-38s skipped in quick mode\n", r->name);
+		return 0;
+	}
+	if (r->once)
+		row_reps = 1;
 	if (r->sva && !sva_node[0]) {
 		printf("%-38s skipped: ioasid.ko was loaded without mock=1\n",
 		       r->name);
@@ -671,39 +829,47 @@ static int run_row(const struct row *r, struct iface *ifs, FILE *csv)
 			return -1;
 		}
 	}
-	for (n = 0; n < reps; n++) {
+	for (n = 0; n < row_reps; n++) {
 		for (k = 0; k < sides; k++) {
 			/* A new container, ioasid's first: type1's is left. */
 			if (r->served && vfio_container(side[k], !k)) {
 				printf("%-38s no container of %s\n", r->name,
 				       k ? "vfio_iommu_type1" : "ioasid");
-				return -1;
+				goto fail;
 			}
 			t[k][n] = fn[k](side[k], buf, len);
 			if (isnan(t[k][n]) ||
 			    (t[k][n] < 0 && !r->signed_value)) {
 				printf("%-38s %s failed\n", r->name, side[k]->name);
-				return -1;
+				goto fail;
 			}
 		}
 	}
 	for (k = 0; k < sides; k++)
-		med[k] = median(t[k], reps);
+		med[k] = median(t[k], row_reps);
 	print_row(r, med, sides, csv);
 	if (buf)
 		munmap(buf, len);
 	return 0;
+
+fail:
+	if (buf)
+		munmap(buf, len);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	struct iface ifs[NR_IFACES] = {
 		[IF_IOASID] = { "ioasid", ioasid_map, ioasid_unmap,
-				ioasid_unmap_all, ioasid_noop },
+				ioasid_unmap_all, ioasid_noop, ioasid_map_n,
+				ioasid_unmap_n },
 		[IF_VFIO] = { "vfio-type1", vfio_map, vfio_unmap,
-			      vfio_unmap_all, vfio_noop },
+			      vfio_unmap_all, vfio_noop, vfio_map_n,
+			      vfio_unmap_n },
 		[IF_BARE] = { "ioasid, no device", ioasid_map, ioasid_unmap,
-			      ioasid_unmap_all, ioasid_noop },
+			      ioasid_unmap_all, ioasid_noop, ioasid_map_n,
+			      ioasid_unmap_n },
 	};
 	const char *csv_path = NULL;
 	FILE *csv = NULL;
@@ -712,6 +878,7 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "qc:")) != -1) {
 		if (opt == 'q') {
+			quick = 1;
 			reps = 3;
 			pairs = 200;
 			small_maps = 200;
