@@ -811,6 +811,32 @@ static unsigned long ioas_take_areas(struct ioasid_ioas *ioas,
 }
 
 /*
+ * Take every area of the tree onto @freed, an empty list, in IOVA order,
+ * adding their number to *@count; returns their bytes.  The tree is left
+ * empty at once, so no gap needs keeping as each goes.
+ */
+static unsigned long ioas_take_all_areas(struct ioasid_ioas *ioas,
+					 struct list_head *freed,
+					 size_t *count)
+{
+	unsigned long removed = 0;
+	struct ioasid_area *area;
+	struct rb_node *rb;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+
+	for (rb = rb_first(&ioas->areas); rb; rb = rb_next(rb)) {
+		area = container_of(area_node_of(rb), struct ioasid_area, node);
+		list_add_tail(&area->link, freed);
+		removed += ioasid_area_length(area);
+		(*count)++;
+		cond_resched();
+	}
+	ioas->areas = RB_ROOT;
+	return removed;
+}
+
+/*
  * Unmap the @count areas taken onto @freed, in IOVA order, from every
  * domain, with one IOTLB flush per domain.
  */
@@ -948,9 +974,11 @@ unsigned long ioasid_ioas_unmap_all(struct ioasid_ioas *ioas)
 {
 	unsigned long unmapped;
 	LIST_HEAD(freed);
+	size_t count = 0;
 
 	down_write(&ioas->iova_rwsem);
-	unmapped = ioas_remove_areas(ioas, 0, ULONG_MAX, &freed);
+	unmapped = ioas_take_all_areas(ioas, &freed, &count);
+	ioas_unmap_taken(ioas, &freed, count);
 	up_write(&ioas->iova_rwsem);
 	ioasid_free_areas(&freed);
 	return unmapped;
