@@ -48,7 +48,7 @@ struct seq_state {
 	__u64 *leaf;	/* the stage-1 entry of NESTED_IOVA, in buf */
 	int group, container;	/* VFIO's, for the vfio sequences */
 	__u32 ioas[2], dev_id, mock[2];
-	char *buf, *big;
+	char *buf, *big, *huge;
 	size_t page, big_len;
 	const char *bdf;
 };
@@ -238,6 +238,26 @@ static int unmap_batch_0(struct seq_state *s)
 	return ioas_unmap_batch(s->fd, s->ioas[0], ranges, 3, &failed);
 }
 
+/*
+ * Hugetlb memory from the middle of its first huge page to the middle of
+ * its third, pinned a folio at a time; then the middle of it again, shared.
+ */
+static int map_huge(struct seq_state *s)
+{
+	__u64 iova = 0x40000000 + HUGE_SIZE / 2;
+
+	return ioas_map(s->fd, s->ioas[0], s->huge + HUGE_SIZE / 2,
+			2 * HUGE_SIZE, &iova, MAP_FIXED_RW);
+}
+
+static int map_huge_again(struct seq_state *s)
+{
+	__u64 iova = 0x80000000 + HUGE_SIZE / 4;
+
+	return ioas_map(s->fd, s->ioas[0], s->huge + HUGE_SIZE / 4,
+			2 * HUGE_SIZE, &iova, MAP_FIXED_RW);
+}
+
 static int unmap_all_0(struct seq_state *s)
 {
 	return ioas_unmap_all(s->fd, s->ioas[0], NULL);
@@ -374,6 +394,15 @@ static int mock_dma_0(struct seq_state *s)
 
 	return mock_dma(s->fd, s->mock[0], 0x100000, data, sizeof(data),
 			false);
+}
+
+/* A read through the second huge page that map_huge() maps. */
+static int mock_dma_huge(struct seq_state *s)
+{
+	char data[64];
+
+	return mock_dma(s->fd, s->mock[0], 0x40000000 + HUGE_SIZE, data,
+			sizeof(data), false);
 }
 
 static int detach_dev_mock_1(struct seq_state *s)
@@ -775,7 +804,8 @@ FIXTURE(fail_nth) {
 	bool vfio_loaded;
 	int memfd;
 	size_t page, big_len;
-	char *buf, *big;
+	char *buf, *big, *huge;
+	long pool;	/* the huge page pool before, or -1 */
 };
 
 /* A sequence: the steps run armed, in order, until one fails. */
@@ -784,6 +814,7 @@ FIXTURE_VARIANT(fail_nth) {
 	bool device;
 	bool mock;
 	bool vfio;	/* edu in a VFIO group, set to a new container */
+	bool huge;	/* three huge pages of hugetlb memory */
 	seq_step prepare;	/* unarmed, before the steps; may be NULL */
 	seq_step steps[MAX_STEPS];
 };
@@ -854,6 +885,15 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_batch) {
 		   unmap_batch_0, map_batch_0, unmap_all_0, destroy_mock_0 },
 };
 
+FIXTURE_VARIANT_ADD(fail_nth, mock_huge) {
+	.name = "mock_huge",
+	.mock = true,
+	.huge = true,
+	.prepare = ioas_alloc_0,
+	.steps = { mock_0, attach_mock_0, map_huge, map_huge_again,
+		   mock_dma_huge, map_batch_0, unmap_all_0, destroy_mock_0 },
+};
+
 FIXTURE_VARIANT_ADD(fail_nth, mock_sva) {
 	.name = "mock_sva",
 	.mock = true,
@@ -887,6 +927,68 @@ FIXTURE_VARIANT_ADD(fail_nth, vfio_link) {
 	.prepare = prepare_mapped,
 	.steps = { vfio_set_ioasid, vfio_link_0, map_again, unmap_all_0 },
 };
+
+static long nr_huge_pages(void)
+{
+	char buf[32];
+
+	if (ioasid_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)) < 0)
+		return -1;
+	return atol(buf);
+}
+
+static int set_nr_huge_pages(long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", n);
+	return sysfs_write("/proc/sys/vm/nr_hugepages", buf);
+}
+
+/* The default huge page size in kB, from /proc/meminfo, or -1. */
+static long huge_page_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Three huge pages of 2 MiB, private hugetlb memory, populated; the pool
+ * grown for them, and shrunk back at teardown.  False: none to be had.
+ */
+static bool huge_setup(struct _test_data_fail_nth *self)
+{
+	long pool = nr_huge_pages();
+	void *p;
+
+	if (huge_page_kb() != HUGE_SIZE >> 10)
+		return false;
+	if (pool < 0 || set_nr_huge_pages(pool + 3) ||
+	    nr_huge_pages() < pool + 3) {
+		set_nr_huge_pages(pool);
+		return false;
+	}
+	p = mmap(NULL, 3 * HUGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		 -1, 0);
+	if (p == MAP_FAILED) {
+		set_nr_huge_pages(pool);
+		return false;
+	}
+	self->huge = p;
+	self->pool = pool;
+	return true;
+}
 
 /* Whether the device can be attached at all, unarmed. */
 static int probe_attach(const char *bdf)
@@ -958,6 +1060,7 @@ FIXTURE_SETUP(fail_nth)
 	self->module_knob.fd = -1;
 	self->kernel_knob.fd = -1;
 	self->memfd = -1;
+	self->pool = -1;
 	self->bdf[0] = '\0';
 	if (access(IOASID_DEV, F_OK) || ioasid_read_counters(&self->start))
 		SKIP(return, "ioasid.ko not loaded or debugfs not mounted");
@@ -988,6 +1091,8 @@ FIXTURE_SETUP(fail_nth)
 		if (!rc)
 			SKIP(return, "ioasid.ko has no mock backend, or was loaded without mock=1");
 	}
+	if (variant->huge && !huge_setup(self))
+		SKIP(return, "the pool of 2 MiB huge pages cannot grow by three");
 	if (variant->vfio) {
 		vfio_setup(_metadata, self);
 		return;
@@ -1023,6 +1128,10 @@ FIXTURE_TEARDOWN(fail_nth)
 		close(self->kernel_knob.fd);
 	if (self->memfd >= 0)
 		close(self->memfd);
+	if (self->pool >= 0) {
+		munmap(self->huge, 3 * HUGE_SIZE);
+		EXPECT_EQ(0, set_nr_huge_pages(self->pool));
+	}
 	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
 		EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));
 	if (self->vfio_loaded)
@@ -1047,6 +1156,7 @@ static void run_open(struct __test_metadata *_metadata,
 		.memfd = self->memfd,
 		.buf = self->buf,
 		.big = self->big,
+		.huge = self->huge,
 		.page = self->page,
 		.big_len = self->big_len,
 		.bdf = self->bdf,
