@@ -258,6 +258,19 @@ static int map_huge_again(struct seq_state *s)
 			2 * HUGE_SIZE, &iova, MAP_FIXED_RW);
 }
 
+/* Two ranges of the huge pages in one batch, one across a boundary. */
+static int map_batch_huge(struct seq_state *s)
+{
+	struct ioasid_batch_range ranges[2] = {
+		{ MAP_RW, 0, (uintptr_t)s->huge, HUGE_SIZE, 0xc0000000 },
+		{ MAP_RW, 0, (uintptr_t)s->huge + HUGE_SIZE + HUGE_SIZE / 2,
+		  HUGE_SIZE, 0xc0000000 + 2 * HUGE_SIZE },
+	};
+	__u32 failed;
+
+	return ioas_map_batch(s->fd, s->ioas[0], ranges, 2, &failed);
+}
+
 static int unmap_all_0(struct seq_state *s)
 {
 	return ioas_unmap_all(s->fd, s->ioas[0], NULL);
@@ -806,6 +819,7 @@ FIXTURE(fail_nth) {
 	size_t page, big_len;
 	char *buf, *big, *huge;
 	long pool;	/* the huge page pool before, or -1 */
+	long huge_in_use;	/* huge pages in use before */
 };
 
 /* A sequence: the steps run armed, in order, until one fails. */
@@ -882,7 +896,7 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_batch) {
 	.mock = true,
 	.prepare = ioas_alloc_0,
 	.steps = { mock_0, attach_mock_0, map_batch_0, mock_dma_0,
-		   unmap_batch_0, map_batch_0, unmap_all_0, destroy_mock_0 },
+		   unmap_batch_0, destroy_mock_0 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, mock_huge) {
@@ -891,7 +905,7 @@ FIXTURE_VARIANT_ADD(fail_nth, mock_huge) {
 	.huge = true,
 	.prepare = ioas_alloc_0,
 	.steps = { mock_0, attach_mock_0, map_huge, map_huge_again,
-		   mock_dma_huge, map_batch_0, unmap_all_0, destroy_mock_0 },
+		   mock_dma_huge, map_batch_huge, unmap_all_0, destroy_mock_0 },
 };
 
 FIXTURE_VARIANT_ADD(fail_nth, mock_sva) {
@@ -945,21 +959,35 @@ static int set_nr_huge_pages(long n)
 	return sysfs_write("/proc/sys/vm/nr_hugepages", buf);
 }
 
-/* The default huge page size in kB, from /proc/meminfo, or -1. */
-static long huge_page_kb(void)
+/* A number of /proc/meminfo, read with @format, or -1. */
+static long meminfo_value(const char *format)
 {
 	char line[128];
-	long kb = -1;
+	long n = -1;
 	FILE *f;
 
 	f = fopen("/proc/meminfo", "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %ld kB", &kb) == 1)
+		if (sscanf(line, format, &n) == 1)
 			break;
 	fclose(f);
-	return kb;
+	return n;
+}
+
+static long huge_page_kb(void)
+{
+	return meminfo_value("Hugepagesize: %ld kB");
+}
+
+/* Huge pages of the pool in use: a folio still pinned stays in use. */
+static long huge_pages_in_use(void)
+{
+	long total = meminfo_value("HugePages_Total: %ld");
+	long free = meminfo_value("HugePages_Free: %ld");
+
+	return total < 0 || free < 0 ? -1 : total - free;
 }
 
 /*
@@ -971,9 +999,10 @@ static bool huge_setup(struct _test_data_fail_nth *self)
 	long pool = nr_huge_pages();
 	void *p;
 
-	if (huge_page_kb() != HUGE_SIZE >> 10)
+	if (huge_page_kb() != HUGE_SIZE >> 10 || pool < 0)
 		return false;
-	if (pool < 0 || set_nr_huge_pages(pool + 3) ||
+	self->huge_in_use = huge_pages_in_use();
+	if (self->huge_in_use < 0 || set_nr_huge_pages(pool + 3) ||
 	    nr_huge_pages() < pool + 3) {
 		set_nr_huge_pages(pool);
 		return false;
@@ -1130,6 +1159,8 @@ FIXTURE_TEARDOWN(fail_nth)
 		close(self->memfd);
 	if (self->pool >= 0) {
 		munmap(self->huge, 3 * HUGE_SIZE);
+		/* A folio pin left behind keeps its huge page in use. */
+		EXPECT_EQ(self->huge_in_use, huge_pages_in_use());
 		EXPECT_EQ(0, set_nr_huge_pages(self->pool));
 	}
 	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
