@@ -603,17 +603,8 @@ static double row_process(struct iface *i, char *buf, size_t len)
 /* The kernel's slab memory in bytes, or -1. */
 static double slab_bytes(void)
 {
-	char line[128];
-	long kib = -1;
-	FILE *f;
+	long kib = ioasid_meminfo("Slab: %ld kB");
 
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
 	return kib < 0 ? -1 : kib * 1024.0;
 }
 

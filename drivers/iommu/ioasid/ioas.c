@@ -523,19 +523,28 @@ static int respond_batch(struct ioasid_ucmd *ucmd, u32 failed, int rc)
 	return rc ?: reply;
 }
 
-int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd)
+/*
+ * Run a batch command: read its ranges, check each with @check and that
+ * no two overlap (@overlap_errno), then @apply them to the IOAS; tell the
+ * caller which range failed.
+ */
+static int run_batch(struct ioasid_ucmd *ucmd,
+		     int (*check)(const struct ioasid_batch_range *range),
+		     int overlap_errno,
+		     int (*apply)(struct ioasid_ucmd *ucmd,
+				  struct ioasid_ioas *ioas,
+				  struct ioas_batch *batch, u32 *failed))
 {
 	struct ioasid_ioas_batch *cmd = ucmd->cmd;
 	struct ioas_batch batch;
 	struct ioasid_ioas *ioas;
 	u32 failed = cmd->num;
-	LIST_HEAD(areas);
 	int rc;
 
 	rc = batch_read(cmd, &batch);
 	if (rc)
 		return respond_batch(ucmd, failed, rc);
-	rc = batch_check(&batch, check_map_range, -EEXIST, &failed);
+	rc = batch_check(&batch, check, overlap_errno, &failed);
 	if (rc)
 		goto out;
 	ioas = ioas_get(ucmd, cmd->ioas_id);
@@ -543,43 +552,48 @@ int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(ioas);
 		goto out;
 	}
-	rc = prepare_map_batch(ucmd, ioas, batch.ranges, batch.num, &areas,
-			       &failed);
-	if (!rc)
-		rc = ioasid_ioas_map_batch(ioas, &areas, &failed);
-	ioasid_free_areas(&areas);
+	rc = apply(ucmd, ioas, &batch, &failed);
 	ioas_put(ioas);
 out:
 	batch_free(&batch);
 	return respond_batch(ucmd, failed, rc);
 }
 
-int ioasid_cmd_ioas_unmap_batch(struct ioasid_ucmd *ucmd)
+static int apply_map_batch(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
+			   struct ioas_batch *batch, u32 *failed)
 {
-	struct ioasid_ioas_batch *cmd = ucmd->cmd;
-	struct ioas_batch batch;
-	struct ioasid_ioas *ioas;
-	u32 failed = cmd->num;
+	LIST_HEAD(areas);
 	int rc;
 
-	rc = batch_read(cmd, &batch);
-	if (rc)
-		return respond_batch(ucmd, failed, rc);
-	rc = batch_check(&batch, check_unmap_range, -EINVAL, &failed);
-	if (rc)
-		goto out;
-	ioas = ioas_get(ucmd, cmd->ioas_id);
-	if (IS_ERR(ioas)) {
-		rc = PTR_ERR(ioas);
-		goto out;
-	}
-	rc = ioasid_ioas_unmap_batch(ioas, batch.sorted, batch.num, &failed);
-	if (failed < batch.num)
-		failed = batch.order[failed];
-	ioas_put(ioas);
-out:
-	batch_free(&batch);
-	return respond_batch(ucmd, failed, rc);
+	rc = prepare_map_batch(ucmd, ioas, batch->ranges, batch->num, &areas,
+			       failed);
+	if (!rc)
+		rc = ioasid_ioas_map_batch(ioas, &areas, failed);
+	ioasid_free_areas(&areas);
+	return rc;
+}
+
+/* The range named is the caller's, not its place in IOVA order. */
+static int apply_unmap_batch(struct ioasid_ucmd *ucmd,
+			     struct ioasid_ioas *ioas,
+			     struct ioas_batch *batch, u32 *failed)
+{
+	int rc;
+
+	rc = ioasid_ioas_unmap_batch(ioas, batch->sorted, batch->num, failed);
+	if (*failed < batch->num)
+		*failed = batch->order[*failed];
+	return rc;
+}
+
+int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd)
+{
+	return run_batch(ucmd, check_map_range, -EEXIST, apply_map_batch);
+}
+
+int ioasid_cmd_ioas_unmap_batch(struct ioasid_ucmd *ucmd)
+{
+	return run_batch(ucmd, check_unmap_range, -EINVAL, apply_unmap_batch);
 }
 
 /*

@@ -959,33 +959,16 @@ static int set_nr_huge_pages(long n)
 	return sysfs_write("/proc/sys/vm/nr_hugepages", buf);
 }
 
-/* A number of /proc/meminfo, read with @format, or -1. */
-static long meminfo_value(const char *format)
-{
-	char line[128];
-	long n = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, format, &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 static long huge_page_kb(void)
 {
-	return meminfo_value("Hugepagesize: %ld kB");
+	return ioasid_meminfo("Hugepagesize: %ld kB");
 }
 
 /* Huge pages of the pool in use: a folio still pinned stays in use. */
 static long huge_pages_in_use(void)
 {
-	long total = meminfo_value("HugePages_Total: %ld");
-	long free = meminfo_value("HugePages_Free: %ld");
+	long total = ioasid_meminfo("HugePages_Total: %ld");
+	long free = ioasid_meminfo("HugePages_Free: %ld");
 
 	return total < 0 || free < 0 ? -1 : total - free;
 }

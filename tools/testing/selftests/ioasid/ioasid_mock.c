@@ -469,23 +469,6 @@ TEST_F(mock, dma_through_a_map_of_a_file)
 	free(in);
 }
 
-/* The number in the line of /proc/meminfo that @format reads, or -1. */
-static long read_meminfo(const char *format)
-{
-	char line[128];
-	long n = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, format, &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 /* Set the number of default huge pages; returns 0 or -1. */
 static int set_huge_pages(long n)
 {
@@ -519,10 +502,10 @@ static long huge_pages(const char *what)
  */
 TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
 {
-	long huge_kib = read_meminfo("Hugepagesize: %ld kB"), pool;
+	long huge_kib = ioasid_meminfo("Hugepagesize: %ld kB"), pool;
 	size_t huge = huge_kib > 0 ? huge_kib * 1024 : 0, n;
 	long pinned = ioasid_counter("pinned_pages");
-	long reserved = read_meminfo("HugePages_Rsvd: %ld");
+	long reserved = ioasid_meminfo("HugePages_Rsvd: %ld");
 	__u64 iova = 0;
 	__u32 dev_id;
 	char path[64], *view;
@@ -568,7 +551,7 @@ TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
 	ASSERT_EQ(0, ioas_unmap_all(self->ctx.fd, self->ctx.ioas_id, NULL));
 	close(ro);
 	close(memfd);
-	ASSERT_EQ(reserved, read_meminfo("HugePages_Rsvd: %ld"));
+	ASSERT_EQ(reserved, ioasid_meminfo("HugePages_Rsvd: %ld"));
 	ASSERT_EQ(0, set_huge_pages(pool));
 	ASSERT_EQ(pool, huge_pages("nr_hugepages"));
 }
@@ -597,7 +580,7 @@ struct huge_mem {
  */
 static const char *huge_mem_map(struct huge_mem *hm, int share)
 {
-	long huge_kib = read_meminfo("Hugepagesize: %ld kB");
+	long huge_kib = ioasid_meminfo("Hugepagesize: %ld kB");
 	const size_t small = SMALL_PAGES * page;
 	const int rw = PROT_READ | PROT_WRITE;
 	char *before, *after;
@@ -605,9 +588,9 @@ static const char *huge_mem_map(struct huge_mem *hm, int share)
 	hm->huge = huge_kib > 0 ? huge_kib * 1024 : 0;
 	hm->n = hm->huge / page;
 	hm->pool = huge_pages("nr_hugepages");
-	hm->in_use = read_meminfo("HugePages_Total: %ld") -
-		     read_meminfo("HugePages_Free: %ld");
-	hm->surplus = read_meminfo("HugePages_Surp: %ld");
+	hm->in_use = ioasid_meminfo("HugePages_Total: %ld") -
+		     ioasid_meminfo("HugePages_Free: %ld");
+	hm->surplus = ioasid_meminfo("HugePages_Surp: %ld");
 	if (!hm->huge || hm->pool < 0 || hm->surplus < 0)
 		return "no hugetlbfs huge pages on this kernel";
 	if (set_huge_pages(hm->pool + 3) ||
@@ -650,11 +633,11 @@ static void huge_mem_unmap(struct __test_metadata *_metadata,
 			   struct huge_mem *hm)
 {
 	ASSERT_EQ(0, munmap(hm->raw, hm->raw_len));
-	ASSERT_EQ(hm->in_use, read_meminfo("HugePages_Total: %ld") -
-			      read_meminfo("HugePages_Free: %ld"));
+	ASSERT_EQ(hm->in_use, ioasid_meminfo("HugePages_Total: %ld") -
+			      ioasid_meminfo("HugePages_Free: %ld"));
 	ASSERT_EQ(0, set_huge_pages(hm->pool));
 	ASSERT_EQ(hm->pool, huge_pages("nr_hugepages"));
-	ASSERT_EQ(hm->surplus, read_meminfo("HugePages_Surp: %ld"));
+	ASSERT_EQ(hm->surplus, ioasid_meminfo("HugePages_Surp: %ld"));
 }
 
 /*

@@ -29,6 +29,23 @@
  * Read one of the module-wide counters ("contexts", ...) from debugfs.
  * Returns -1 when the file or the counter does not exist.
  */
+/* The number in the line of /proc/meminfo that @format reads, or -1. */
+static inline long ioasid_meminfo(const char *format)
+{
+	char line[128];
+	long n = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, format, &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 static inline long ioasid_counter(const char *name)
 {
 	char key[64];
