@@ -942,23 +942,6 @@ FIXTURE_VARIANT_ADD(fail_nth, vfio_link) {
 	.steps = { vfio_set_ioasid, vfio_link_0, map_again, unmap_all_0 },
 };
 
-static long nr_huge_pages(void)
-{
-	char buf[32];
-
-	if (ioasid_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)) < 0)
-		return -1;
-	return atol(buf);
-}
-
-static int set_nr_huge_pages(long n)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", n);
-	return sysfs_write("/proc/sys/vm/nr_hugepages", buf);
-}
-
 static long huge_page_kb(void)
 {
 	return ioasid_meminfo("Hugepagesize: %ld kB");
@@ -979,22 +962,22 @@ static long huge_pages_in_use(void)
  */
 static bool huge_setup(struct _test_data_fail_nth *self)
 {
-	long pool = nr_huge_pages();
+	long pool = ioasid_huge_pool();
 	void *p;
 
 	if (huge_page_kb() != HUGE_SIZE >> 10 || pool < 0)
 		return false;
 	self->huge_in_use = huge_pages_in_use();
-	if (self->huge_in_use < 0 || set_nr_huge_pages(pool + 3) ||
-	    nr_huge_pages() < pool + 3) {
-		set_nr_huge_pages(pool);
+	if (self->huge_in_use < 0 || ioasid_set_huge_pool(pool + 3) ||
+	    ioasid_huge_pool() < pool + 3) {
+		ioasid_set_huge_pool(pool);
 		return false;
 	}
 	p = mmap(NULL, 3 * HUGE_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
 		 -1, 0);
 	if (p == MAP_FAILED) {
-		set_nr_huge_pages(pool);
+		ioasid_set_huge_pool(pool);
 		return false;
 	}
 	self->huge = p;
@@ -1144,7 +1127,7 @@ FIXTURE_TEARDOWN(fail_nth)
 		munmap(self->huge, 3 * HUGE_SIZE);
 		/* A folio pin left behind keeps its huge page in use. */
 		EXPECT_EQ(self->huge_in_use, huge_pages_in_use());
-		EXPECT_EQ(0, set_nr_huge_pages(self->pool));
+		EXPECT_EQ(0, ioasid_set_huge_pool(self->pool));
 	}
 	if (self->start.contexts >= 0 && !ioasid_read_counters(&end))
 		EXPECT_TRUE(ioasid_counters_equal(&self->start, &end));

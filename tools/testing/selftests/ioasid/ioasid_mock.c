@@ -470,27 +470,6 @@ TEST_F(mock, dma_through_a_map_of_a_file)
 }
 
 /* Set the number of default huge pages; returns 0 or -1. */
-static int set_huge_pages(long n)
-{
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
-	int rc;
-
-	if (!f)
-		return -1;
-	rc = fprintf(f, "%ld\n", n) < 0;
-	return fclose(f) || rc ? -1 : 0;
-}
-
-static long huge_pages(const char *what)
-{
-	char path[96], buf[32];
-
-	snprintf(path, sizeof(path), "/proc/sys/vm/%s", what);
-	if (ioasid_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return atol(buf);
-}
-
 /*
  * A hugetlbfs memfd mapped from the middle of its first huge page to the
  * middle of its second: the MAP allocates the huge pages, reserved as
@@ -511,15 +490,15 @@ TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
 	char path[64], *view;
 	int memfd, ro;
 
-	pool = huge_pages("nr_hugepages");
-	if (!huge || pool < 0 || set_huge_pages(pool + 2))
+	pool = ioasid_huge_pool();
+	if (!huge || pool < 0 || ioasid_set_huge_pool(pool + 2))
 		SKIP(return, "no hugetlbfs huge pages on this kernel");
 	memfd = memfd_create("ioasid_mock_huge", MFD_CLOEXEC | MFD_HUGETLB);
 	if (memfd < 0 || ftruncate(memfd, 2 * huge) ||
-	    huge_pages("nr_hugepages") < pool + 2) {
+	    ioasid_huge_pool() < pool + 2) {
 		if (memfd >= 0)
 			close(memfd);
-		set_huge_pages(pool);
+		ioasid_set_huge_pool(pool);
 		SKIP(return, "the huge page pool cannot grow by two pages");
 	}
 	n = huge / page;
@@ -552,8 +531,8 @@ TEST_F(mock, dma_through_a_map_of_huge_pages_of_a_file)
 	close(ro);
 	close(memfd);
 	ASSERT_EQ(reserved, ioasid_meminfo("HugePages_Rsvd: %ld"));
-	ASSERT_EQ(0, set_huge_pages(pool));
-	ASSERT_EQ(pool, huge_pages("nr_hugepages"));
+	ASSERT_EQ(0, ioasid_set_huge_pool(pool));
+	ASSERT_EQ(pool, ioasid_huge_pool());
 }
 
 /* Base pages of anonymous memory on either side of the huge pages. */
@@ -587,22 +566,22 @@ static const char *huge_mem_map(struct huge_mem *hm, int share)
 
 	hm->huge = huge_kib > 0 ? huge_kib * 1024 : 0;
 	hm->n = hm->huge / page;
-	hm->pool = huge_pages("nr_hugepages");
+	hm->pool = ioasid_huge_pool();
 	hm->in_use = ioasid_meminfo("HugePages_Total: %ld") -
 		     ioasid_meminfo("HugePages_Free: %ld");
 	hm->surplus = ioasid_meminfo("HugePages_Surp: %ld");
 	if (!hm->huge || hm->pool < 0 || hm->surplus < 0)
 		return "no hugetlbfs huge pages on this kernel";
-	if (set_huge_pages(hm->pool + 3) ||
-	    huge_pages("nr_hugepages") < hm->pool + 3) {
-		set_huge_pages(hm->pool);
+	if (ioasid_set_huge_pool(hm->pool + 3) ||
+	    ioasid_huge_pool() < hm->pool + 3) {
+		ioasid_set_huge_pool(hm->pool);
 		return "the huge page pool cannot grow by three pages";
 	}
 	hm->raw_len = 2 * small + 3 * hm->huge;
 	hm->raw = mmap(NULL, hm->raw_len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (hm->raw == MAP_FAILED) {
-		set_huge_pages(hm->pool);
+		ioasid_set_huge_pool(hm->pool);
 		return "no room for the huge pages";
 	}
 	hm->mem = (char *)(((uintptr_t)hm->raw + small + hm->huge - 1) &
@@ -617,7 +596,7 @@ static const char *huge_mem_map(struct huge_mem *hm, int share)
 	    mmap(after, small, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0) != after) {
 		munmap(hm->raw, hm->raw_len);
-		set_huge_pages(hm->pool);
+		ioasid_set_huge_pool(hm->pool);
 		return "two huge pages of anonymous memory cannot be mapped";
 	}
 	memset(before, 0, 2 * small + 2 * hm->huge);
@@ -635,8 +614,8 @@ static void huge_mem_unmap(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, munmap(hm->raw, hm->raw_len));
 	ASSERT_EQ(hm->in_use, ioasid_meminfo("HugePages_Total: %ld") -
 			      ioasid_meminfo("HugePages_Free: %ld"));
-	ASSERT_EQ(0, set_huge_pages(hm->pool));
-	ASSERT_EQ(hm->pool, huge_pages("nr_hugepages"));
+	ASSERT_EQ(0, ioasid_set_huge_pool(hm->pool));
+	ASSERT_EQ(hm->pool, ioasid_huge_pool());
 	ASSERT_EQ(hm->surplus, ioasid_meminfo("HugePages_Surp: %ld"));
 }
 

@@ -109,6 +109,28 @@ static inline bool klog_contains(const char *needle)
 	return klog_count(needle) > 0;
 }
 
+/* The huge pages of the default size in the pool, or -1. */
+static inline long ioasid_huge_pool(void)
+{
+	char buf[32];
+
+	if (ioasid_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)) < 0)
+		return -1;
+	return atol(buf);
+}
+
+/* Make the pool @n huge pages (as many as the kernel finds); 0 or -1. */
+static inline int ioasid_set_huge_pool(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "we");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%ld\n", n) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
 /* The module's reference count from sysfs, or -1. */
 static inline long ioasid_module_refcnt(void)
 {
