@@ -1482,9 +1482,8 @@ unsigned long ioasid_pages_pfn(struct ioasid_pages *pages, unsigned long index,
 
 /*
  * Can the current process's memory [@uaddr, @last] back a mapping: is it
- * all mapped (-EFAULT), writable where @writable (-EACCES), and none of it
- * a private mapping of a file, whose pages a write of the process would
- * replace with copies (-EXDEV)?  -EINTR: a fatal signal arrived.
+ * all mapped (-EFAULT), and writable where @writable (-EACCES)?  -EINTR: a
+ * fatal signal arrived.
  */
 static int verify_vmas(unsigned long uaddr, unsigned long last, bool writable)
 {
@@ -1500,8 +1499,6 @@ static int verify_vmas(unsigned long uaddr, unsigned long last, bool writable)
 			rc = -EFAULT;
 		else if (writable && !(vma->vm_flags & VM_WRITE))
 			rc = -EACCES;
-		else if (vma->vm_file && !(vma->vm_flags & VM_SHARED))
-			rc = -EXDEV;
 		if (rc || vma->vm_end - 1 >= last)
 			break;
 		uaddr = vma->vm_end;
@@ -1512,7 +1509,7 @@ static int verify_vmas(unsigned long uaddr, unsigned long last, bool writable)
 
 /*
  * Compare the frames of @batch[0..n) with those of @pages from page @index
- * on, and drop the references GUP took on them.
+ * on, and unpin them.
  */
 static int verify_batch(struct ioasid_pages *pages, unsigned long index,
 			struct page **batch, unsigned long n)
@@ -1528,7 +1525,7 @@ static int verify_batch(struct ioasid_pages *pages, unsigned long index,
 		pfn++;
 		left--;
 	}
-	release_pages(batch, n);
+	unpin_user_pages(batch, n);
 	return rc;
 }
 
@@ -1540,14 +1537,16 @@ static int verify_batch(struct ioasid_pages *pages, unsigned long index,
  * @uaddr: the page-aligned address of the memory in the current process
  * @writable: the memory must be writable
  *
- * Checks the mappings of the memory (verify_vmas()), then faults it in as
- * an access would and compares it page by page with the frames @pages
- * pins.
+ * Checks the mappings of the memory (verify_vmas()), then pins it as a MAP
+ * does, for long, and compares it page by page with the frames @pages pins.
+ * A long read-only pin of a page of a file in a private mapping gives the
+ * process its own copy, as its first write would: that is other memory
+ * than any mapping pins.
  *
  * Return: 0 when the memory is exactly those pages; -EFAULT part of it is
  * not mapped or cannot be reached; -EACCES it is read-only and @writable;
- * -EXDEV it holds another page, or is a private mapping of a file; -ENOMEM;
- * -EINTR a fatal signal arrived.
+ * -EXDEV it holds another page, or a page of a file in a private mapping
+ * of it; -ENOMEM; -EINTR a fatal signal arrived.
  */
 int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 			unsigned long npages, unsigned long uaddr, bool writable)
@@ -1570,8 +1569,8 @@ int ioasid_pages_verify(struct ioasid_pages *pages, unsigned long index,
 			break;
 		}
 		addr = uaddr + (done << PAGE_SHIFT);
-		got = get_user_pages_fast(addr, min(npages - done, batch_len),
-					  gup_flags, batch);
+		got = pin_user_pages_fast(addr, min(npages - done, batch_len),
+					  gup_flags | FOLL_LONGTERM, batch);
 		if (got <= 0) {
 			rc = gup_errno(got);
 			break;

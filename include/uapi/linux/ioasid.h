@@ -1114,8 +1114,10 @@ enum ioasid_uaddr_supply_flags {
  * address; -EFAULT part of the new memory is not mapped in the
  * caller, or cannot be reached; -EACCES it is read-only where the mapping
  * is writable; -EXDEV it is other memory than the mapping pins (other
- * pages of the same size), or a private mapping of a file (a write of the
- * caller would give it copies); -ENOMEM; -EINTR a fatal signal arrived
+ * pages of the same size), or a page of a file in a private mapping of
+ * it, which a write of the caller would replace with a copy (anonymous
+ * memory, hugetlb included, and the pages of a private mapping the caller
+ * wrote are its own); -ENOMEM; -EINTR a fatal signal arrived
  * while the memory was checked; -EPERM another process owns the context.
  * On any error no address changes.
  */

@@ -286,9 +286,17 @@ TEST_F(live, supply_refuses_other_memory)
 	/* Other pages of the same file. */
 	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, IOVA,
 				       self->len, self->mem + page_size));
-	/* A private mapping: writing it makes a copy. */
+	/*
+	 * A private mapping, where it still holds the very pages of the file
+	 * (read, never written), for the mapping devices only read: a write
+	 * of the process would make copies.
+	 */
 	private = mmap(NULL, self->len, PROT_RW, MAP_PRIVATE, self->memfd, 0);
 	ASSERT_NE(MAP_FAILED, private);
+	ASSERT_EQ(private[0], self->mem[0]);
+	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, 2 * IOVA,
+				       self->len, private));
+	/* And for the mapping devices write. */
 	ASSERT_EQ(-EXDEV, uaddr_supply(self->fd, self->ioas_id, IOVA,
 				       self->len, private));
 	/* The pages themselves, read-only, for a writeable mapping. */
@@ -308,6 +316,45 @@ TEST_F(live, supply_refuses_other_memory)
 				  self->len, ro));
 	munmap(private, self->len);
 	munmap(ro, self->len);
+}
+
+/*
+ * Private anonymous hugetlb memory is the process's own, as any anonymous
+ * memory is: its address is supplied again, though the kernel backs it
+ * with a file of its own (found by ioasid_fuzz).
+ */
+TEST_F(live, supply_takes_private_hugetlb_memory)
+{
+	struct ioasid_mapping got;
+	size_t huge = 2UL << 20;
+	long pool = ioasid_huge_pool();
+	__u64 iova = 1ULL << 30;
+	__u32 n = 1;
+	char *mem;
+
+	if (pool < 0 || ioasid_meminfo("Hugepagesize: %ld kB") != 2048 ||
+	    ioasid_set_huge_pool(pool + 1))
+		SKIP(return, "no 2 MiB hugetlb pages on this kernel");
+	mem = mmap(NULL, huge, PROT_RW,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (mem == MAP_FAILED) {
+		ioasid_set_huge_pool(pool);
+		SKIP(return, "the pool gave no huge page");
+	}
+	fill(mem, 3, huge);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, mem, huge, &iova,
+			      MAP_FIXED_RW));
+	ASSERT_EQ(0, uaddr_invalidate(self->fd, self->ioas_id, NULL));
+	ASSERT_EQ(0, uaddr_supply(self->fd, self->ioas_id, iova, huge, mem));
+	ASSERT_EQ(0, list_mappings(self->fd, self->ioas_id, 0, &got, &n,
+				   NULL));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ((__u64)(uintptr_t)mem, got.user_va);
+	ASSERT_EQ(0, got.flags & IOASID_MAPPING_UADDR_INVALID);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, huge, NULL));
+	munmap(mem, huge);
+	ASSERT_EQ(0, ioasid_set_huge_pool(pool));
+	ASSERT_EQ(pool, ioasid_huge_pool());
 }
 
 TEST_F(live, bad_arguments_are_refused)
