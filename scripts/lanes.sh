@@ -7,7 +7,7 @@
 #   lane_iommu     the prefix of the IOMMU's name in /sys/class/iommu
 #   lane_kernel    debian (Debian's own kernel) or debug (scripts/debug-kernel.sh)
 #   lane_timeout   seconds the whole boot may take: IOASID_LANE_TIMEOUT
-#                  (600 by default), four times that on a debug kernel
+#                  (600 by default), five times that on a debug kernel
 # All lanes carry edu devices (PCI 1234:11e8), QEMU's DMA engine: one alone
 # in its IOMMU group, and two more sharing one where the IOMMU allows it
 # (behind a conventional PCI bridge, or on one pseries host bridge), for the
@@ -60,7 +60,7 @@ lane_setup() {
 			# The debug kernel has everything built in but ioasid.
 			lane_kernel=debug
 			lane_preload=
-			lane_timeout=$((4 * lane_timeout))
+			lane_timeout=$((5 * lane_timeout))
 		fi
 		;;
 	x86-virtio-iommu)

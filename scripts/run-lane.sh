@@ -4,9 +4,12 @@
 # Boot one lane under QEMU (TCG) and keep its serial console in a log.
 #
 # Usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk
-# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600; four
+# Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600; five
 # times that for a debug kernel) bounds the whole boot; QEMU's exit status
-# is returned (124 on time-out).
+# is returned (124 on time-out).  IOASID_GUEST_ENV adds NAME=VALUE words to
+# the kernel command line, which the guest's init and every selftest see in
+# their environment: IOASID_GUEST_ENV="IOASID_FUZZ_SEED=0x... IOASID_FUZZ_OPS=N"
+# replays a run of ioasid_fuzz.
 
 set -uo pipefail
 
@@ -54,7 +57,7 @@ mkdir -p "$logdir"
 # shellcheck disable=SC2086 # lane_qemu is a word list
 timeout -k 10 "$lane_timeout" $lane_qemu \
 	-kernel "$kernel" -initrd "$initrd" -serial "file:$log" \
-	-append "$lane_append panic=-1 ioasid_lane=$lane ioasid_mode=$mode ioasid_preload=$lane_preload ioasid_iommu=$lane_iommu" \
+	-append "$lane_append panic=-1 ioasid_lane=$lane ioasid_mode=$mode ioasid_preload=$lane_preload ioasid_iommu=$lane_iommu${IOASID_GUEST_ENV:+ $IOASID_GUEST_ENV}" \
 	</dev/null >"$log.qemu" 2>&1
 rc=$?
 echo "$log"
