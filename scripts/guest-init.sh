@@ -137,11 +137,15 @@ load_vfio() {
 # other lanes (each process takes some 18 ms under TCG).
 sva_processes=1000
 [ "$ioasid_lane" = x86-vtd ] && sva_processes=10000
-# ioasid_fuzz's random run: 10^5 operations in the debug lane (KASAN,
-# lockdep, kmemleak), fewer on Debian's kernel.  A replay (IOASID_GUEST_ENV
-# of run-lane.sh) sets its own.
+# ioasid_fuzz's random run and ioasid_stress: 10^5 operations each in the
+# debug lane (KASAN, lockdep, kmemleak), fewer on Debian's kernel.  A
+# replay (IOASID_GUEST_ENV of run-lane.sh) sets its own.
 fuzz_ops=20000
-[ "$ioasid_lane" = x86-vtd-debug ] && fuzz_ops=100000
+stress_ops=50000
+if [ "$ioasid_lane" = x86-vtd-debug ]; then
+	fuzz_ops=100000
+	stress_ops=100000
+fi
 
 run_selftest() {
 	local name=${1##*/} line
@@ -151,6 +155,7 @@ run_selftest() {
 			IOASID_VFIO_MODULE=/ioasid_vfio.ko \
 			IOASID_SVA_PROCESSES=$sva_processes \
 			IOASID_FUZZ_OPS=${IOASID_FUZZ_OPS:-$fuzz_ops} \
+			IOASID_STRESS_OPS=${IOASID_STRESS_OPS:-$stress_ops} \
 			"$1" 2>&1
 		echo $? >"/tmp/$name.rc"
 	} | tee "/tmp/$name.tap" | while IFS= read -r line || [ -n "$line" ]; do
