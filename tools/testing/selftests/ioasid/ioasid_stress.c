@@ -5,8 +5,10 @@
  * close, mock DMA) against shared pools of IOASes and mock devices, so that
  * every command races every other: 8 threads on one file; 4 processes
  * forked after the open, sharing it, one of which exits and one of which is
- * killed mid-run; and threads mapping and unmapping pages while a mock
- * device and, where the lane has one, QEMU's edu device write to them.
+ * killed mid-run; threads mapping and unmapping pages while a mock device
+ * and, where the lane has one, QEMU's edu device write to them; and
+ * threads mapping overlapping runs of the same huge pages, whose folio
+ * pins they share.
  *
  * What is asserted:
  * - every command succeeds or fails with an errno its uAPI documentation
@@ -1220,6 +1222,130 @@ TEST_F_TIMEOUT(stress, dma_never_lands_unmapped, TIMEOUT)
 	ASSERT_EQ(0, close(fd));
 	munmap(bufs, (DMA_CHAOS + 2) * BUF_PAGES * self->page);
 	munmap(t.sh, sizeof(*t.sh));
+}
+
+/* The hugetlb test: threads mapping ranges of the same huge pages. */
+#define HUGE_THREADS 4
+#define HUGE_PAGES 3
+#define HUGE_IOVA 0x80000000ULL
+
+struct huge_worker {
+	int fd;
+	__u32 ioas_id, dev_id;
+	char *mem;		/* HUGE_PAGES huge pages */
+	size_t huge, page;
+	unsigned int seed;
+	long ops, maps;
+	char why[128];		/* the first failure */
+};
+
+/*
+ * Map a random run of pages of the huge pages into the worker's IOAS, read
+ * a piece of it back through the mock device, and unmap it.  The runs of
+ * the workers meet in the same huge folios, one context pinning them: the
+ * pins of a folio are shared, cut and dropped under each other.
+ */
+static void *huge_mapper(void *arg)
+{
+	struct huge_worker *w = arg;
+	size_t pages = HUGE_PAGES * w->huge / w->page;
+	char got[256];
+	long i;
+
+	for (i = 0; i < w->ops && !w->why[0]; i++) {
+		size_t first = rand_r(&w->seed) % pages;
+		size_t n = 1 + rand_r(&w->seed) % (pages - first);
+		size_t at = rand_r(&w->seed) % (n * w->page - sizeof(got) + 1);
+		__u64 iova = HUGE_IOVA + first * w->page;
+		int rc;
+
+		rc = ioas_map(w->fd, w->ioas_id, w->mem + first * w->page,
+			      n * w->page, &iova, MAP_FIXED_RW);
+		if (rc) {
+			snprintf(w->why, sizeof(w->why), "map: %d", rc);
+			break;
+		}
+		w->maps++;
+		rc = mock_dma(w->fd, w->dev_id, iova + at, got, sizeof(got),
+			      false);
+		if (rc || memcmp(got, w->mem + first * w->page + at,
+				 sizeof(got)))
+			snprintf(w->why, sizeof(w->why),
+				 "DMA at page %zu + %zu: %d, or other bytes",
+				 first, at, rc);
+		rc = ioas_unmap(w->fd, w->ioas_id, iova, n * w->page, NULL);
+		if (rc && !w->why[0])
+			snprintf(w->why, sizeof(w->why), "unmap: %d", rc);
+	}
+	return NULL;
+}
+
+/*
+ * The pins of hugetlb folios, which a MAP takes a folio at a time and
+ * shares with the pins of other MAPs of the same memory, under MAPs and
+ * UNMAPs of overlapping runs from several threads: every byte read through
+ * a mapping is the memory's, and once all is closed every huge page is
+ * free again (a folio pinned once too often stays in use; once too few,
+ * the kernel warns).
+ */
+TEST_F_TIMEOUT(stress, hugetlb_pins_under_racing_maps, TIMEOUT)
+{
+	struct ioasid_test_mock_device mock = {
+		.pgsize_bitmap = self->page | (2UL << 20),
+		.aperture_last = APERTURE_LAST,
+	};
+	struct huge_worker w[HUGE_THREADS];
+	pthread_t threads[HUGE_THREADS];
+	long pool = ioasid_huge_pool(), free_before, maps = 0;
+	size_t huge = 2UL << 20, i;
+	char *mem;
+	int fd;
+
+	if (pool < 0 || ioasid_meminfo("Hugepagesize: %ld kB") != 2048 ||
+	    ioasid_set_huge_pool(pool + HUGE_PAGES))
+		SKIP(return, "no 2 MiB hugetlb pages on this kernel");
+	free_before = ioasid_meminfo("HugePages_Free: %ld");
+	mem = mmap(NULL, HUGE_PAGES * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		   -1, 0);
+	if (mem == MAP_FAILED) {
+		ioasid_set_huge_pool(pool);
+		SKIP(return, "the pool gave no %d huge pages", HUGE_PAGES);
+	}
+	for (i = 0; i < HUGE_PAGES * huge; i++)
+		mem[i] = i * 7 + i / huge;
+	fd = open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < HUGE_THREADS; i++) {
+		w[i] = (struct huge_worker){
+			.fd = fd,
+			.mem = mem,
+			.huge = huge,
+			.page = self->page,
+			.seed = i + 1,
+			.ops = self->ops / 40 / HUGE_THREADS + 1,
+		};
+		ASSERT_EQ(0, ioas_alloc(fd, &w[i].ioas_id));
+		ASSERT_EQ(0, mock_device(fd, &mock, &w[i].dev_id));
+		ASSERT_EQ(0, attach(fd, w[i].dev_id, w[i].ioas_id, 0));
+	}
+	for (i = 0; i < HUGE_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, huge_mapper,
+					    &w[i]));
+	for (i = 0; i < HUGE_THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		if (w[i].why[0])
+			TH_LOG("worker %zu: %s", i, w[i].why);
+		EXPECT_EQ(0, w[i].why[0]);
+		maps += w[i].maps;
+	}
+	ksft_print_msg("hugetlb: %ld maps of runs of %d huge pages by %d threads\n",
+		       maps, HUGE_PAGES, HUGE_THREADS);
+	close(fd);
+	munmap(mem, HUGE_PAGES * huge);
+	/* Every folio is back in the pool: none kept a pin. */
+	EXPECT_EQ(free_before, ioasid_meminfo("HugePages_Free: %ld"));
+	ASSERT_EQ(0, ioasid_set_huge_pool(pool));
 }
 
 TEST_HARNESS_MAIN
