@@ -45,7 +45,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -690,37 +689,17 @@ static void fz_remove_range(struct fz_obj *ioas, __u64 iova, __u64 len)
 
 /* ---- checks against the kernel ---- */
 
-/* The counters the model follows, read at once from the file kept open. */
+/* The counters, from the file kept open: one pread() per operation. */
 static int fz_counters(struct fz *f, struct ioasid_counters *c)
 {
-	char text[512], *line;
-	long *field;
+	char text[1024];
 	int n;
-	static const struct {
-		const char *name;
-		size_t offset;
-	} names[] = {
-		{ "contexts", offsetof(struct ioasid_counters, contexts) },
-		{ "objects", offsetof(struct ioasid_counters, objects) },
-		{ "pinned_pages", offsetof(struct ioasid_counters, pinned_pages) },
-		{ "accounted_pages",
-		  offsetof(struct ioasid_counters, accounted_pages) },
-		{ "nested", offsetof(struct ioasid_counters, nested) },
-	};
-	unsigned int i;
 
 	n = pread(f->counters, text, sizeof(text) - 1, 0);
 	if (n <= 0)
 		return -1;
 	text[n] = 0;
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		line = strstr(text, names[i].name);
-		if (!line)
-			return -1;
-		field = (long *)((char *)c + names[i].offset);
-		*field = strtol(line + strlen(names[i].name), NULL, 10);
-	}
-	return 0;
+	return ioasid_parse_counters(text, c);
 }
 
 /* Do the counters agree with the model? */

@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,22 +156,55 @@ struct ioasid_counters {
 	long faults;
 };
 
+/*
+ * Fill @c from the text of the counters file ("name value" lines); -1
+ * unless the text names every counter.
+ */
+static inline int ioasid_parse_counters(const char *text,
+					struct ioasid_counters *c)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "contexts", offsetof(struct ioasid_counters, contexts) },
+		{ "objects", offsetof(struct ioasid_counters, objects) },
+		{ "pinned_pages", offsetof(struct ioasid_counters, pinned_pages) },
+		{ "accounted_pages",
+		  offsetof(struct ioasid_counters, accounted_pages) },
+		{ "domains", offsetof(struct ioasid_counters, domains) },
+		{ "pasids", offsetof(struct ioasid_counters, pasids) },
+		{ "sva_binds", offsetof(struct ioasid_counters, sva_binds) },
+		{ "shares", offsetof(struct ioasid_counters, shares) },
+		{ "nested", offsetof(struct ioasid_counters, nested) },
+		{ "faults", offsetof(struct ioasid_counters, faults) },
+	};
+	unsigned int found = 0;
+	char key[64];
+	long value;
+	size_t i;
+	int n;
+
+	while (sscanf(text, "%63s %ld%n", key, &value, &n) == 2) {
+		for (i = 0; i < ARRAY_SIZE(fields); i++) {
+			if (strcmp(key, fields[i].name))
+				continue;
+			*(long *)((char *)c + fields[i].offset) = value;
+			found |= 1U << i;
+		}
+		text += n;
+	}
+	return found == (1U << ARRAY_SIZE(fields)) - 1 ? 0 : -1;
+}
+
+/* The module-wide counters, all at once: one read of the file. */
 static inline int ioasid_read_counters(struct ioasid_counters *c)
 {
-	c->contexts = ioasid_counter("contexts");
-	c->objects = ioasid_counter("objects");
-	c->pinned_pages = ioasid_counter("pinned_pages");
-	c->accounted_pages = ioasid_counter("accounted_pages");
-	c->domains = ioasid_counter("domains");
-	c->pasids = ioasid_counter("pasids");
-	c->sva_binds = ioasid_counter("sva_binds");
-	c->shares = ioasid_counter("shares");
-	c->nested = ioasid_counter("nested");
-	c->faults = ioasid_counter("faults");
-	return c->contexts < 0 || c->objects < 0 || c->pinned_pages < 0 ||
-	       c->accounted_pages < 0 || c->domains < 0 || c->pasids < 0 ||
-	       c->sva_binds < 0 || c->shares < 0 || c->nested < 0 ||
-	       c->faults < 0 ? -1 : 0;
+	char text[1024];
+
+	if (ioasid_read_file(IOASID_COUNTERS, text, sizeof(text)) < 0)
+		return -1;
+	return ioasid_parse_counters(text, c);
 }
 
 static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
