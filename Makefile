@@ -16,6 +16,9 @@
 #   make bench [LANES=...]    time map/unmap against VFIO type1 in the same
 #                             guest (x86-vtd and x86-virtio-iommu by default)
 #   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
+#   make deb                  the ioasid-dkms Debian package, into build/deb/
+#   make htmldocs             the documentation as HTML, and ioasidctl's man
+#                             page, into build/htmldocs/
 #   make fetch                download the kernels of all three architectures
 
 ARCH ?= x86_64
@@ -82,7 +85,8 @@ KBUILD_MAKE = $(MAKE) -C $(KDIR) M=$(MODULE_BUILD) ARCH=$(ARCH) \
 	CONFIG_IOMMU_IOASID_VFIO=m IOASID_VFIO_INCLUDE=$(IOASID_VFIO_INCLUDE) \
 	KCFLAGS="$(KCFLAGS) -I$(CURDIR)/include"
 
-.PHONY: all module selftests tools check demo bench lint fetch clean help
+.PHONY: all module selftests tools check demo bench lint deb htmldocs fetch \
+	clean help
 
 all: module
 
@@ -115,6 +119,12 @@ bench:
 
 lint:
 	@scripts/lint.sh
+
+deb:
+	@scripts/deb.sh
+
+htmldocs:
+	@scripts/htmldocs.sh
 
 fetch:
 	@for a in amd64 arm64 ppc64el; do scripts/fetch-kernel.sh $$a || exit; done

@@ -9,6 +9,8 @@
 #   qemu    booting the test lanes
 #   kernel  building the debug lane's kernel from linux-source
 #   dpdk    packing Debian's DPDK for the dpdk row (scripts/fetch-dpdk.sh)
+#   deb     the ioasid-dkms package, and the clean root DKMS builds it in
+#   docs    the HTML documentation and the man page
 
 set -euo pipefail
 
@@ -31,6 +33,11 @@ packages() {
 			linux-source-6.12 xz-utils ;;
 	dpdk)
 		echo binutils cpio gzip gpgv debian-archive-keyring ;;
+	deb)
+		echo dpkg-dev debhelper dh-dkms fakeroot mmdebstrap \
+			debian-archive-keyring ;;
+	docs)
+		echo python3-sphinx python3-docutils linux-source-6.12 ;;
 	*)
 		die "unknown step '$1'" ;;
 	esac
