@@ -390,12 +390,14 @@ int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd)
 			rc = PTR_ERR(ioas);
 			break;
 		}
-		n = ioasid_ioas_read_mappings(ioas, next, batch,
-					      min(cmd->num_mappings - done,
-						  READ_BATCH), &next);
+		rc = ioasid_ioas_read_mappings(ioas, next, batch,
+					       min(cmd->num_mappings - done,
+						   READ_BATCH), &next);
 		ioasid_put_object(&ioas->obj);
-		if (!n)
+		if (rc <= 0)
 			break;
+		n = rc;
+		rc = 0;
 		if (copy_to_user(uptr + done, batch, n * sizeof(*batch))) {
 			rc = -EFAULT;
 			break;

@@ -1240,18 +1240,21 @@ static void describe_file_area(const struct ioasid_area *area,
  * @next: set to the IOVA after the last area described, or to @start when
  *	none was
  *
- * Return: the number of areas described.
+ * The wait for the IOAS's lock ends when the task is killed: a reader of
+ * another process's context may not be stuck behind a command that is.
+ *
+ * Return: the number of areas described, or -EINTR.
  */
-unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
-				       unsigned long start,
-				       struct ioasid_mapping *out,
-				       unsigned int max, unsigned long *next)
+int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas, unsigned long start,
+			      struct ioasid_mapping *out, unsigned int max,
+			      unsigned long *next)
 {
 	struct ioasid_area *area;
 	unsigned int n = 0;
 
 	*next = start;
-	down_read(&ioas->iova_rwsem);
+	if (down_read_killable(&ioas->iova_rwsem))
+		return -EINTR;
 	for (area = area_first(ioas, start, ULONG_MAX); area && n < max;
 	     area = area_next(area, ULONG_MAX), n++) {
 		out[n] = (struct ioasid_mapping){

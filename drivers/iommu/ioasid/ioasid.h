@@ -12,7 +12,9 @@
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 
 struct dentry;
@@ -20,6 +22,7 @@ struct device;
 struct file;
 struct iommu_domain;
 struct iommu_group;
+struct ioasid_ctx;
 struct ioasid_pasid;
 struct ioasid_share;
 struct ioasid_features;
@@ -76,6 +79,11 @@ static inline void ioasid_fail_nth_exit(void)
 }
 #endif
 
+/* The view of every context in debugfs (debugfs.c). */
+void ioasid_ctx_register(struct ioasid_ctx *ictx);
+void ioasid_ctx_unregister(struct ioasid_ctx *ictx);
+void ioasid_debugfs_init(struct dentry *dir);
+
 /* The mock backend's test ioctl (backends/mock.c). */
 struct ioasid_ucmd;
 #ifdef CONFIG_IOMMU_IOASID_MOCK
@@ -122,6 +130,22 @@ static inline long ioasid_mock_ioctl(struct ioasid_ucmd *ucmd,
  *	@owner_rwsem
  * @uaddr_lock: taken by the commands that change the user addresses of
  *	mappings in several IOASes at once, around their iova_rwsems
+ * @serial: the context's number, unique while the module is loaded, shown
+ *	in the file's fdinfo and in debugfs; never changes
+ * @creator_pid: the thread group id of the process that opened it, or for
+ *	which a kernel user did; never changes
+ * @creator_uid: the real uid of that process; never changes
+ * @creator_comm: its name then; never changes
+ * @owner_pid: the thread group id of the process that took it over last, 0
+ *	until one does; set under @owner_rwsem held for writing, read without
+ *	it by the debugfs view (READ_ONCE())
+ * @link: in the list of every context (debugfs.c), under its lock
+ * @users: 1 for the context's file, and 1 for each reader of the debugfs
+ *	view reading it; the release of the file waits for the readers
+ * @destroy_rwsem: held for writing by IOASID_DESTROY while it takes an
+ *	object out of @objects and destroys it, for reading by the debugfs
+ *	view while it reads an object it holds no reference of; taken after
+ *	@owner_rwsem, before the other locks of the context
  */
 struct ioasid_ctx {
 	struct xarray objects;
@@ -134,6 +158,14 @@ struct ioasid_ctx {
 	struct rw_semaphore owner_rwsem; /* fences commands from the owner */
 	struct mm_struct *owner;
 	struct mutex uaddr_lock; /* nests the iova_rwsems of IOASes */
+	u64 serial;
+	pid_t creator_pid;
+	kuid_t creator_uid;
+	char creator_comm[TASK_COMM_LEN];
+	pid_t owner_pid;
+	struct list_head link;
+	refcount_t users;
+	struct rw_semaphore destroy_rwsem; /* fences DESTROY from readers */
 };
 
 enum ioasid_object_type {
@@ -882,10 +914,9 @@ void ioasid_ioas_supply(struct ioasid_ioas *ioas,
 			const struct ioasid_uaddr_request *req);
 
 struct ioasid_mapping;
-unsigned int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas,
-				       unsigned long start,
-				       struct ioasid_mapping *out,
-				       unsigned int max, unsigned long *next);
+int ioasid_ioas_read_mappings(struct ioasid_ioas *ioas, unsigned long start,
+			      struct ioasid_mapping *out, unsigned int max,
+			      unsigned long *next);
 int ioasid_cmd_objects(struct ioasid_ucmd *ucmd);
 int ioasid_cmd_ioas_mappings(struct ioasid_ucmd *ucmd);
 

@@ -141,6 +141,7 @@ static void ctx_set_owner(struct ioasid_ctx *ictx)
 		return;
 	mmgrab(current->mm);
 	ictx->owner = current->mm;
+	WRITE_ONCE(ictx->owner_pid, task_tgid_nr(current));
 	if (old)
 		mmdrop(old);
 }

@@ -207,22 +207,25 @@ static int ioasid_cmd_destroy(struct ioasid_ucmd *ucmd)
 	if (cmd->__reserved)
 		return -EINVAL;
 
+	/* A reader of the debugfs view may be reading the object. */
+	if (down_write_killable(&ictx->destroy_rwsem))
+		return -EINTR;
 	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, cmd->id);
 	if (!obj) {
-		xa_unlock(&ictx->objects);
-		return -ENOENT;
+		obj = ERR_PTR(-ENOENT);
+	} else if (!refcount_dec_if_one(&obj->users)) {
+		/* Only the table's reference may be left. */
+		obj = ERR_PTR(-EBUSY);
+	} else {
+		/* Then no one can take one. */
+		__xa_erase(&ictx->objects, obj->id);
 	}
-	/* Only the table's reference may be left; then no one can take one. */
-	if (!refcount_dec_if_one(&obj->users)) {
-		xa_unlock(&ictx->objects);
-		return -EBUSY;
-	}
-	__xa_erase(&ictx->objects, obj->id);
 	xa_unlock(&ictx->objects);
-
-	ioasid_object_destroy_now(obj);
-	return 0;
+	if (!IS_ERR(obj))
+		ioasid_object_destroy_now(obj);
+	up_write(&ictx->destroy_rwsem);
+	return PTR_ERR_OR_ZERO(obj);
 }
 
 /**
@@ -482,8 +485,10 @@ static struct ioasid_ctx *ioasid_ctx_alloc(void)
 	mutex_init(&ictx->attach_lock);
 	mutex_init(&ictx->uaddr_lock);
 	init_rwsem(&ictx->owner_rwsem);
+	init_rwsem(&ictx->destroy_rwsem);
 	xa_init(&ictx->groups);
 	xa_init(&ictx->bound_groups);
+	ioasid_ctx_register(ictx);
 	ioasid_count(IOASID_CNT_CONTEXTS, 1);
 	return ictx;
 }
@@ -518,6 +523,7 @@ static void ioasid_release_objects(struct ioasid_ctx *ictx,
 /* Release what @ictx, which no file refers to any more, holds; free it. */
 static void ioasid_ctx_free(struct ioasid_ctx *ictx)
 {
+	ioasid_ctx_unregister(ictx);
 	/*
 	 * Devices first: an attached device holds its IOAS, or its nested
 	 * hwpt, which holds its IOAS and its fault object.
@@ -545,6 +551,14 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 {
 	ioasid_ctx_free(filp->private_data);
 	return 0;
+}
+
+/* The context's number in the file's fdinfo, for ioasidctl to match. */
+static void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct ioasid_ctx *ictx = filp->private_data;
+
+	seq_printf(m, "ioasid-context:\t%llu\n", ictx->serial);
 }
 
 static const struct file_operations ioasid_fops;
@@ -591,6 +605,7 @@ static const struct file_operations ioasid_fops = {
 	.unlocked_ioctl = ioasid_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
+	.show_fdinfo = ioasid_fops_show_fdinfo,
 };
 
 static struct miscdevice ioasid_misc_dev = {
@@ -629,6 +644,7 @@ static int __init ioasid_init(void)
 	ioasid_debugfs_dir = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("counters", 0400, ioasid_debugfs_dir, NULL,
 			    &ioasid_counters_fops);
+	ioasid_debugfs_init(ioasid_debugfs_dir);
 	ioasid_fail_nth_init(ioasid_debugfs_dir);
 	return 0;
 
