@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
+#include <sys/wait.h>
 
 #include <linux/ioasid.h>
 
@@ -26,10 +29,6 @@
 #define IOASID_SYSFS_MODULE "/sys/module/ioasid"
 #define IOASID_COUNTERS "/sys/kernel/debug/ioasid/counters"
 
-/*
- * Read one of the module-wide counters ("contexts", ...) from debugfs.
- * Returns -1 when the file or the counter does not exist.
- */
 /* The number in the line of /proc/meminfo that @format reads, or -1. */
 static inline long ioasid_meminfo(const char *format)
 {
@@ -47,6 +46,10 @@ static inline long ioasid_meminfo(const char *format)
 	return n;
 }
 
+/*
+ * Read one of the module-wide counters ("contexts", ...) from debugfs.
+ * Returns -1 when the file or the counter does not exist.
+ */
 static inline long ioasid_counter(const char *name)
 {
 	char key[64];
@@ -79,6 +82,72 @@ static inline int ioasid_read_file(const char *path, char *buf, size_t size)
 	fclose(f);
 	buf[len] = '\0';
 	return len;
+}
+
+/*
+ * The number of the context open on file @fd of process @pid, from the
+ * file's fdinfo; 0 when it is no context.
+ */
+static inline unsigned long long ioasid_fd_context(int pid, int fd)
+{
+	unsigned long long serial = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ioasid-context: %llu", &serial) == 1)
+			break;
+	fclose(f);
+	return serial;
+}
+
+/*
+ * Run the program @argv[0] with @argv (NULL-terminated); what it writes
+ * to its standard output, NUL-terminated, in *@out, to free().  Returns
+ * its exit status, or -1 when it could not be run or did not exit.
+ */
+static inline int ioasid_run_program(const char *const *argv, char **out)
+{
+	size_t len = 0, size = 4096;
+	int pipefd[2], status;
+	char *buf, *more;
+	ssize_t n;
+	pid_t pid;
+
+	*out = NULL;
+	buf = malloc(size);
+	if (!buf || pipe2(pipefd, O_CLOEXEC)) {
+		free(buf);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (pid > 0 && (n = read(pipefd[0], buf + len, size - len - 1)) > 0) {
+		len += n;
+		if (size - len > 1)
+			continue;
+		more = realloc(buf, 2 * size);
+		if (!more)
+			break;
+		buf = more;
+		size *= 2;
+	}
+	close(pipefd[0]);
+	buf[len] = 0;
+	*out = buf;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 /* How many times @needle is in the kernel log. */
