@@ -32,8 +32,8 @@
  * A flag the kernel does not know fails with -EOPNOTSUPP, a non-zero
  * reserved member with -EINVAL, and a struct that cannot be read, or cannot
  * be written back, with -EFAULT before the command does anything.  (A caller
- * that unmaps the struct while the command runs may still lose the reply of
- * a command that took effect.)
+ * that unmaps the struct before the command returns may still lose the reply
+ * of a command that took effect.)
  *
  * Objects (IO address spaces, and later devices) are named by a __u32 id,
  * unique within the context and never 0.  An id that does not exist in this
