@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sphinx configuration of the ioasid documentation: `make htmldocs` builds
-# it (scripts/htmldocs.sh) as HTML.
+# it (scripts/htmldocs.sh), as HTML and as ioasidctl's man page.
 #
 # The kernel-doc directive and the other extensions are the kernel's own,
 # from linux-source-6.12: scripts/htmldocs.sh extracts them into the cache
@@ -38,3 +38,12 @@ smartquotes = False
 
 html_theme = 'alabaster'
 html_title = 'ioasid documentation'
+
+# One man page per command-line tool.  The title of the document is not part
+# of the man page: the NAME line is made of the name and the description
+# here.
+man_pages = [
+    ('tools/ioasid/ioasidctl', 'ioasidctl',
+     'show IOMMU groups, ioasid contexts and counters', [], 8),
+]
+man_make_section_directory = False

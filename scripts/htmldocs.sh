@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the documentation with Sphinx: Documentation/ as HTML into
-# build/htmldocs/.  The kernel-doc directive, which pulls the uAPI header's
-# comments in, is the kernel's own: Documentation/sphinx/ and
-# scripts/kernel-doc of linux-source-6.12, extracted into
-# $IOASID_CACHE/linux-docs once.  Any warning, of Sphinx or of kernel-doc,
-# fails the build.
+# build/htmldocs/, and ioasidctl's man page into build/htmldocs/man/.  The
+# kernel-doc directive, which pulls the uAPI header's comments in, is the
+# kernel's own: Documentation/sphinx/ and scripts/kernel-doc of
+# linux-source-6.12, extracted into $IOASID_CACHE/linux-docs once.  Any
+# warning, of Sphinx or of kernel-doc, fails the build.
 #
 # Usage: htmldocs.sh [OUTDIR]
 #        SPHINXBUILD=... to run another sphinx-build than the one in PATH.
@@ -39,13 +39,21 @@ if [ "$(cat "$linux/.extracted" 2>/dev/null)" != "$stamp" ]; then
 fi
 export IOASID_LINUX_DOCS=$linux
 
+# The man page's date: that of the last commit, for the same page from the
+# same sources.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git -C "$topdir" log -1 --format=%ct 2>/dev/null) ||
+		unset SOURCE_DATE_EPOCH
+fi
+[ -z "${SOURCE_DATE_EPOCH:-}" ] || export SOURCE_DATE_EPOCH
+
 warnings=$(mktemp)
 trap 'rm -f "$warnings"' EXIT
 
 # -q leaves on standard error only warnings, Sphinx's and those kernel-doc
 # prints: anything there fails the build, even what -W does not catch.  The
-# build reads every source afresh (-E), for a warning not to hide in an
-# unchanged file.
+# HTML build reads every source afresh (-E), for a warning not to hide in an
+# unchanged file; the man build takes the doctrees it left.
 sphinx() {
 	local dir=$1
 
@@ -54,9 +62,9 @@ sphinx() {
 		"$topdir/Documentation" "$dir" 2>>"$warnings"
 }
 rc=0
-sphinx "$out" -E -b html || rc=$?
+sphinx "$out" -E -b html && sphinx "$out/man" -b man || rc=$?
 if [ "$rc" -ne 0 ] || [ -s "$warnings" ]; then
 	cat "$warnings" >&2
 	die "the documentation does not build without warnings"
 fi
-log "documentation: $out/index.html"
+log "documentation: $out/index.html, $out/man/ioasidctl.8"
