@@ -3,8 +3,9 @@
 #
 # The style gate: checkpatch --strict over every C file and header of
 # drivers/, include/ and tools/, kernel-doc over the module and the uAPI,
-# the uAPI header compiled alone as C and as C++, and sparse over the module
-# for each architecture.  All must report nothing.
+# the documentation built with Sphinx (make htmldocs), the uAPI header
+# compiled alone as C and as C++, and sparse over the module for each
+# architecture.  All must report nothing.
 
 set -uo pipefail
 
@@ -44,6 +45,16 @@ if [ -s "$out" ]; then
 	status=1
 else
 	log "kernel-doc: clean (${#kdoc_files[@]} files)"
+fi
+
+# The documentation, with the uAPI's kernel-doc pulled in: any warning of
+# Sphinx or kernel-doc fails it.
+if "$topdir/scripts/htmldocs.sh" >"$out" 2>&1; then
+	log "htmldocs: clean"
+else
+	log "htmldocs: findings"
+	cat "$out"
+	status=1
 fi
 
 for lang in c c++; do
