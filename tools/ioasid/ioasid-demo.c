@@ -6,6 +6,7 @@
  * Exits non-zero if anything does not behave as documented.
  */
 #include <fcntl.h>
+#include <libgen.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -167,6 +168,57 @@ static int show_translated_dma(int fd, __u32 ioas, struct edu_bar *bar,
 }
 
 /*
+ * Run ioasidctl, which sits beside this program, with @args, indented; a
+ * demo without it says so and goes on.
+ */
+static int run_ioasidctl(const char *const *args)
+{
+	char self[PATH_MAX], tool[PATH_MAX + 16], *out, *line, *next;
+	const char *argv[6] = { tool };
+	ssize_t len;
+	int i, rc;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len < 0)
+		return failed("finding ioasidctl", -errno);
+	self[len] = 0;
+	snprintf(tool, sizeof(tool), "%s/ioasidctl", dirname(self));
+	if (access(tool, X_OK)) {
+		printf("            (no %s: not shown)\n", tool);
+		return 0;
+	}
+	for (i = 0; args[i] && i < 4; i++)
+		argv[i + 1] = args[i];
+	rc = ioasid_run_program(argv, &out);
+	for (line = out; line && *line; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next)
+			next++;
+		printf("            %.*s", (int)(next - line), line);
+	}
+	free(out);
+	return rc ? failed("ioasidctl", -EIO) : 0;
+}
+
+/* What ioasidctl, the inspector, sees of the groups and of this context. */
+static int show_inspector(int fd)
+{
+	char arg[32];
+
+	snprintf(arg, sizeof(arg), "%d:%d", getpid(), fd);
+	printf("  inspect   ioasidctl groups: who owns each device\n");
+	if (run_ioasidctl((const char *[]){ "groups", NULL }))
+		return 1;
+	printf("  inspect   ioasidctl contexts: every context, from debugfs (root)\n");
+	if (run_ioasidctl((const char *[]){ "contexts", NULL }))
+		return 1;
+	printf("  inspect   ioasidctl context %s: through its state query, as a\n"
+	       "            process taking the context over sees it (--json for scripts)\n",
+	       arg);
+	return run_ioasidctl((const char *[]){ "context", arg, NULL });
+}
+
+/*
  * Aim a device write at the physical address of one of our pages, as an
  * IOVA nothing maps: without the IOMMU it would land there.
  */
@@ -241,7 +293,7 @@ static int show_device_dma(int fd, int devfd, size_t page)
 	if (buf == MAP_FAILED)
 		return failed("mmap", -errno);
 	rc = show_translated_dma(fd, ioas, &bar, buf, page) ||
-	     show_blocked_dma(&bar, page);
+	     show_inspector(fd) || show_blocked_dma(&bar, page);
 	munmap(buf, 2 * page);
 	return rc;
 }
