@@ -43,6 +43,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "trace.h"
 
 /**
  * struct ioasid_group_attach - an IOMMU group attached to an IOAS
@@ -951,7 +952,7 @@ struct ioasid_device *ioasid_device_get(struct ioasid_ctx *ictx, u32 id)
 	return container_of(obj, struct ioasid_device, obj);
 }
 
-int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
+static int attach_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_attach *cmd = ucmd->cmd;
 	struct ioasid_nested *nested = NULL;
@@ -960,13 +961,13 @@ int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
 	struct ioasid_ioas *ioas;
 	int rc;
 
+	cmd->out_unmet = 0;
 	if (cmd->flags & ~(IOASID_DEVICE_ATTACH_REPLACE |
 			   IOASID_DEVICE_ATTACH_PASID))
 		return -EOPNOTSUPP;
 	if (cmd->__reserved ||
 	    (cmd->pasid && !(cmd->flags & IOASID_DEVICE_ATTACH_PASID)))
 		return -EINVAL;
-	cmd->out_unmet = 0;
 	idev = ioasid_device_get(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
@@ -1008,7 +1009,15 @@ out_put_dev:
 	return rc;
 }
 
-int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
+int ioasid_cmd_device_attach(struct ioasid_ucmd *ucmd)
+{
+	int rc = attach_cmd(ucmd);
+
+	trace_ioasid_device_attach(ucmd->cmd, rc);
+	return rc;
+}
+
+static int detach_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_detach *cmd = ucmd->cmd;
 	struct ioasid_pasid *ipasid;
@@ -1036,6 +1045,14 @@ int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
 	}
 	mutex_unlock(&ucmd->ictx->attach_lock);
 	ioasid_put_object(&idev->obj);
+	return rc;
+}
+
+int ioasid_cmd_device_detach(struct ioasid_ucmd *ucmd)
+{
+	int rc = detach_cmd(ucmd);
+
+	trace_ioasid_device_detach(ucmd->cmd, rc);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "trace.h"
 
 #define IOASID_KNOWN_CAPS (IOASID_DEVICE_CAP_PAGING |                       \
 			   IOASID_DEVICE_CAP_COHERENT |                     \
@@ -185,6 +186,7 @@ int ioasid_ioas_check_device(struct ioasid_ioas *ioas,
 		return rc;
 	pr_warn("ioasid: %s refused by enabled IOAS %u: unmet features %#llx\n",
 		ioasid_device_name(idev), ioas->obj.id, *unmet);
+	trace_ioasid_device_refused(ioas->obj.id, idev->obj.id, *unmet);
 	return -EOPNOTSUPP;
 }
 
@@ -217,6 +219,7 @@ int ioasid_ioas_check_pasid(struct ioasid_ioas *ioas,
 		pr_warn_ratelimited("ioasid: PASID %u of %s refused by enabled IOAS %u: it promised no PASIDs\n",
 				    pasid, ioasid_device_name(idev),
 				    ioas->obj.id);
+		trace_ioasid_device_refused(ioas->obj.id, idev->obj.id, *unmet);
 		return -EOPNOTSUPP;
 	}
 	if (pasid >> min_pasid_log2)
@@ -320,7 +323,7 @@ static int ioas_enable(struct ioasid_ctx *ictx, struct ioasid_ioas *ioas,
 	return *unmet ? -EOPNOTSUPP : 0;
 }
 
-int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd)
+static int ioas_enable_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_enable *cmd = ucmd->cmd;
 	struct ioasid_features *features;
@@ -328,6 +331,7 @@ int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd)
 	u64 unmet = 0;
 	int rc;
 
+	cmd->out_unmet = 0;
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	features = ioasid_kzalloc(sizeof(*features));
@@ -353,6 +357,14 @@ int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd)
 	rc = ioasid_ucmd_respond(ucmd) ?: rc;
 out_free:
 	kfree(features);
+	return rc;
+}
+
+int ioasid_cmd_ioas_enable(struct ioasid_ucmd *ucmd)
+{
+	int rc = ioas_enable_cmd(ucmd);
+
+	trace_ioasid_ioas_enable(ucmd->cmd, rc);
 	return rc;
 }
 

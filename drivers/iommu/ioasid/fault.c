@@ -29,6 +29,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "trace.h"
 
 #define FAULT_MAX_DEPTH 65536
 /* Records copied out by one pass of read(). */
@@ -114,6 +115,7 @@ static void fault_answer(struct ioasid_fault_queue *q, unsigned long cookie,
 {
 	struct fault_pending *p = xa_erase(&q->pending, cookie);
 
+	trace_ioasid_fault_response(p->idev->obj.id, p->pasid, cookie, code);
 	p->idev->ops->page_response(p->idev, p->pasid, code);
 	q->nr_pending--;
 	kfree(p);
@@ -218,9 +220,14 @@ int ioasid_fault_report(struct ioasid_nested *nested,
 		rc = fault_queue_one(q, &fault, idev);
 		mutex_unlock(&q->lock);
 	}
-	if (rc && (flags & IOASID_FAULT_PAGE_REQUEST))
+	trace_ioasid_fault_report(&fault, rc);
+	if (rc && (flags & IOASID_FAULT_PAGE_REQUEST)) {
+		/* Answered at once, never queued: it has no cookie. */
+		trace_ioasid_fault_response(idev->obj.id, pasid, 0,
+					    IOASID_FAULT_RESPONSE_INVALID);
 		idev->ops->page_response(idev, pasid,
 					 IOASID_FAULT_RESPONSE_INVALID);
+	}
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "trace.h"
 
 #define MAP_FLAGS (IOASID_IOAS_MAP_FIXED_IOVA | IOASID_IOAS_MAP_READABLE | \
 		   IOASID_IOAS_MAP_WRITEABLE)
@@ -180,7 +181,7 @@ static int map_new_area(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas,
 	return map_and_respond(ucmd, ioas, &areas, iova, length, flags, phase);
 }
 
-int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
+static int ioas_map_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_map *cmd = ucmd->cmd;
 	struct ioasid_pages *pages;
@@ -216,7 +217,15 @@ out_put:
 	return rc;
 }
 
-int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
+int ioasid_cmd_ioas_map(struct ioasid_ucmd *ucmd)
+{
+	int rc = ioas_map_cmd(ucmd);
+
+	trace_ioasid_ioas_map(ucmd->cmd, rc);
+	return rc;
+}
+
+static int ioas_map_file_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_map_file *cmd = ucmd->cmd;
 	struct ioasid_pages *pages;
@@ -256,7 +265,15 @@ out_fput:
 	return rc;
 }
 
-int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd)
+int ioasid_cmd_ioas_map_file(struct ioasid_ucmd *ucmd)
+{
+	int rc = ioas_map_file_cmd(ucmd);
+
+	trace_ioasid_ioas_map_file(ucmd->cmd, rc);
+	return rc;
+}
+
+static int ioas_copy_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_copy *cmd = ucmd->cmd;
 	struct ioasid_ioas *src, *dst;
@@ -290,7 +307,15 @@ out_put_src:
 	return rc;
 }
 
-int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
+int ioasid_cmd_ioas_copy(struct ioasid_ucmd *ucmd)
+{
+	int rc = ioas_copy_cmd(ucmd);
+
+	trace_ioasid_ioas_copy(ucmd->cmd, rc);
+	return rc;
+}
+
+static int ioas_unmap_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_unmap *cmd = ucmd->cmd;
 	unsigned long unmapped = 0;
@@ -320,6 +345,17 @@ int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
 		rc = ioasid_ucmd_respond(ucmd);
 	}
 	ioas_put(ioas);
+	return rc;
+}
+
+/* The event wants the length asked for, which the reply replaces. */
+int ioasid_cmd_ioas_unmap(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_ioas_unmap *cmd = ucmd->cmd;
+	u64 length = cmd->length;
+	int rc = ioas_unmap_cmd(ucmd);
+
+	trace_ioasid_ioas_unmap(cmd, length, rc);
 	return rc;
 }
 
@@ -588,12 +624,19 @@ static int apply_unmap_batch(struct ioasid_ucmd *ucmd,
 
 int ioasid_cmd_ioas_map_batch(struct ioasid_ucmd *ucmd)
 {
-	return run_batch(ucmd, check_map_range, -EEXIST, apply_map_batch);
+	int rc = run_batch(ucmd, check_map_range, -EEXIST, apply_map_batch);
+
+	trace_ioasid_ioas_map_batch(ucmd->cmd, rc);
+	return rc;
 }
 
 int ioasid_cmd_ioas_unmap_batch(struct ioasid_ucmd *ucmd)
 {
-	return run_batch(ucmd, check_unmap_range, -EINVAL, apply_unmap_batch);
+	int rc = run_batch(ucmd, check_unmap_range, -EINVAL,
+			   apply_unmap_batch);
+
+	trace_ioasid_ioas_unmap_batch(ucmd->cmd, rc);
+	return rc;
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "ioasid.h"
+#include "trace.h"
 
 /**
  * struct ioas_group - the IOASes a command works on, with a reference each
@@ -146,7 +147,7 @@ static void ctx_set_owner(struct ioasid_ctx *ictx)
 		mmdrop(old);
 }
 
-int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
+static int take_ownership_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_take_ownership *cmd = ucmd->cmd;
 	struct ioasid_ctx *ictx = ucmd->ictx;
@@ -171,6 +172,14 @@ int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
 		return rc;
 	cmd->out_moved = (u64)moved << PAGE_SHIFT;
 	return ioasid_ucmd_respond(ucmd);
+}
+
+int ioasid_cmd_take_ownership(struct ioasid_ucmd *ucmd)
+{
+	int rc = take_ownership_cmd(ucmd);
+
+	trace_ioasid_take_ownership(ucmd->cmd, rc);
+	return rc;
 }
 
 /* The range and rule of an IOASID_UADDR_INVALIDATE, its arguments checked. */
@@ -199,7 +208,7 @@ static int invalidate_request(const struct ioasid_uaddr_invalidate *cmd,
 	return 0;
 }
 
-int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd)
+static int uaddr_invalidate_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_uaddr_invalidate *cmd = ucmd->cmd;
 	struct ioasid_ctx *ictx = ucmd->ictx;
@@ -228,6 +237,14 @@ int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd)
 	cmd->out_mappings = n;
 	cmd->out_length = length;
 	return ioasid_ucmd_respond(ucmd);
+}
+
+int ioasid_cmd_uaddr_invalidate(struct ioasid_ucmd *ucmd)
+{
+	int rc = uaddr_invalidate_cmd(ucmd);
+
+	trace_ioasid_uaddr_invalidate(ucmd->cmd, rc);
+	return rc;
 }
 
 /* The request of @cmd, its arguments checked. */
@@ -263,7 +280,7 @@ static int supply_request(const struct ioasid_uaddr_supply *cmd,
 	return 0;
 }
 
-int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd)
+static int uaddr_supply_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_uaddr_supply *cmd = ucmd->cmd;
 	struct ioasid_ctx *ictx = ucmd->ictx;
@@ -288,5 +305,13 @@ int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd)
 		ioasid_ioas_supply(grp.ioas[i], &req);
 	ioas_group_unlock(ictx, &grp);
 	ioas_group_put(&grp);
+	return rc;
+}
+
+int ioasid_cmd_uaddr_supply(struct ioasid_ucmd *ucmd)
+{
+	int rc = uaddr_supply_cmd(ucmd);
+
+	trace_ioasid_uaddr_supply(ucmd->cmd, rc);
 	return rc;
 }
