@@ -35,6 +35,24 @@ static inline int mock_device(int fd,
 	return rc;
 }
 
+/*
+ * A mock device whose IOMMU nests the mock's stage 1, tracks dirt and
+ * binds processes, with 8 PASID bits and pages of @page bytes.
+ */
+static inline struct ioasid_test_mock_device mock_nesting_device(size_t page)
+{
+	return (struct ioasid_test_mock_device){
+		.caps = IOASID_DEVICE_CAP_COHERENT |
+			IOASID_DEVICE_CAP_ISOLATED_MSI |
+			IOASID_DEVICE_CAP_DIRTY_TRACKING |
+			IOASID_DEVICE_CAP_SVA,
+		.max_pasid_log2 = 8,
+		.nesting_formats = IOASID_NESTING_MOCK_S1,
+		.pgsize_bitmap = page,
+		.aperture_last = (1ULL << 48) - 1,
+	};
+}
+
 /* The mock device writes (@write) or reads @len bytes at @iova. */
 static inline int mock_dma(int fd, __u32 dev_id, __u64 iova, void *buf,
 			   __u64 len, bool write)

@@ -58,21 +58,6 @@
 
 static size_t page;
 
-/* A mock device whose IOMMU nests the mock's stage 1 and tracks dirt. */
-static struct ioasid_test_mock_device nesting_mock(void)
-{
-	return (struct ioasid_test_mock_device){
-		.caps = IOASID_DEVICE_CAP_COHERENT |
-			IOASID_DEVICE_CAP_ISOLATED_MSI |
-			IOASID_DEVICE_CAP_DIRTY_TRACKING |
-			IOASID_DEVICE_CAP_SVA,
-		.max_pasid_log2 = 8,
-		.nesting_formats = IOASID_NESTING_MOCK_S1,
-		.pgsize_bitmap = page,
-		.aperture_last = (1ULL << 48) - 1,
-	};
-}
-
 /*
  * What every fixture of this file holds: a mock context with an IOAS that
  * maps the slots, a nesting mock device (not attached), two stage-1 table
@@ -131,7 +116,7 @@ static const char *nenv_open(struct __test_metadata *_metadata,
 		return why;
 	ASSERT_LE(0, e->ctx.fd);
 	ASSERT_EQ(0, ioas_alloc(e->ctx.fd, &e->ctx.ioas_id));
-	config = nesting_mock();
+	config = mock_nesting_device(page);
 	ASSERT_EQ(0, mock_device(e->ctx.fd, &config, &e->dev_id));
 	e->mem = mmap(NULL, NSLOTS * page, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -606,7 +591,7 @@ TEST_F(nested, hwpt_alloc_rejects_bad_input)
 TEST_F(nested, hwpt_needs_a_format_the_device_offers)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	struct ioasid_hwpt_mock_s1 s1_data = { .root = mock_s1_root(&e->s1) };
 	__u32 vtd, none, twin, hwpt_id;
 	__u32 got = 0, tag = 0x7217;
@@ -616,7 +601,7 @@ TEST_F(nested, hwpt_needs_a_format_the_device_offers)
 	ASSERT_EQ(0, mock_device(e->ctx.fd, &config, &vtd));
 	config.nesting_formats = 0;
 	ASSERT_EQ(0, mock_device(e->ctx.fd, &config, &none));
-	config = nesting_mock();
+	config = mock_nesting_device(page);
 	ASSERT_EQ(0, mock_device(e->ctx.fd, &config, &twin));
 
 	ASSERT_EQ(-EOPNOTSUPP,
@@ -666,7 +651,7 @@ TEST_F(nested, hwpt_needs_a_format_the_device_offers)
 TEST_F(nested, enabled_ioas_takes_only_its_format)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	struct ioasid_hwpt_mock_s1 s1_data = { .root = GPA(TABLES_B) };
 	__u32 other, managed, hwpt_id;
 	struct ioasid_features f;
@@ -713,7 +698,7 @@ TEST_F(nested, enabled_ioas_takes_only_its_format)
 TEST_F(nested, enabled_ioas_refuses_a_device_it_would_not_take)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device narrow = nesting_mock();
+	struct ioasid_test_mock_device narrow = mock_nesting_device(page);
 	struct ioasid_hwpt_mock_s1 s1_data = { .root = mock_s1_root(&e->s1) };
 	struct ioasid_features f;
 	__u32 dev2, hwpt_id;
@@ -1249,7 +1234,7 @@ TEST_F(nested, fault_alloc_rejects_bad_input)
 TEST_F(nested, fault_records_say_what_faulted)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	__u32 hwpt_id, hwpt2, fault_id, twin;
 	struct ioasid_fault f[6];
 	char buf[16];
@@ -1565,7 +1550,7 @@ TEST_F(nested, answered_cookies_are_not_reused)
 TEST_F(nested, fault_file_outlives_its_object_and_context)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	struct ioasid_hwpt_mock_s1 s1_data = { .root = mock_s1_root(&e->s1) };
 	__u32 hwpt_id, fault_id, ioas2, dev2;
 	__u64 gpa = GPA_BASE;
@@ -1641,7 +1626,7 @@ TEST_F(nested, faults_without_a_fault_object_go_nowhere)
 TEST_F(nested, dirty_tracking_mode_follows_the_devices)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	__u32 empty, blind, hwpt_id, mode;
 	__u64 word;
 
@@ -1900,7 +1885,7 @@ TEST_F(nested, nested_writes_dirty_stage2)
 TEST_F(nested, dirty_bits_at_the_top_of_the_address_space)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	__u64 top = -2ULL * page, iova, word;
 	__u32 dev, ioas2, mode;
 	int hw;
@@ -1940,7 +1925,7 @@ TEST_F(nested, dirty_bits_at_the_top_of_the_address_space)
 TEST_F(nested, software_mode_reports_every_writable_page)
 {
 	struct nenv *e = &self->e;
-	struct ioasid_test_mock_device config = nesting_mock();
+	struct ioasid_test_mock_device config = mock_nesting_device(page);
 	__u64 iova, word;
 	__u32 blind, ioas2, mode;
 	char *mem;
