@@ -75,6 +75,51 @@ static int show_ranges(int fd, __u32 ioas)
 	return 0;
 }
 
+/* tracefs, where debugfs, which the counters need, is mounted. */
+#define TRACING "/sys/kernel/debug/tracing"
+
+/* Write @val to tracefs file @name; false when tracefs is not there. */
+static bool trace_set(const char *name, const char *val)
+{
+	char path[128];
+	bool ok;
+	FILE *f;
+
+	snprintf(path, sizeof(path), TRACING "/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	ok = fputs(val, f) >= 0;
+	return !fclose(f) && ok;
+}
+
+/* Start tracing ioasid's events, from an empty buffer. */
+static bool trace_start(void)
+{
+	return trace_set("trace", "") &&
+	       trace_set("events/ioasid/enable", "1");
+}
+
+/* Print the events of ioasid traced since trace_start(), and stop. */
+static void trace_show(void)
+{
+	char *line = NULL, *event;
+	size_t size = 0;
+	FILE *in;
+
+	trace_set("events/ioasid/enable", "0");
+	printf("  trace     what events/ioasid in tracefs recorded meanwhile:\n");
+	in = fopen(TRACING "/trace", "r");
+	while (in && getline(&line, &size, in) > 0) {
+		event = strstr(line, ": ioasid_");
+		if (event)
+			printf("            %s", event + 2);
+	}
+	free(line);
+	if (in)
+		fclose(in);
+}
+
 /* Map a buffer, map it again elsewhere, copy it, and unmap it all. */
 static int show_mappings(int fd, __u32 ioas, __u32 ioas2, void *buf)
 {
@@ -119,6 +164,7 @@ static int show_mappings(int fd, __u32 ioas, __u32 ioas2, void *buf)
 static int show_ioas(int fd)
 {
 	__u32 ioas, ioas2;
+	bool tracing;
 	void *buf;
 	int rc;
 
@@ -136,7 +182,10 @@ static int show_ioas(int fd)
 	if (buf == MAP_FAILED)
 		return failed("mmap", -errno);
 	memset(buf, 0, BUF_SIZE);
+	tracing = trace_start();
 	rc = show_mappings(fd, ioas, ioas2, buf);
+	if (tracing)
+		trace_show();
 	munmap(buf, BUF_SIZE);
 	return rc;
 }
