@@ -34,8 +34,8 @@ packages() {
 	dpdk)
 		echo binutils cpio gzip gpgv debian-archive-keyring ;;
 	deb)
-		echo dpkg-dev debhelper dh-dkms fakeroot mmdebstrap \
-			debian-archive-keyring ;;
+		echo dpkg-dev debhelper dh-dkms make gcc libc6-dev kmod xz-utils \
+			cpio gzip mmdebstrap debian-archive-keyring ;;
 	docs)
 		echo python3-sphinx python3-docutils linux-source-6.12 ;;
 	*)
