@@ -3,11 +3,13 @@
 #
 # /init of the test initramfs (busybox).  The kernel command line sets:
 #   ioasid_lane=NAME       the lane, for the log
-#   ioasid_mode=test|demo|bench|bench-quick|dpdk
+#   ioasid_mode=test|demo|bench|bench-quick|dpdk|dkms
 #                          run every selftest, the demo, the benchmark
 #                          against VFIO type1 (quick: reduced, to prove it
-#                          works), or Debian's dpdk-testpmd on two NICs in
-#                          a VFIO type1 container that ioasid serves
+#                          works), Debian's dpdk-testpmd on two NICs in
+#                          a VFIO type1 container that ioasid serves, or
+#                          the selftests that need no test interface on
+#                          the modules DKMS built (in /dkms)
 #   ioasid_preload=A,B     modules in /modules to load before ioasid.ko
 #   ioasid_iommu=PREFIX    how the lane's IOMMU is named in /sys/class/iommu
 #
@@ -92,7 +94,7 @@ run_bench() {
 	# The rows at 10^6 mappings; type1 holds 65535 by default.
 	echo 2000000 >/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
 	# After type1, so that it is asked first while its type1 is set.
-	insmod /ioasid_vfio.ko || echo "IOASID-NOTE could not load ioasid_vfio"
+	insmod $ioasid_vfio_ko || echo "IOASID-NOTE could not load ioasid_vfio"
 	# 1 GiB of 2 MiB pages, and some.
 	echo 544 >/proc/sys/vm/nr_hugepages
 	# An IOMMU driver loaded as a module (virtio-iommu) puts a device in
@@ -118,10 +120,19 @@ run_bench() {
 }
 
 # The lanes' edu devices cannot be reset: their administrator allows them.
+# make's build has the test interfaces (IOASID_TEST=1): the mock is on.
+# DKMS builds the module as users get it, without them.
+ioasid_ko=/ioasid.ko
+ioasid_vfio_ko=/ioasid_vfio.ko
 ioasid_params="mock=1 allow_unresettable=1"
+if [ "$ioasid_mode" = dkms ]; then
+	ioasid_ko=/dkms/ioasid.ko.xz
+	ioasid_vfio_ko=/dkms/ioasid_vfio.ko.xz
+	ioasid_params=allow_unresettable=1
+fi
 # shellcheck disable=SC2086 # a list of parameters
-insmod /ioasid.ko $ioasid_params
-lane_check $? "insmod ioasid.ko"
+insmod $ioasid_ko $ioasid_params
+lane_check $? "insmod ${ioasid_ko##*/}"
 
 # VFIO, for ioasid_vfio (its selftest loads ioasid_vfio.ko itself), where
 # the kernel has it as modules.
@@ -151,8 +162,8 @@ run_selftest() {
 	local name=${1##*/} line
 
 	{
-		IOASID_MODULE=/ioasid.ko IOASID_MODULE_PARAMS="$ioasid_params" \
-			IOASID_VFIO_MODULE=/ioasid_vfio.ko \
+		IOASID_MODULE=$ioasid_ko IOASID_MODULE_PARAMS="$ioasid_params" \
+			IOASID_VFIO_MODULE=$ioasid_vfio_ko \
 			IOASID_SVA_PROCESSES=$sva_processes \
 			IOASID_FUZZ_OPS=${IOASID_FUZZ_OPS:-$fuzz_ops} \
 			IOASID_STRESS_OPS=${IOASID_STRESS_OPS:-$stress_ops} \
@@ -174,7 +185,7 @@ run_dpdk() {
 	local bdfs="" args="" dev pid contexts pinned
 
 	load_vfio
-	insmod /ioasid_vfio.ko type1=1
+	insmod $ioasid_vfio_ko type1=1
 	lane_check $? "insmod ioasid_vfio.ko type1=1"
 	[ ! -e /sys/module/vfio_iommu_type1 ]
 	lane_check $? "vfio_iommu_type1 is not loaded"
@@ -230,6 +241,36 @@ run_dpdk() {
 	lane_check $? "rmmod ioasid_vfio"
 }
 
+# The modules DKMS built in a clean Debian root (scripts/dkms-check.sh).
+# The ioasid loaded must be that very binary (the kernel's record of its
+# build ID against the one taken from DKMS's file), without the test
+# interfaces of make's build.  Then what means something without them:
+# the selftests of the uAPI and of real PCI devices (those of the mock, of
+# fail_nth and of reloading the module need a test build), the demo, and
+# ioasid_vfio.ko, which DKMS built with linux-source-6.12's VFIO header.
+run_dkms() {
+	local id rc
+
+	id=$(od -An -tx1 -v /sys/module/ioasid/notes/.note.gnu.build-id |
+		tr -d ' \n' | tail -c 40)
+	[ -n "$id" ] && [ "$id" = "$(cat /dkms/ioasid.build-id)" ]
+	lane_check $? "the ioasid loaded is DKMS's build (build ID $id)"
+	[ ! -e /sys/module/ioasid/parameters/mock ] &&
+		[ ! -e /sys/kernel/debug/ioasid/fail_nth ]
+	lane_check $? "DKMS's ioasid has no test interface (mock, fail_nth)"
+	load_vfio
+	run_selftest /selftests/ioasid
+	run_selftest /selftests/ioasid_pci
+	/tools/ioasid-demo >/tmp/demo.log 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || cat /tmp/demo.log
+	lane_check $rc "ioasid-demo"
+	insmod $ioasid_vfio_ko
+	lane_check $? "insmod ${ioasid_vfio_ko##*/}"
+	rmmod ioasid_vfio
+	lane_check $? "rmmod ioasid_vfio"
+}
+
 case $ioasid_mode in
 test)
 	load_vfio
@@ -256,6 +297,9 @@ bench | bench-quick)
 	;;
 dpdk)
 	run_dpdk
+	;;
+dkms)
+	run_dkms
 	;;
 esac
 

@@ -3,7 +3,7 @@
 #
 # Boot one lane under QEMU (TCG) and keep its serial console in a log.
 #
-# Usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk
+# Usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk|dkms
 # Prints the log's path.  IOASID_LANE_TIMEOUT (seconds, default 600; five
 # times that for a debug kernel) bounds the whole boot; QEMU's exit status
 # is returned (124 on time-out).  IOASID_GUEST_ENV adds NAME=VALUE words to
@@ -16,7 +16,7 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/lanes.sh"
 
-lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk}
+lane=${1:?usage: run-lane.sh LANE test|demo|bench|bench-quick|dpdk|dkms}
 mode=${2:-test}
 lane_setup "$lane" || die "unknown lane '$lane' (lanes: $ALL_LANES)"
 # The benchmark's buffers (1 GiB of hugepages held, THP, 4 KiB pages, a
@@ -48,6 +48,13 @@ if [ "$mode" = dpdk ]; then
 	cat "$initrd" "$("$topdir/scripts/fetch-dpdk.sh" "$(debarch_of "$lane_arch")")" \
 		>"$topdir/build/$lane_arch/initramfs-dpdk.cpio.gz"
 	initrd=$topdir/build/$lane_arch/initramfs-dpdk.cpio.gz
+fi
+# The modules DKMS built likewise (scripts/dkms-check.sh, x86_64 only).
+if [ "$mode" = dkms ]; then
+	dkms=$topdir/build/$lane_arch/dkms/dkms.cpio.gz
+	[ -e "$dkms" ] || die "no $dkms: run scripts/dkms-check.sh first"
+	cat "$initrd" "$dkms" >"$topdir/build/$lane_arch/initramfs-dkms.cpio.gz"
+	initrd=$topdir/build/$lane_arch/initramfs-dkms.cpio.gz
 fi
 logdir=$topdir/logs
 log=$logdir/$lane.$mode.log
