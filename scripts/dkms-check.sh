@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The ioasid-dkms package (make deb) installed as a user would: in a clean
+# Debian 12 root made by mmdebstrap from the host's own Debian sources, apt
+# installs dkms and the headers of the x86-vtd lane's kernel, then the
+# package, whose postinst has DKMS build ioasid for that kernel (not the
+# running one) and install it.  The modules DKMS installed are packed as an
+# initramfs archive that run-lane.sh's dkms mode adds under /dkms/.
+#
+# Usage: dkms-check.sh
+# Prints the archive's path.  The root is made anew on each run and thrown
+# away; only the .debs it downloaded are kept, in $IOASID_CACHE/dkms-debs,
+# for the next run.  What apt and DKMS said is in build/x86_64/dkms/root.log.
+
+set -euo pipefail
+
+. "$(dirname "$0")/common.sh"
+
+out=$topdir/build/x86_64/dkms
+debs=$IOASID_CACHE/dkms-debs
+
+# The host's Debian sources for bookworm, as one-line entries: whatever
+# mirror the host uses, named nowhere here.
+bookworm_sources() {
+	apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT)' \
+		'Created-By: Packages' | awk '$1 == "deb" && $3 ~ /^bookworm(-|$)/' |
+		sort -u
+}
+
+# Run in the root by mmdebstrap's customize hook: install dkms, the
+# headers (the image's initramfs, which nothing boots, is not made) and
+# the package, then take out what DKMS installed and the .debs.
+in_root() {
+	local root=$1 deb=${IOASID_DKMS_DEB##*/} kver=$IOASID_DKMS_KVER
+
+	chroot "$root" env DEBIAN_FRONTEND=noninteractive INITRD=No \
+		apt-get install -y -q --no-install-recommends dkms openssl \
+		"linux-headers-$kver"
+	rm -rf "$debs.new"
+	cp -a "$root/var/cache/apt/archives" "$debs.new"
+	cp "$IOASID_DKMS_DEB" "$root/tmp/"
+	# With the package's recommendation, linux-source-6.12, from which
+	# DKMS takes VFIO's header to build ioasid_vfio.ko.
+	chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "/tmp/$deb" linux-source-6.12
+	cp -a "$root/var/cache/apt/archives/." "$debs.new/"
+	chroot "$root" dkms status
+	mkdir -p "$out/modules"
+	cp "$root/lib/modules/$kver/updates/dkms/"* "$out/modules/"
+	cp "$root"/var/lib/dkms/ioasid/*/"$kver"/*/log/make.log "$out/"
+}
+
+# The modules must be DKMS's build for KVER, signed with DKMS's own key.
+check_modules() {
+	local kver=$1 ko
+
+	for ko in ioasid ioasid_vfio; do
+		ko=$out/modules/$ko.ko.xz
+		[ -e "$ko" ] || die "DKMS installed no ${ko##*/} (see $out/root.log)"
+		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ] ||
+			die "${ko##*/} is not built for $kver"
+		[ "$(modinfo -F signer "$ko")" = "DKMS module signing key" ] ||
+			die "${ko##*/} is not signed with DKMS's key"
+	done
+}
+
+# The GNU build ID of a module (.ko.xz): the kernel shows that of a loaded
+# module in /sys/module/NAME/notes.
+build_id() {
+	xz -dc "$1" >"$out/build-id.ko"
+	readelf -n "$out/build-id.ko" | awk '$1 == "Build" && $2 == "ID:" { print $3 }'
+	rm -f "$out/build-id.ko"
+}
+
+# The archive of /dkms/ for the guest: the modules, and the build ID of
+# ioasid.ko for the guest to check that the module it loaded is this one.
+pack() {
+	mkdir -p "$out/root/dkms"
+	cp "$out/modules/"* "$out/root/dkms/"
+	build_id "$out/modules/ioasid.ko.xz" >"$out/root/dkms/ioasid.build-id"
+	[ -s "$out/root/dkms/ioasid.build-id" ] || die "ioasid.ko has no build ID"
+	(cd "$out/root" && find dkms | cpio -o -H newc --quiet) |
+		gzip -1 >"$out/dkms.cpio.gz"
+	rm -rf "$out/root"
+	echo "$out/dkms.cpio.gz"
+}
+
+# mmdebstrap makes the root in TMPDIR: a tmpfs of its own, where unpacking
+# a kernel's headers and throwing them away takes a fraction of the time
+# it takes on disk, and which is gone, whatever happens, at exit.
+private_tmpfs() {
+	TMPDIR=$(mktemp -d)
+	mount -t tmpfs -o size=4G,mode=0755 ioasid-dkms "$TMPDIR"
+	trap 'umount "$TMPDIR" && rmdir "$TMPDIR"' EXIT
+	export TMPDIR
+}
+
+main() {
+	local kver deb sources
+
+	"$topdir/scripts/host-deps.sh" deb
+	"$topdir/scripts/fetch-kernel.sh" amd64 >/dev/null
+	kver=$(cat "$IOASID_CACHE/kernel/amd64/version")-amd64
+	deb=$("$topdir/scripts/deb.sh")
+	sources=$(bookworm_sources)
+	[ -n "$sources" ] || die "the host has no Debian bookworm sources for apt"
+	rm -rf "$out"
+	mkdir -p "$out" "$debs"
+	log "DKMS builds ioasid for $kver in a clean Debian 12 root"
+	private_tmpfs
+	IOASID_DKMS_DEB=$deb IOASID_DKMS_KVER=$kver \
+	mmdebstrap --mode=root --variant=minbase --skip=essential/unlink \
+		--setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
+		--setup-hook="sync-in $debs /var/cache/apt/archives" \
+		--customize-hook="$topdir/scripts/dkms-check.sh in-root \"\$1\"" \
+		bookworm /dev/null "$sources" >"$out/root.log" 2>&1 ||
+		die "installing ioasid-dkms in a clean root failed: see $out/root.log"
+	rm -rf "$debs"
+	mv "$debs.new" "$debs"
+	check_modules "$kver"
+	pack
+}
+
+if [ "${1:-}" = in-root ]; then
+	in_root "$2"
+else
+	main
+fi
