@@ -23,6 +23,7 @@ debs=$IOASID_CACHE/dkms-debs
 # The host's Debian sources for bookworm, as one-line entries: whatever
 # mirror the host uses, named nowhere here.
 bookworm_sources() {
+	# shellcheck disable=SC2016 # apt's $(FIELD)s, not the shell's
 	apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT)' \
 		'Created-By: Packages' | awk '$1 == "deb" && $3 ~ /^bookworm(-|$)/' |
 		sort -u
@@ -32,7 +33,7 @@ bookworm_sources() {
 # headers (the image's initramfs, which nothing boots, is not made) and
 # the package, then take out what DKMS installed and the .debs.
 in_root() {
-	local root=$1 deb=${IOASID_DKMS_DEB##*/} kver=$IOASID_DKMS_KVER
+	local root=$1 deb=${IOASID_DKMS_DEB##*/} kver=$IOASID_DKMS_KVER version
 
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive INITRD=No \
 		apt-get install -y -q --no-install-recommends dkms openssl \
@@ -40,12 +41,16 @@ in_root() {
 	rm -rf "$debs.new"
 	cp -a "$root/var/cache/apt/archives" "$debs.new"
 	cp "$IOASID_DKMS_DEB" "$root/tmp/"
-	# With the package's recommendation, linux-source-6.12, from which
-	# DKMS takes VFIO's header to build ioasid_vfio.ko.
+	# With the package's recommendation, linux-source-6.12, of the
+	# headers' version: DKMS takes VFIO's header from it to build
+	# ioasid_vfio.ko.
+	# shellcheck disable=SC2016 # dpkg-query's ${Version}
+	version=$(chroot "$root" dpkg-query -W -f='${Version}' "linux-headers-$kver")
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends "/tmp/$deb" linux-source-6.12
+		--no-install-recommends "/tmp/$deb" "linux-source-6.12=$version"
 	cp -a "$root/var/cache/apt/archives/." "$debs.new/"
-	chroot "$root" dkms status
+	chroot "$root" dkms status -m ioasid -k "$kver" | tee "$out/status" |
+		grep -q ": installed$" || die "DKMS did not install ioasid for $kver"
 	mkdir -p "$out/modules"
 	cp "$root/lib/modules/$kver/updates/dkms/"* "$out/modules/"
 	cp "$root"/var/lib/dkms/ioasid/*/"$kver"/*/log/make.log "$out/"
@@ -109,6 +114,7 @@ main() {
 	mkdir -p "$out" "$debs"
 	log "DKMS builds ioasid for $kver in a clean Debian 12 root"
 	private_tmpfs
+	# shellcheck disable=SC2016 # $1, the root, is the hook's
 	IOASID_DKMS_DEB=$deb IOASID_DKMS_KVER=$kver \
 	mmdebstrap --mode=root --variant=minbase --skip=essential/unlink \
 		--setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
