@@ -29,6 +29,7 @@ stage_tree() {
 
 # The programs of tools/ioasid, as its Makefile lists them.
 tool_programs() {
+	# shellcheck disable=SC2016 # make's $(PROGS), not the shell's
 	make -s --no-print-directory -C "$topdir/tools/ioasid" \
 		--eval 'print-progs: ; @echo $(PROGS)' print-progs
 }
