@@ -11,7 +11,8 @@
 # N skipped".  It fails on any failed test, a lane that did not finish, a
 # TAP plan not met, or a kernel warning in a serial log.  With x86-vtd among
 # the lanes, the benchmark runs once more, reduced, to prove that it still
-# works.
+# works, and the lane boots once more on the modules DKMS built from the
+# ioasid-dkms package.
 
 set -uo pipefail
 
@@ -203,6 +204,34 @@ run_dpdk_row() {
 	return 1
 }
 
+# The ioasid-dkms package (make deb): DKMS builds the modules in a clean
+# Debian 12 root (scripts/dkms-check.sh), and x86-vtd boots on them
+# (guest-init.sh's run_dkms).  Counted as a lane is, its skips listed with
+# their reasons.  Sets dkms_log, dkms_pass, dkms_fail and dkms_skip; says
+# why on stderr.
+run_dkms_row() {
+	dkms_log=$topdir/logs/dkms-check.log
+	dkms_pass=0 dkms_fail=1 dkms_skip=0
+	log "installing ioasid-dkms in a clean Debian 12 root, for DKMS to build"
+	if ! "$topdir/scripts/dkms-check.sh" >"$dkms_log" 2>&1; then
+		{ echo "dkms (x86-vtd) failed, log $dkms_log:"
+		  tail -n 5 "$dkms_log" | sed 's/^/  /'; } >&2
+		return 1
+	fi
+	log "booting lane x86-vtd on the modules DKMS built"
+	dkms_log=$("$topdir/scripts/run-lane.sh" x86-vtd dkms)
+	rm -f "$dkms_log.skips"
+	read -r dkms_pass dkms_fail dkms_skip < <(parse_log "$dkms_log" 2>"$dkms_log.problems")
+	scan_splats "$dkms_log" >>"$dkms_log.problems" && dkms_fail=$((dkms_fail + 1))
+	[ -e "$dkms_log.skips" ] &&
+		{ echo "dkms (x86-vtd) skipped:"; cat "$dkms_log.skips"; } >&2
+	[ "$dkms_fail" -eq 0 ] && [ "$dkms_pass" -gt 0 ] && return
+	[ "$dkms_pass" -gt 0 ] || dkms_fail=$((dkms_fail + 1))
+	{ echo "dkms (x86-vtd) failed, serial log $dkms_log:"
+	  cat "$dkms_log.problems"; } >&2
+	return 1
+}
+
 # One row of run_tests' table: NAME PASS FAIL SKIP START (the row's start,
 # in seconds since the epoch).  Appends to its $report and adds to its
 # totals.
@@ -216,6 +245,7 @@ report_row() {
 
 run_tests() {
 	local lane log start pass fail skip bench_log dpdk_log dpdk_pass dpdk_fail
+	local dkms_log dkms_pass dkms_fail dkms_skip
 	local total_pass=0 total_fail=0 total_skip=0 failed_logs=""
 	local report failures
 
@@ -257,6 +287,14 @@ run_tests() {
 		run_dpdk_row "$lane" || failed_logs+=" $dpdk_log"
 		report_row "dpdk ($lane)" "$dpdk_pass" "$dpdk_fail" 0 "$start"
 	done
+	case " $lanes " in
+	*" x86-vtd "*)
+		start=$(date +%s)
+		run_dkms_row || failed_logs+=" $dkms_log"
+		report_row "dkms (x86-vtd)" "$dkms_pass" "$dkms_fail" "$dkms_skip" \
+			"$start"
+		;;
+	esac
 	cat "$report"
 	# Last, where a reader of the output's tail finds them: the failures.
 	cat "$failures" >&2
