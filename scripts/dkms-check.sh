@@ -9,16 +9,15 @@
 # initramfs archive that run-lane.sh's dkms mode adds under /dkms/.
 #
 # Usage: dkms-check.sh
-# Prints the archive's path.  The root is made anew on each run and thrown
-# away; only the .debs it downloaded are kept, in $IOASID_CACHE/dkms-debs,
-# for the next run.  What apt and DKMS said is in build/x86_64/dkms/root.log.
+# Prints the archive's path.  The root is made anew on each run, from
+# packages downloaded anew (keeping them saved no time measurably), and
+# thrown away.  What apt and DKMS said is in build/x86_64/dkms/root.log.
 
 set -euo pipefail
 
 . "$(dirname "$0")/common.sh"
 
 out=$topdir/build/x86_64/dkms
-debs=$IOASID_CACHE/dkms-debs
 
 # The host's Debian sources for bookworm, as one-line entries: whatever
 # mirror the host uses, named nowhere here.
@@ -29,17 +28,24 @@ bookworm_sources() {
 		sort -u
 }
 
+# mmdebstrap's apt, and apt in the root, read no apt.conf of the host: the
+# host's proxy, if it has one, is handed to them.
+proxy_options() {
+	local proxy
+
+	proxy=$(apt-config dump --format '%v%n' Acquire::http::Proxy)
+	[ -z "$proxy" ] || echo "--aptopt=Acquire::http::Proxy \"$proxy\";"
+}
+
 # Run in the root by mmdebstrap's customize hook: install dkms, the
 # headers (the image's initramfs, which nothing boots, is not made) and
-# the package, then take out what DKMS installed and the .debs.
+# the package, then take out what DKMS installed.
 in_root() {
 	local root=$1 deb=${IOASID_DKMS_DEB##*/} kver=$IOASID_DKMS_KVER version
 
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive INITRD=No \
 		apt-get install -y -q --no-install-recommends dkms openssl \
 		"linux-headers-$kver"
-	rm -rf "$debs.new"
-	cp -a "$root/var/cache/apt/archives" "$debs.new"
 	cp "$IOASID_DKMS_DEB" "$root/tmp/"
 	# With the package's recommendation, linux-source-6.12, of the
 	# headers' version: DKMS takes VFIO's header from it to build
@@ -48,7 +54,6 @@ in_root() {
 	version=$(chroot "$root" dpkg-query -W -f='${Version}' "linux-headers-$kver")
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends "/tmp/$deb" "linux-source-6.12=$version"
-	cp -a "$root/var/cache/apt/archives/." "$debs.new/"
 	chroot "$root" dkms status -m ioasid -k "$kver" | tee "$out/status" |
 		grep -q ": installed$" || die "DKMS did not install ioasid for $kver"
 	mkdir -p "$out/modules"
@@ -102,7 +107,7 @@ private_tmpfs() {
 }
 
 main() {
-	local kver deb sources
+	local kver deb sources proxy
 
 	"$topdir/scripts/host-deps.sh" deb
 	"$topdir/scripts/fetch-kernel.sh" amd64 >/dev/null
@@ -111,19 +116,15 @@ main() {
 	sources=$(bookworm_sources)
 	[ -n "$sources" ] || die "the host has no Debian bookworm sources for apt"
 	rm -rf "$out"
-	mkdir -p "$out" "$debs"
+	mkdir -p "$out"
+	proxy=$(proxy_options)
 	log "DKMS builds ioasid for $kver in a clean Debian 12 root"
 	private_tmpfs
-	# shellcheck disable=SC2016 # $1, the root, is the hook's
 	IOASID_DKMS_DEB=$deb IOASID_DKMS_KVER=$kver \
-	mmdebstrap --mode=root --variant=minbase --skip=essential/unlink \
-		--setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
-		--setup-hook="sync-in $debs /var/cache/apt/archives" \
+	mmdebstrap --mode=root --variant=minbase ${proxy:+"$proxy"} \
 		--customize-hook="$topdir/scripts/dkms-check.sh in-root \"\$1\"" \
 		bookworm /dev/null "$sources" >"$out/root.log" 2>&1 ||
 		die "installing ioasid-dkms in a clean root failed: see $out/root.log"
-	rm -rf "$debs"
-	mv "$debs.new" "$debs"
 	check_modules "$kver"
 	pack
 }
