@@ -7,7 +7,7 @@
 # Usage: deb.sh
 # Prints the path of the .deb.  The package is built from a copy of just
 # the files it takes, so that nothing of build/ gets in.  The programs' man
-# pages are taken from build/htmldocs/ where make htmldocs built them; the
+# pages are built first (scripts/htmldocs.sh, into build/htmldocs/); the
 # programs without one are named on stderr.
 
 set -euo pipefail
@@ -34,7 +34,7 @@ tool_programs() {
 		--eval 'print-progs: ; @echo $(PROGS)' print-progs
 }
 
-# Copy each program's man page, if make htmldocs built one, to debian/man.
+# Copy each program's man page, where htmldocs.sh built one, to debian/man.
 stage_man_pages() {
 	local stage=$1 prog page without=""
 
@@ -48,13 +48,14 @@ stage_man_pages() {
 			without+=" $prog"
 		fi
 	done
-	[ -z "$without" ] || log "no man page in build/htmldocs (make htmldocs) for:$without"
+	[ -z "$without" ] || log "no man page in build/htmldocs for:$without"
 }
 
 main() {
 	local version stage
 
 	"$topdir/scripts/host-deps.sh" deb
+	"$topdir/scripts/htmldocs.sh" >/dev/null
 	version=$(dpkg-parsechangelog -l "$topdir/debian/changelog" -SVersion)
 	rm -rf "$out"
 	stage=$out/ioasid-$version
