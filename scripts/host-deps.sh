@@ -34,10 +34,11 @@ packages() {
 	dpdk)
 		echo binutils cpio gzip gpgv debian-archive-keyring ;;
 	deb)
-		echo dpkg-dev debhelper dh-dkms make gcc libc6-dev kmod xz-utils \
+		# dpkg-buildpackage wants build-essential, whatever the package.
+		echo dpkg-dev debhelper dh-dkms build-essential kmod xz-utils \
 			cpio gzip mmdebstrap debian-archive-keyring ;;
 	docs)
-		echo python3-sphinx python3-docutils linux-source-6.12 ;;
+		echo python3-sphinx python3-docutils perl linux-source-6.12 ;;
 	*)
 		die "unknown step '$1'" ;;
 	esac
