@@ -15,7 +15,8 @@
 #   make demo                 boot the x86-vtd lane and run the tools/ioasid demo
 #   make bench [LANES=...]    time map/unmap against VFIO type1 in the same
 #                             guest (x86-vtd and x86-virtio-iommu by default)
-#   make lint                 the style gate alone: checkpatch, kernel-doc, sparse
+#   make lint                 the style gate alone: checkpatch, kernel-doc,
+#                             sparse, the Sphinx build
 #   make deb                  the ioasid-dkms Debian package, into build/deb/
 #   make htmldocs             the documentation as HTML, and ioasidctl's man
 #                             page, into build/htmldocs/

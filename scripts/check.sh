@@ -219,7 +219,8 @@ run_dkms_row() {
 		return 1
 	fi
 	log "booting lane x86-vtd on the modules DKMS built"
-	dkms_log=$("$topdir/scripts/run-lane.sh" x86-vtd dkms)
+	dkms_log=$("$topdir/scripts/run-lane.sh" x86-vtd dkms) || [ -n "$dkms_log" ] ||
+		{ echo "dkms (x86-vtd): the lane did not boot" >&2; return 1; }
 	rm -f "$dkms_log.skips"
 	read -r dkms_pass dkms_fail dkms_skip < <(parse_log "$dkms_log" 2>"$dkms_log.problems")
 	scan_splats "$dkms_log" >>"$dkms_log.problems" && dkms_fail=$((dkms_fail + 1))

@@ -17,14 +17,17 @@ set -euo pipefail
 out=$topdir/build/deb
 
 # What the package is built from: the module, the uAPI, the tools and the
-# selftest headers they include, DKMS's files and debian/.
+# selftest headers they include, DKMS's files and debian/; the files git
+# tracks there, as they are in the working tree, and nothing else (no
+# object file, no editor's leftover).
 stage_tree() {
 	local stage=$1
 
 	mkdir -p "$stage"
-	(cd "$topdir" && cp -r --parents debian dkms.conf scripts/dkms-vfio.sh \
+	git -C "$topdir" ls-files -z -- debian dkms.conf scripts/dkms-vfio.sh \
 		drivers/iommu/ioasid include/uapi tools/ioasid \
-		tools/testing/selftests/ioasid/*.h "$stage/")
+		'tools/testing/selftests/ioasid/*.h' |
+		(cd "$topdir" && xargs -0 cp --parents -t "$stage/")
 }
 
 # The programs of tools/ioasid, as its Makefile lists them.

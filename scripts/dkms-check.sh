@@ -19,12 +19,15 @@ set -euo pipefail
 
 out=$topdir/build/x86_64/dkms
 
-# The host's Debian sources for bookworm, as one-line entries: whatever
-# mirror the host uses, named nowhere here.
+# The host's Debian sources for bookworm (by codename, whatever suite
+# name the host writes, and Debian's own: no third party's), as one-line
+# entries: whatever mirror the host uses, named nowhere here.
 bookworm_sources() {
 	# shellcheck disable=SC2016 # apt's $(FIELD)s, not the shell's
-	apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT)' \
-		'Created-By: Packages' | awk '$1 == "deb" && $3 ~ /^bookworm(-|$)/' |
+	apt-get indextargets \
+		--format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT) $(CODENAME)' \
+		'Created-By: Packages' 'Origin: Debian' |
+		awk '$1 == "deb" && $5 ~ /^bookworm(-|$)/ { print $1, $2, $3, $4 }' |
 		sort -u
 }
 
@@ -38,22 +41,27 @@ proxy_options() {
 }
 
 # Run in the root by mmdebstrap's customize hook: install dkms, the
-# headers (the image's initramfs, which nothing boots, is not made) and
-# the package, then take out what DKMS installed.
+# headers (the image's initramfs, which nothing boots, is not made), the
+# package's recommendation linux-source-6.12 of the headers' version (DKMS
+# takes VFIO's header from it to build ioasid_vfio.ko), and the package,
+# each before the next; then take out what DKMS installed.
 in_root() {
 	local root=$1 deb=${IOASID_DKMS_DEB##*/} kver=$IOASID_DKMS_KVER version
 
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive INITRD=No \
 		apt-get install -y -q --no-install-recommends dkms openssl \
 		"linux-headers-$kver"
-	cp "$IOASID_DKMS_DEB" "$root/tmp/"
-	# With the package's recommendation, linux-source-6.12, of the
-	# headers' version: DKMS takes VFIO's header from it to build
-	# ioasid_vfio.ko.
 	# shellcheck disable=SC2016 # dpkg-query's ${Version}
 	version=$(chroot "$root" dpkg-query -W -f='${Version}' "linux-headers-$kver")
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends "/tmp/$deb" "linux-source-6.12=$version"
+		--no-install-recommends "linux-source-6.12=$version"
+	cp "$IOASID_DKMS_DEB" "$root/tmp/"
+	chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "/tmp/$deb" || {
+		# DKMS's log of the build goes with the root: keep it.
+		cp "$root"/var/lib/dkms/ioasid/*/build/make.log "$out/" || true
+		die "installing the package failed (DKMS's make.log in $out)"
+	}
 	chroot "$root" dkms status -m ioasid -k "$kver" | tee "$out/status" |
 		grep -q ": installed$" || die "DKMS did not install ioasid for $kver"
 	mkdir -p "$out/modules"
@@ -101,8 +109,9 @@ pack() {
 # it takes on disk, and which is gone, whatever happens, at exit.
 private_tmpfs() {
 	TMPDIR=$(mktemp -d)
+	# Lazily: a process left in the root must not keep it mounted.
+	trap 'umount -l "$TMPDIR" 2>/dev/null; rmdir "$TMPDIR"' EXIT
 	mount -t tmpfs -o size=4G,mode=0755 ioasid-dkms "$TMPDIR"
-	trap 'umount "$TMPDIR" && rmdir "$TMPDIR"' EXIT
 	export TMPDIR
 }
 
@@ -124,7 +133,7 @@ main() {
 	mmdebstrap --mode=root --variant=minbase ${proxy:+"$proxy"} \
 		--customize-hook="$topdir/scripts/dkms-check.sh in-root \"\$1\"" \
 		bookworm /dev/null "$sources" >"$out/root.log" 2>&1 ||
-		die "installing ioasid-dkms in a clean root failed: see $out/root.log"
+		die "installing ioasid-dkms in a clean root failed: see $out/root.log (a kernel the mirror no longer has? IOASID_REFRESH=1 resolves the newest)"
 	check_modules "$kver"
 	pack
 }
