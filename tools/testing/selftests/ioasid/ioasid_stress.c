@@ -3,7 +3,8 @@
  * Stress: many users of one context at once.  Workers run random commands
  * (map, unmap, copy, alloc, destroy, attach, detach, replace, enable, info,
  * close, mock DMA) against shared pools of IOASes and mock devices, so that
- * every command races every other: 8 threads on one file; 4 processes
+ * every command races every other: 8 threads on one file, while another
+ * reads the debugfs view of every context over and over; 4 processes
  * forked after the open, sharing it, one of which exits and one of which is
  * killed mid-run; threads mapping and unmapping pages while a mock device
  * and, where the lane has one, QEMU's edu device write to them; and
@@ -13,6 +14,7 @@
  * What is asserted:
  * - every command succeeds or fails with an errno its uAPI documentation
  *   gives it (the first other one fails the test, named);
+ * - the debugfs view reads without error throughout;
  * - every worker finishes: a watchdog names one that makes no progress,
  *   with its kernel stack, rather than letting the test hang;
  * - DMA never lands in a page once UNMAP of it returned: the page is then
@@ -561,6 +563,52 @@ static void *chaos(void *arg)
 	return NULL;
 }
 
+/* Whether the first @n workers have finished. */
+static bool workers_done(struct shared *sh, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!__atomic_load_n(&sh->finished[i], __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* A reader of the debugfs view of every context, as ioasidctl is. */
+struct inspector {
+	struct shared *sh;
+	int workers;
+	long reads;
+	int error;
+};
+
+/*
+ * Read ioasid/contexts whole, over and over, until the workers are done:
+ * the view must read every time, whatever they do meanwhile.
+ */
+static void *inspect(void *arg)
+{
+	struct inspector *in = arg;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	do {
+		fd = open("/sys/kernel/debug/ioasid/contexts", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			in->error = errno;
+			return NULL;
+		}
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (n < 0)
+			in->error = errno;
+		close(fd);
+		in->reads++;
+	} while (!in->error && !workers_done(in->sh, in->workers));
+	return NULL;
+}
+
 static long stress_ops(void)
 {
 	const char *env = getenv("IOASID_STRESS_OPS");
@@ -787,7 +835,8 @@ FIXTURE_TEARDOWN(stress)
 TEST_F_TIMEOUT(stress, threads_on_one_context, TIMEOUT)
 {
 	struct worker workers[THREADS];
-	pthread_t threads[THREADS];
+	pthread_t threads[THREADS], reader;
+	struct inspector inspector;
 	struct shared *sh;
 	char *bufs;
 	int fd, i, stuck;
@@ -808,6 +857,9 @@ TEST_F_TIMEOUT(stress, threads_on_one_context, TIMEOUT)
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, chaos,
 					    &workers[i]));
 	}
+	/* And root reads what the context holds meanwhile. */
+	inspector = (struct inspector){ .sh = sh, .workers = THREADS };
+	ASSERT_EQ(0, pthread_create(&reader, NULL, inspect, &inspector));
 	stuck = watch(sh, THREADS, NULL, NULL);
 	if (stuck >= 0) {
 		report_stuck(_metadata, sh, stuck, sh->tid[stuck], true);
@@ -815,6 +867,12 @@ TEST_F_TIMEOUT(stress, threads_on_one_context, TIMEOUT)
 	}
 	for (i = 0; i < THREADS; i++)
 		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+	EXPECT_EQ(0, inspector.error) TH_LOG("reading ioasid/contexts: %s",
+					     strerror(inspector.error));
+	EXPECT_LT(0, inspector.reads);
+	printf("# the debugfs view was read %ld times meanwhile\n",
+	       inspector.reads);
 	report(sh, "threads");
 	ASSERT_TRUE(all_documented(_metadata, sh));
 	ASSERT_EQ(0, close(fd));
@@ -964,16 +1022,6 @@ static int map_slot(struct dma_test *t, int slot)
 	return rc;
 }
 
-static bool chaos_done(struct shared *sh)
-{
-	int i;
-
-	for (i = 0; i < DMA_CHAOS; i++)
-		if (!__atomic_load_n(&sh->finished[i], __ATOMIC_ACQUIRE))
-			return false;
-	return true;
-}
-
 /*
  * Map and unmap the slots until the chaos workers are done and enough DMA
  * ran; a slot's page must still hold the sentinel when it is mapped again.
@@ -1005,7 +1053,7 @@ static void *mapper(void *arg)
 		}
 		usleep(rand_r(&t->seed) % 2000);
 		__atomic_store_n(&sh->progress[MAPPER], ++n, __ATOMIC_RELEASE);
-		if (chaos_done(sh) &&
+		if (workers_done(sh, DMA_CHAOS) &&
 		    __atomic_load_n(&sh->mock_dmas, __ATOMIC_RELAXED) >=
 		    MOCK_DMAS_MIN &&
 		    (!t->edu || __atomic_load_n(&sh->edu_dmas,
