@@ -225,6 +225,34 @@ struct ioasid_counters {
 	long faults;
 };
 
+/* Every counter: its name in the counters file, and its field. */
+static const struct {
+	const char *name;
+	size_t offset;
+} ioasid_counter_fields[] = {
+	{ "contexts", offsetof(struct ioasid_counters, contexts) },
+	{ "objects", offsetof(struct ioasid_counters, objects) },
+	{ "pinned_pages", offsetof(struct ioasid_counters, pinned_pages) },
+	{ "accounted_pages", offsetof(struct ioasid_counters, accounted_pages) },
+	{ "domains", offsetof(struct ioasid_counters, domains) },
+	{ "pasids", offsetof(struct ioasid_counters, pasids) },
+	{ "sva_binds", offsetof(struct ioasid_counters, sva_binds) },
+	{ "shares", offsetof(struct ioasid_counters, shares) },
+	{ "nested", offsetof(struct ioasid_counters, nested) },
+	{ "faults", offsetof(struct ioasid_counters, faults) },
+};
+
+static inline long *ioasid_counter_field(struct ioasid_counters *c, size_t i)
+{
+	return (long *)((char *)c + ioasid_counter_fields[i].offset);
+}
+
+static inline long ioasid_counter_value(const struct ioasid_counters *c,
+					size_t i)
+{
+	return *(const long *)((const char *)c + ioasid_counter_fields[i].offset);
+}
+
 /*
  * Fill @c from the text of the counters file ("name value" lines); -1
  * unless the text names every counter.
@@ -232,22 +260,6 @@ struct ioasid_counters {
 static inline int ioasid_parse_counters(const char *text,
 					struct ioasid_counters *c)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} fields[] = {
-		{ "contexts", offsetof(struct ioasid_counters, contexts) },
-		{ "objects", offsetof(struct ioasid_counters, objects) },
-		{ "pinned_pages", offsetof(struct ioasid_counters, pinned_pages) },
-		{ "accounted_pages",
-		  offsetof(struct ioasid_counters, accounted_pages) },
-		{ "domains", offsetof(struct ioasid_counters, domains) },
-		{ "pasids", offsetof(struct ioasid_counters, pasids) },
-		{ "sva_binds", offsetof(struct ioasid_counters, sva_binds) },
-		{ "shares", offsetof(struct ioasid_counters, shares) },
-		{ "nested", offsetof(struct ioasid_counters, nested) },
-		{ "faults", offsetof(struct ioasid_counters, faults) },
-	};
 	unsigned int found = 0;
 	char key[64];
 	long value;
@@ -255,15 +267,15 @@ static inline int ioasid_parse_counters(const char *text,
 	int n;
 
 	while (sscanf(text, "%63s %ld%n", key, &value, &n) == 2) {
-		for (i = 0; i < ARRAY_SIZE(fields); i++) {
-			if (strcmp(key, fields[i].name))
+		for (i = 0; i < ARRAY_SIZE(ioasid_counter_fields); i++) {
+			if (strcmp(key, ioasid_counter_fields[i].name))
 				continue;
-			*(long *)((char *)c + fields[i].offset) = value;
+			*ioasid_counter_field(c, i) = value;
 			found |= 1U << i;
 		}
 		text += n;
 	}
-	return found == (1U << ARRAY_SIZE(fields)) - 1 ? 0 : -1;
+	return found == (1U << ARRAY_SIZE(ioasid_counter_fields)) - 1 ? 0 : -1;
 }
 
 /* The module-wide counters, all at once: one read of the file. */
@@ -276,15 +288,27 @@ static inline int ioasid_read_counters(struct ioasid_counters *c)
 	return ioasid_parse_counters(text, c);
 }
 
+/*
+ * Whether @a and @b are the same counters; each one that differs is
+ * printed, as a TAP comment, for the failure it makes to say which.
+ */
 static inline bool ioasid_counters_equal(const struct ioasid_counters *a,
 					 const struct ioasid_counters *b)
 {
-	return a->contexts == b->contexts && a->objects == b->objects &&
-	       a->pinned_pages == b->pinned_pages &&
-	       a->accounted_pages == b->accounted_pages &&
-	       a->domains == b->domains && a->pasids == b->pasids &&
-	       a->sva_binds == b->sva_binds && a->shares == b->shares &&
-	       a->nested == b->nested && a->faults == b->faults;
+	bool equal = true;
+	long x, y;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ioasid_counter_fields); i++) {
+		x = ioasid_counter_value(a, i);
+		y = ioasid_counter_value(b, i);
+		if (x == y)
+			continue;
+		printf("# counter %s: %ld, then %ld\n",
+		       ioasid_counter_fields[i].name, x, y);
+		equal = false;
+	}
+	return equal;
 }
 
 /*
